@@ -1,0 +1,123 @@
+"""How ledger events are written into and read out of the event store.
+
+eventsourcing 9.5 ships no pydantic mapper, so this module is the ledger's own
+``Mapper``: the stored state of an event is the JSON of its event line (the pydantic
+model of ``domain.events``) plus three envelope keys the ledger stamps:
+
+- ``recorded_at`` — the library's event timestamp (recording time, UTC);
+- ``schema`` — the event type's ``class_version`` when it was written;
+- ``link`` — the hash chaining the event to the one before it in its partnership.
+
+Reading upcasts an older ``schema`` through the type's ``upcast_vN_vN1`` static methods
+before validating, so stored history never needs rewriting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from domain.events import EVENT_TYPES, LINE_ADAPTER, EventLine
+
+GENESIS_LINK = "0" * 64
+ENVELOPE_KEYS = ("recorded_at", "schema", "link")
+
+
+class DecodeError(ValueError):
+    """A stored event that cannot be turned back into an event line."""
+
+
+def line_payload(line: EventLine) -> dict[str, Any]:
+    """The line's own fields as JSON-ready data (unset optionals left out)."""
+    return line.model_dump(mode="json", exclude_none=True, exclude={"recorded_at"})
+
+
+def canonical(data: dict[str, Any]) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces; what links are computed over."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_link(previous: str, partnership: str, version: int, content: dict[str, Any]) -> str:
+    """The link of an event: a hash over the previous link and the event's content.
+
+    ``content`` is the stored state without its ``link`` key; the partnership and the
+    event's version are hashed too, so moving an event to another place breaks the chain.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{previous}\n{partnership}\n{version}\n".encode())
+    digest.update(canonical(content))
+    return digest.hexdigest()
+
+
+def stored_state(line: EventLine, recorded_at: datetime) -> dict[str, Any]:
+    """The stored state of a line, without its link."""
+    state = line_payload(line)
+    state["recorded_at"] = recorded_at.isoformat()
+    state["schema"] = type(line).class_version
+    return state
+
+
+def decode_state(raw: bytes) -> dict[str, Any]:
+    """Parse stored bytes into the state dict, raising DecodeError when they are not JSON."""
+    try:
+        state = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"stored state is not JSON: {exc}") from None
+    if not isinstance(state, dict):
+        raise DecodeError("stored state is not a JSON object")
+    return state
+
+
+def line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime, str]:
+    """Turn a stored state dict into (line, recorded_at, link), upcasting old schemas."""
+    data = dict(state)
+    try:
+        recorded_at = datetime.fromisoformat(data.pop("recorded_at"))
+        link = data.pop("link")
+        version = data.pop("schema", 1)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DecodeError(f"stored envelope is incomplete: {exc}") from None
+    cls = EVENT_TYPES.get(data.get("type", ""))
+    if cls is None:
+        raise DecodeError(f"unknown event type {data.get('type')!r}")
+    if not isinstance(version, int) or version > cls.class_version or version < 1:
+        raise DecodeError(f"unknown schema version {version!r} of {cls.__name__}")
+    while version < cls.class_version:
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
+        version += 1
+    try:
+        line = LINE_ADAPTER.validate_python(data)
+    except ValueError as exc:
+        raise DecodeError(f"stored line is invalid: {exc}".splitlines()[0]) from None
+    return line, recorded_at, link
+
+
+class LedgerMapper(Mapper[str]):
+    """Maps ledger events to stored events and back (see the module docstring)."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = stored_state(domain_event.line, domain_event.timestamp)
+        state["link"] = domain_event.link
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=domain_event.line.type,
+            state=canonical(state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        from domain.partnership import Partnership
+
+        line, recorded_at, link = line_from_state(decode_state(stored_event.state))
+        cls = Partnership.Registered if stored_event.originator_version == 1 else Partnership.Event
+        return cls.restore(
+            originator_id=stored_event.originator_id,
+            originator_version=stored_event.originator_version,
+            timestamp=recorded_at,
+            line=line,
+            link=link,
+        )

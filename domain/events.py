@@ -1,0 +1,281 @@
+"""The event types of the ledger: one pydantic model per event line of the contract.
+
+Each model here is the single definition of its event type. It validates a wire line
+(NDJSON), a CLI option set and a dashboard form, and it is what is stored: the ledger
+writes the model's JSON into the event store and reads it back through the same model.
+
+Schema versions: every model has a ``class_version``. When a type's shape changes, bump
+it and add a static ``upcast_vN_vN1(data: dict) -> None`` that rewrites a stored dict of
+version N in place; the codec applies them on read (see ``domain.codec``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    TypeAdapter,
+)
+
+HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+DIMENSIONS: tuple[str, ...] = (
+    "vision",
+    "values",
+    "resources",
+    "risk",
+    "rewards",
+    "communication",
+    "roles",
+    "expectations",
+)
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_day(value: Any) -> date:
+    """Read a calendar day: ``YYYY-MM-DD`` or an RFC 3339 timestamp.
+
+    A timestamp counts on the calendar date it is written with (its own offset), so
+    ``2025-03-01T23:30:00-05:00`` is 1 March whatever the reader's time zone.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a date as YYYY-MM-DD or an RFC 3339 timestamp")
+    text = value.strip()
+    if _DATE_ONLY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real calendar date") from None
+    try:
+        stamp = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
+    if stamp.tzinfo is None or not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", text):
+        raise ValueError(f"{text!r}: an RFC 3339 timestamp needs a time and an offset (Z, ±hh:mm)")
+    return stamp.date()
+
+
+def parse_period(value: Any) -> str:
+    """Read a revenue period ``YYYY-MM``."""
+    if not isinstance(value, str) or not _PERIOD.match(value.strip()):
+        raise ValueError("expected a month as YYYY-MM")
+    return value.strip()
+
+
+def _text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(parse_day),
+    PlainSerializer(lambda d: d.isoformat(), return_type=str),
+]
+Handle = Annotated[str, StringConstraints(pattern=HANDLE_PATTERN)]
+Text = Annotated[str, BeforeValidator(_text), StringConstraints(min_length=1, max_length=2000)]
+Name = Annotated[str, BeforeValidator(_text), StringConstraints(min_length=1, max_length=200)]
+Score = Annotated[int, Field(strict=True, ge=1, le=5)]
+Dimension = Literal[
+    "vision", "values", "resources", "risk", "rewards", "communication", "roles", "expectations"
+]
+Scores = Annotated[dict[Dimension, Score], Field(min_length=1)]
+Period = Annotated[str, BeforeValidator(parse_period)]
+EventId = Annotated[str, BeforeValidator(_text), StringConstraints(min_length=1, max_length=128)]
+Kind = Literal["customer", "channel", "alliance", "supplier", "other"]
+Side = Literal["us", "partner"]
+Severity = Literal["low", "medium", "high"]
+
+
+class EventLine(BaseModel):
+    """Fields shared by every event line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    class_version: ClassVar[int] = 1
+
+    type: str
+    partnership: Handle
+    occurred_on: Day | None = None
+    id: EventId | None = None
+    actor: Name | None = None
+    note: Text | None = None
+    recorded_at: datetime | None = Field(
+        default=None, description="Ignored on input: the ledger stamps its own recording time."
+    )
+
+    @classmethod
+    def own_fields(cls) -> list[str]:
+        """The fields this type adds to the common ones, in declaration order."""
+        return [name for name in cls.model_fields if name not in EventLine.model_fields]
+
+
+class PartnershipRegistered(EventLine):
+    """A partnership enters the ledger; its handle is then taken."""
+
+    type: Literal["partnership_registered"] = "partnership_registered"
+    name: Name
+    kind: Kind = "customer"
+    owner: Name | None = None
+    review_every_days: Annotated[int, Field(strict=True, ge=1, le=730)] = 90
+
+
+class CommitmentMade(EventLine):
+    """One side promises something by a due date."""
+
+    type: Literal["commitment_made"] = "commitment_made"
+    commitment: Handle
+    by: Side
+    summary: Text
+    due: Day
+    weight: Annotated[int, Field(strict=True, ge=1, le=5)] = 1
+
+
+class CommitmentRenegotiated(EventLine):
+    """An open commitment gets a new due date, agreed by both sides."""
+
+    type: Literal["commitment_renegotiated"] = "commitment_renegotiated"
+    commitment: Handle
+    due: Day
+    reason: Text | None = None
+
+
+class CommitmentKept(EventLine):
+    """An open commitment was delivered."""
+
+    type: Literal["commitment_kept"] = "commitment_kept"
+    commitment: Handle
+
+
+class CommitmentMissed(EventLine):
+    """An open commitment was not delivered."""
+
+    type: Literal["commitment_missed"] = "commitment_missed"
+    commitment: Handle
+
+
+class ReviewHeld(EventLine):
+    """A periodic review scored by our side and, optionally, the partner's."""
+
+    type: Literal["review_held"] = "review_held"
+    scores: Scores
+    partner_scores: Scores | None = None
+
+
+class IssueRaised(EventLine):
+    """A dispute or problem is raised, possibly about one commitment."""
+
+    type: Literal["issue_raised"] = "issue_raised"
+    issue: Handle
+    summary: Text
+    severity: Severity = "medium"
+    commitment: Handle | None = None
+    partner_card: Annotated[bool, Field(strict=True)] = False
+
+
+class IssueResolved(EventLine):
+    """An open issue is settled."""
+
+    type: Literal["issue_resolved"] = "issue_resolved"
+    issue: Handle
+    resolution: Text
+
+
+class RevenueRecorded(EventLine):
+    """Revenue earned through the partnership in one month."""
+
+    type: Literal["revenue_recorded"] = "revenue_recorded"
+    period: Period
+    amount: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+
+
+class PartnershipEnded(EventLine):
+    """The partnership is over; only revenue may be recorded after this."""
+
+    type: Literal["partnership_ended"] = "partnership_ended"
+    reason: Text | None = None
+
+
+EVENT_TYPES: dict[str, type[EventLine]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        PartnershipRegistered,
+        CommitmentMade,
+        CommitmentRenegotiated,
+        CommitmentKept,
+        CommitmentMissed,
+        ReviewHeld,
+        IssueRaised,
+        IssueResolved,
+        RevenueRecorded,
+        PartnershipEnded,
+    )
+}
+
+AnyLine = Annotated[
+    PartnershipRegistered
+    | CommitmentMade
+    | CommitmentRenegotiated
+    | CommitmentKept
+    | CommitmentMissed
+    | ReviewHeld
+    | IssueRaised
+    | IssueResolved
+    | RevenueRecorded
+    | PartnershipEnded,
+    Field(discriminator="type"),
+]
+LINE_ADAPTER: TypeAdapter[EventLine] = TypeAdapter(AnyLine)
+
+
+def line_schema() -> dict[str, Any]:
+    """The JSON Schema of one event line."""
+    schema = LINE_ADAPTER.json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "trustledger event line"
+    return schema
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One event as the ledger holds it: the line plus what the ledger stamped on it.
+
+    ``position`` is the store-wide recording order (the notification id), ``version`` the
+    event's place in its partnership's own history (1 = registration), ``recorded_at`` the
+    recording time (UTC) and ``link`` the hash that chains it to the event before it.
+    """
+
+    position: int
+    version: int
+    recorded_at: datetime
+    line: EventLine
+    link: str
+
+    @property
+    def partnership(self) -> str:
+        return self.line.partnership
+
+    @property
+    def type(self) -> str:
+        return self.line.type
+
+    @property
+    def occurred_on(self) -> date:
+        # Every stored line has its day filled in by the ledger.
+        assert self.line.occurred_on is not None
+        return self.line.occurred_on

@@ -1,0 +1,358 @@
+"""The ledger application: opening a store, recording lines all-or-nothing, reading back.
+
+``Ledger`` is the eventsourcing ``Application`` over the Partnership aggregates plus the
+shell the front ends call. Recording is decide-then-save: every line is checked against
+the store and the earlier lines of the same input; if any fails nothing is written;
+otherwise every new event of the input is saved in one transaction. A concurrent writer
+that got there first makes the save fail with a version conflict (or an id clash); the
+ledger then reloads, decides again and retries with jitter, so no input is lost.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from pydantic import ValidationError
+
+from domain.backends import Backend, PostgresBackend, RawRow, SQLiteBackend
+from domain.codec import DecodeError, decode_state, line_from_state, line_payload
+from domain.errors import RuleError, StoreError, StoreMissing
+from domain.events import LINE_ADAPTER, EventLine, PartnershipRegistered, Recorded
+from domain.partnership import Partnership
+from domain.store import APP_NAME, StoreConfig
+
+MAX_ATTEMPTS = 50
+READ_PAGE = 5000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A line (raw text or an already-built model) and where it came from."""
+
+    source: str
+    lineno: int
+    content: str | EventLine
+
+    def where(self) -> str:
+        return f"{self.source}:{self.lineno}" if self.lineno else self.source
+
+
+@dataclass
+class RecordResult:
+    recorded: int = 0
+    already: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # getuser raises OSError/KeyError when no login is known
+        return "unknown"
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line naming the field(s) at fault, from a pydantic error."""
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        # The first part of a union location is the event type: not a field.
+        if (
+            loc
+            and err.get("type") != "union_tag_invalid"
+            and loc[0].endswith(
+                (
+                    "_registered",
+                    "_made",
+                    "_renegotiated",
+                    "_kept",
+                    "_missed",
+                    "_held",
+                    "_raised",
+                    "_resolved",
+                    "_recorded",
+                    "_ended",
+                )
+            )
+        ):
+            loc = loc[1:]
+        where = ".".join(p for p in loc if p != "[key]") or "type"
+        msg = err["msg"]
+        if err["type"] == "union_tag_not_found":
+            where, msg = "type", "missing: every line needs a type"
+        elif err["type"] == "union_tag_invalid":
+            where = "type"
+            msg = (
+                f"unknown event type {err['input'].get('type')!r}"
+                if isinstance(err["input"], dict)
+                else msg
+            )
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def parse_line(text: str) -> EventLine:
+    """Validate one NDJSON line; raise ValueError with a one-line, field-naming message."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError("each line must be a JSON object")
+    try:
+        return LINE_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise ValueError(validation_message(exc)) from None
+
+
+def same_content(given: EventLine, stored: EventLine) -> bool:
+    """Does ``stored`` agree with every field ``given`` states (recorded_at aside)?"""
+    if type(given) is not type(stored):
+        return False
+    fields = given.model_fields_set - {"recorded_at"}
+    mine = given.model_dump(mode="json", include=fields)
+    theirs = stored.model_dump(mode="json", include=fields)
+    return mine == theirs
+
+
+def to_recorded(row: RawRow) -> Recorded:
+    line, recorded_at, link = line_from_state(decode_state(row.state))
+    return Recorded(row.position, row.version, recorded_at, line, link)
+
+
+class LedgerApp(Application[str]):
+    """The eventsourcing application that stores Partnership aggregates."""
+
+    name = APP_NAME
+
+
+class Ledger:
+    """The ledger over one store: record, read, follow."""
+
+    def __init__(self, store: StoreConfig, *, create: bool = False) -> None:
+        self.store = store
+        if store.kind == "sqlite" and not create:
+            assert store.path is not None
+            if not store.path.is_file():
+                raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
+        if store.kind == "sqlite" and create:
+            assert store.path is not None
+            try:
+                store.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create {store.path.parent}: {exc.strerror}") from None
+        try:
+            self.app = LedgerApp(env=store.library_env(create=create))
+            self.backend: Backend = (
+                SQLiteBackend(self.app.recorder)
+                if store.kind == "sqlite"
+                else PostgresBackend(self.app.recorder)
+            )
+            if create:
+                self.backend.ensure_schema()
+            elif not self.backend.has_tables():
+                raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
+        except StoreError:
+            raise
+        except (PersistenceError, OSError) as exc:
+            raise StoreError(f"cannot open store {store.display}: {_first_line(exc)}") from None
+
+    def close(self) -> None:
+        self.app.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- recording ----------------------------------------------------------------------
+
+    def record(
+        self,
+        lines: Sequence[Located],
+        *,
+        actor: str | None = None,
+        progress: Progress | None = None,
+    ) -> RecordResult:
+        """Record ``lines`` all or nothing (see the module docstring)."""
+        parsed: list[tuple[int, Located, EventLine]] = []
+        errors: list[tuple[int, str]] = []
+        for n, item in enumerate(lines):
+            if isinstance(item.content, EventLine):
+                parsed.append((n, item, item.content))
+            else:
+                try:
+                    parsed.append((n, item, parse_line(item.content)))
+                except ValueError as exc:
+                    errors.append((n, f"{item.where()}: {exc}"))
+            if progress and n % 5000 == 0:
+                progress("reading", n, len(lines))
+        default_actor = actor or login_name()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                result, rule_errors, aggregates = self._decide(parsed, default_actor, progress)
+                if errors or rule_errors:
+                    return RecordResult(errors=[m for _, m in sorted(errors + rule_errors)])
+                if aggregates:
+                    if progress:
+                        progress("saving", 0, result.recorded)
+                    self.app.save(*aggregates)
+                return result
+            except IntegrityError:
+                pass  # someone else recorded first: reload and decide again
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower() and "lock timeout" not in str(exc).lower():
+                    raise StoreError(f"store {self.store.display}: {_first_line(exc)}") from None
+            except PersistenceError as exc:
+                raise StoreError(f"store {self.store.display}: {_first_line(exc)}") from None
+            time.sleep(random.uniform(0, min(0.5, 0.005 * 2 ** min(attempt, 7))))
+        raise StoreError(
+            f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the same "
+            "partnerships; nothing was recorded"
+        )
+
+    def _decide(
+        self,
+        parsed: list[tuple[int, Located, EventLine]],
+        default_actor: str,
+        progress: Progress | None,
+    ) -> tuple[RecordResult, list[tuple[int, str]], list[Partnership]]:
+        now = datetime.now(UTC)
+        today = date.today()
+        latest_day = today + timedelta(days=1)
+        result = RecordResult()
+        errors: list[tuple[int, str]] = []
+        given_ids = [line.id for _, _, line in parsed if line.id is not None]
+        stored_ids = self.backend.find_ids(sorted(set(given_ids))) if given_ids else {}
+        seen_ids: dict[str, EventLine] = {}
+        aggregates: dict[str, Partnership | None] = {}
+        for n, (index, where, line) in enumerate(parsed, 1):
+            if progress and n % 5000 == 0:
+                progress("checking", n, len(parsed))
+            try:
+                if line.id is not None:
+                    earlier = seen_ids.get(line.id)
+                    if earlier is None and line.id in stored_ids:
+                        earlier = to_recorded(stored_ids[line.id]).line
+                    if earlier is not None:
+                        if not same_content(line, earlier):
+                            raise RuleError(
+                                "id", f"{line.id!r} is already recorded with other content"
+                            )
+                        result.already += 1
+                        continue
+                update: dict[str, Any] = {}
+                if line.occurred_on is None:
+                    update["occurred_on"] = today
+                elif line.occurred_on > latest_day:
+                    raise RuleError("occurred_on", f"{line.occurred_on} is in the future")
+                if line.actor is None:
+                    update["actor"] = default_actor
+                if line.id is None:
+                    update["id"] = str(uuid.uuid4())
+                if line.recorded_at is not None:
+                    update["recorded_at"] = None
+                full = line.model_copy(update=update) if update else line
+                handle = full.partnership
+                if handle not in aggregates:
+                    aggregates[handle] = self._load(handle)
+                aggregate = aggregates[handle]
+                if isinstance(full, PartnershipRegistered):
+                    if aggregate is not None:
+                        raise RuleError("partnership", f"{handle!r} is already registered")
+                    aggregates[handle] = Partnership.register(full, now)
+                elif aggregate is None:
+                    raise RuleError(
+                        "partnership", f"{handle!r} is not registered (register it first)"
+                    )
+                else:
+                    aggregate.record(full, now)
+                if line.id is not None:
+                    seen_ids[line.id] = line
+                result.recorded += 1
+            except RuleError as exc:
+                errors.append((index, f"{where.where()}: {exc}"))
+        changed = [a for a in aggregates.values() if a is not None and a.pending_events]
+        return result, errors, changed
+
+    def _load(self, handle: str) -> Partnership | None:
+        try:
+            return self.app.repository.get(handle)
+        except AggregateNotFoundError:
+            return None
+
+    # -- reading ------------------------------------------------------------------------
+
+    def max_position(self) -> int:
+        """The position of the newest recorded event (0 when the store is empty)."""
+        return self.app.recorder.max_notification_id() or 0
+
+    def read_raw(self, after: int = 0, limit: int = READ_PAGE) -> list[RawRow]:
+        return self.backend.rows(after, limit)
+
+    def read(self, after: int = 0, limit: int = READ_PAGE) -> list[Recorded]:
+        """The recorded events after position ``after``, oldest first, at most ``limit``."""
+        return [to_recorded(row) for row in self.backend.rows(after, limit)]
+
+    def iter_events(self, after: int = 0, page: int = READ_PAGE) -> Iterator[Recorded]:
+        """Every recorded event after ``after`` in recording order, read page by page."""
+        while True:
+            batch = self.read(after, page)
+            if not batch:
+                return
+            yield from batch
+            after = batch[-1].position
+
+    def history(self, handle: str) -> list[Recorded]:
+        """One partnership's events, oldest first."""
+        return [to_recorded(row) for row in self.backend.partnership_rows(handle)]
+
+    def handles(self) -> list[str]:
+        return self.backend.handles()
+
+
+def export_line(event: Recorded) -> dict[str, Any]:
+    """An event as an NDJSON object that ``record`` accepts again."""
+    data = line_payload(event.line)
+    data["recorded_at"] = event.recorded_at.isoformat()
+    return data
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def located_lines(source: str, text_lines: Iterable[str]) -> list[Located]:
+    """Non-blank lines of one input, numbered from 1."""
+    return [Located(source, n, text) for n, text in enumerate(text_lines, 1) if text.strip()]
+
+
+__all__ = [
+    "DecodeError",
+    "Ledger",
+    "Located",
+    "RecordResult",
+    "export_line",
+    "located_lines",
+    "parse_line",
+]

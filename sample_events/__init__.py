@@ -1,0 +1,1 @@
+"""Sample event histories (NDJSON) for the demo and the tests."""

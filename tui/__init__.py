@@ -1,0 +1,1 @@
+"""The terminal front ends: the ``trustledger`` command line and the Textual dashboard."""

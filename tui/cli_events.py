@@ -1,0 +1,180 @@
+"""One-event commands (``partner add``, ``commit``, ``kept`` …) built from the event models.
+
+The options of each command are derived from the fields of its pydantic event model, so
+the command line can never drift from the event format: a field added to a model shows up
+here with its type, choices and required-ness. Values are handed to the same model that
+validates an NDJSON line, and the line goes through the same ``record`` path.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal
+
+import click
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from domain.events import (
+    DIMENSIONS,
+    LINE_ADAPTER,
+    CommitmentKept,
+    CommitmentMade,
+    CommitmentMissed,
+    CommitmentRenegotiated,
+    EventLine,
+    IssueRaised,
+    IssueResolved,
+    PartnershipEnded,
+    PartnershipRegistered,
+    RevenueRecorded,
+    ReviewHeld,
+)
+from domain.ledger import Located, validation_message
+from tui.cli import EXIT_REJECTED, Failure, record_lines, store_option
+
+# command name -> (model, positional fields, one-line help)
+COMMANDS: dict[str, tuple[type[EventLine], tuple[str, ...], str]] = {
+    "commit": (CommitmentMade, ("partnership", "commitment"), "Record a commitment one side made."),
+    "kept": (CommitmentKept, ("partnership", "commitment"), "Record that a commitment was kept."),
+    "missed": (
+        CommitmentMissed,
+        ("partnership", "commitment"),
+        "Record that a commitment was missed.",
+    ),
+    "renegotiate": (
+        CommitmentRenegotiated,
+        ("partnership", "commitment"),
+        "Give an open commitment a new due date.",
+    ),
+    "review": (ReviewHeld, ("partnership",), "Record a review's scores (1-5 per dimension)."),
+    "issue": (IssueRaised, ("partnership", "issue"), "Raise an issue."),
+    "resolve": (IssueResolved, ("partnership", "issue"), "Resolve an open issue."),
+    "revenue": (RevenueRecorded, ("partnership",), "Record a month's revenue."),
+    "end": (PartnershipEnded, ("partnership",), "End a partnership."),
+}
+
+FIELD_HELP = {
+    "occurred_on": "When it happened: YYYY-MM-DD or an RFC 3339 timestamp (default: today).",
+    "id": "Idempotency key, unique in the store (default: generated).",
+    "actor": "Who records it (default: your login name).",
+    "note": "Free text.",
+    "name": "The partnership's display name.",
+    "kind": "What sort of partnership.",
+    "owner": "Who owns the relationship on our side.",
+    "review_every_days": "Review cadence in days (1-730, default 90).",
+    "by": "Which side made the commitment.",
+    "summary": "What it is about.",
+    "due": "Due date (YYYY-MM-DD).",
+    "weight": "How much it matters, 1-5 (default 1).",
+    "reason": "Why.",
+    "severity": "How serious (default medium).",
+    "partner_card": "One side appealed to 'the partnership' to win the dispute.",
+    "resolution": "How it was settled.",
+    "period": "The month, YYYY-MM.",
+    "amount": "Amount (>= 0).",
+    "currency": "ISO 4217 code (default USD).",
+    "scores": "Our side's score, DIMENSION=N (repeat); dimensions: " + ", ".join(DIMENSIONS) + ".",
+    "partner_scores": "The partner's score, DIMENSION=N (repeat).",
+    "commitment": "The commitment's handle.",
+    "issue": "The issue's handle.",
+}
+
+
+def option_flag(field: str) -> str:
+    return "--" + {"scores": "score", "partner_scores": "partner-score"}.get(
+        field, field.replace("_", "-")
+    )
+
+
+def _base_type(annotation: Any) -> Any:
+    """Strip Optional and Annotated wrappers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def click_param(name: str, info: FieldInfo, positional: bool) -> click.Parameter:
+    base = _base_type(info.annotation)
+    origin = typing.get_origin(base)
+    if positional:
+        return click.Argument([name], metavar=name.upper())
+    flag = option_flag(name)
+    required = info.is_required()
+    help_text = FIELD_HELP.get(name, "")
+    if base is bool:
+        return click.Option([flag, name], is_flag=True, default=False, help=help_text)
+    if origin is dict:
+        return click.Option(
+            [flag, name], multiple=True, metavar="DIM=N", required=required, help=help_text
+        )
+    kind: click.ParamType | type = str
+    if origin is Literal:
+        kind = click.Choice([str(a) for a in typing.get_args(base)])
+    elif base is int:
+        kind = click.INT
+    elif base is float:
+        kind = click.FLOAT
+    metavar = {"occurred_on": "DATE", "due": "DATE", "period": "YYYY-MM"}.get(name)
+    return click.Option([flag, name], type=kind, required=required, help=help_text, metavar=metavar)
+
+
+def parse_scores(flag: str, values: tuple[str, ...]) -> dict[str, Any] | None:
+    if not values:
+        return None
+    scores: dict[str, Any] = {}
+    for value in values:
+        dim, sep, number = value.partition("=")
+        if not sep:
+            raise Failure(f"{flag} {value!r}: expected DIMENSION=N, e.g. vision=4", 2)
+        try:
+            scores[dim.strip()] = int(number)
+        except ValueError:
+            raise Failure(f"{flag} {value!r}: the score must be a whole number 1-5", 2) from None
+    return scores
+
+
+def build_command(
+    name: str, model: type[EventLine], positional: tuple[str, ...], help_text: str
+) -> click.Command:
+    fields = {k: v for k, v in model.model_fields.items() if k not in ("type", "recorded_at")}
+    ordered = list(positional) + [k for k in fields if k not in positional]
+    params = [click_param(k, fields[k], k in positional) for k in ordered]
+
+    def callback(store_url: str | None, **values: Any) -> None:
+        data: dict[str, Any] = {"type": model.model_fields["type"].default}
+        for key, value in values.items():
+            if isinstance(value, tuple):
+                value = parse_scores(option_flag(key), value)
+            if value is None or (value is False and key == "partner_card"):
+                continue
+            data[key] = value
+        try:
+            line = LINE_ADAPTER.validate_python(data)
+        except ValidationError as exc:
+            message = validation_message(exc)
+            for key in fields:
+                if key not in positional:
+                    message = message.replace(f"{key}:", f"{option_flag(key)}:", 1)
+            raise Failure(message, EXIT_REJECTED) from None
+        record_lines(store_url, [Located(f"trustledger {name}", 0, line)], quiet_progress=True)
+
+    command = click.Command(name, callback=callback, params=params, help=help_text)
+    return store_option(command)  # type: ignore[return-value]
+
+
+def register(group: click.Group) -> None:
+    for name, (model, positional, help_text) in COMMANDS.items():
+        group.add_command(build_command(name, model, positional, help_text))
+    partner = click.Group("partner", help="Partnerships: register them.")
+    partner.add_command(
+        build_command("add", PartnershipRegistered, ("partnership",), "Register a partnership.")
+    )
+    group.add_command(partner)
