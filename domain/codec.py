@@ -15,10 +15,10 @@ before validating, so stored history never needs rewriting.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.events import EVENT_TYPES, LINE_ADAPTER, EventLine
@@ -38,7 +38,7 @@ def line_payload(line: EventLine) -> dict[str, Any]:
 
 def canonical(data: dict[str, Any]) -> bytes:
     """Canonical JSON bytes: sorted keys, no spaces; what links are computed over."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 def chain_link(previous: str, partnership: str, version: int, content: dict[str, Any]) -> str:
@@ -53,6 +53,22 @@ def chain_link(previous: str, partnership: str, version: int, content: dict[str,
     return digest.hexdigest()
 
 
+def seal(
+    line: EventLine, recorded_at: datetime, previous: str, partnership: str, version: int
+) -> tuple[str, bytes]:
+    """The link of a new event and the exact bytes to store for it.
+
+    The stored bytes are the canonical content with the link appended as the last key, so
+    the content is serialised once (reading them back and dropping ``link`` gives the
+    same canonical content again).
+    """
+    content = canonical(stored_state(line, recorded_at))
+    digest = hashlib.sha256(f"{previous}\n{partnership}\n{version}\n".encode())
+    digest.update(content)
+    link = digest.hexdigest()
+    return link, content[:-1] + f',"link":"{link}"}}'.encode()
+
+
 def stored_state(line: EventLine, recorded_at: datetime) -> dict[str, Any]:
     """The stored state of a line, without its link."""
     state = line_payload(line)
@@ -64,8 +80,8 @@ def stored_state(line: EventLine, recorded_at: datetime) -> dict[str, Any]:
 def decode_state(raw: bytes) -> dict[str, Any]:
     """Parse stored bytes into the state dict, raising DecodeError when they are not JSON."""
     try:
-        state = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        state = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise DecodeError(f"stored state is not JSON: {exc}") from None
     if not isinstance(state, dict):
         raise DecodeError("stored state is not a JSON object")
@@ -100,13 +116,16 @@ class LedgerMapper(Mapper[str]):
     """Maps ledger events to stored events and back (see the module docstring)."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        state = stored_state(domain_event.line, domain_event.timestamp)
-        state["link"] = domain_event.link
+        state_bytes = getattr(domain_event, "state_bytes", None)
+        if state_bytes is None:
+            state = stored_state(domain_event.line, domain_event.timestamp)
+            state["link"] = domain_event.link
+            state_bytes = canonical(state)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=domain_event.line.type,
-            state=canonical(state),
+            state=state_bytes,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:

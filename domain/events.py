@@ -49,6 +49,11 @@ def parse_day(value: Any) -> date:
     A timestamp counts on the calendar date it is written with (its own offset), so
     ``2025-03-01T23:30:00-05:00`` is 1 March whatever the reader's time zone.
     """
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real calendar date") from None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -200,7 +205,7 @@ class RevenueRecorded(EventLine):
 
     type: Literal["revenue_recorded"] = "revenue_recorded"
     period: Period
-    amount: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    amount: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
 
 

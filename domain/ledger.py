@@ -112,6 +112,10 @@ def validation_message(exc: ValidationError) -> str:
 def parse_line(text: str) -> EventLine:
     """Validate one NDJSON line; raise ValueError with a one-line, field-naming message."""
     try:
+        return LINE_ADAPTER.validate_json(text)
+    except ValidationError:
+        pass  # take the slow path below for a precise message
+    try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 
-from domain.codec import GENESIS_LINK, chain_link, stored_state
+from domain.codec import GENESIS_LINK, seal
 from domain.errors import RuleError
 from domain.events import (
     CommitmentKept,
@@ -58,6 +58,7 @@ class Partnership(BaseAggregate[str]):
             timestamp: datetime,
             line: EventLine,
             link: str = "",
+            state_bytes: bytes | None = None,
             **_: Any,
         ) -> None:
             self.originator_id = originator_id
@@ -65,6 +66,8 @@ class Partnership(BaseAggregate[str]):
             self.timestamp = timestamp
             self.line = line
             self.link = link
+            # The exact bytes to store, computed once when the event is decided.
+            self.state_bytes = state_bytes
 
         @classmethod
         def restore(cls, **kwargs: Any) -> Partnership.Event:
@@ -94,17 +97,23 @@ class Partnership(BaseAggregate[str]):
 
     @classmethod
     def register(cls, line: PartnershipRegistered, recorded_at: datetime) -> Partnership:
-        link = chain_link(GENESIS_LINK, line.partnership, 1, stored_state(line, recorded_at))
+        link, state = seal(line, recorded_at, GENESIS_LINK, line.partnership, 1)
         return cls._create(
-            cls.Registered, id=line.partnership, timestamp=recorded_at, line=line, link=link
+            cls.Registered,
+            id=line.partnership,
+            timestamp=recorded_at,
+            line=line,
+            link=link,
+            state_bytes=state,
         )
 
     def record(self, line: EventLine, recorded_at: datetime) -> None:
         """Check ``line`` against the rules and, when it passes, add it as the next event."""
         self.check(line)
-        version = self.version + 1
-        link = chain_link(self.last_link, self.id, version, stored_state(line, recorded_at))
-        self.trigger_event(self.Event, timestamp=recorded_at, line=line, link=link)
+        link, state = seal(line, recorded_at, self.last_link, self.id, self.version + 1)
+        self.trigger_event(
+            self.Event, timestamp=recorded_at, line=line, link=link, state_bytes=state
+        )
 
     def check(self, line: EventLine) -> None:
         """Raise RuleError when ``line`` may not follow this partnership's history."""

@@ -159,7 +159,9 @@ def read_inputs(files: Sequence[str]) -> list[Located]:
                 fail(f"cannot read {name}: not UTF-8 text")
             except OSError as exc:
                 fail(f"cannot read {name}: {exc.strerror or exc}")
-        lines.extend(located_lines(source, text.splitlines()))
+        # NDJSON lines end at \n only: str.splitlines() would also split inside a JSON
+        # string at U+2028, U+0085 and the like, which JSON allows unescaped.
+        lines.extend(located_lines(source, text.split("\n")))
     return lines
 
 

@@ -1,0 +1,44 @@
+# The two commands of the README's quick start, and the pieces behind them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := .demo/events.sqlite
+
+.PHONY: demo test install install-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+## demo: set everything up and open the dashboard on the sample data (a demo SQLite store)
+demo: install
+	@mkdir -p $(dir $(DEMO))
+	$(BIN)/trustledger --store $(DEMO) record sample_events/*.ndjson
+	$(BIN)/trustledger --store $(DEMO)
+
+## test: install what the tests need (PostgreSQL included) and run the whole suite
+test: install-test
+	bash .ci/install-postgres
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## bench: run every benchmark and print its figures
+bench: install
+	$(BIN)/python benchmarks/record_bench.py
+	$(BIN)/python benchmarks/replay_bench.py
+	$(BIN)/python benchmarks/verify_bench.py
+	$(BIN)/python benchmarks/dashboard_bench.py
+
+clean:
+	rm -rf .demo .pytest_cache .ruff_cache
