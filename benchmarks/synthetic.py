@@ -123,7 +123,7 @@ def partnership_lines(n: int, count: int, rng: random.Random) -> list[dict]:
 def synthetic_lines(
     partnerships: int, events_per_partnership: int, seed: int = 7, *, interleave: bool = True
 ) -> Iterator[str]:
-    """NDJSON lines for ``partnerships`` × ``events_per_partnership`` events.
+    """NDJSON lines for ``partnerships`` x ``events_per_partnership`` events.
 
     With ``interleave`` partnerships take turns (like a real feed) — this holds every
     history in memory; without it each history is written out whole, streaming.

@@ -43,6 +43,12 @@ def _chunks(items: Sequence[str], size: int = ID_CHUNK) -> Iterator[Sequence[str
 
 def _row(values: Iterable[Any]) -> RawRow:
     position, partnership, version, topic, state = values
+    # A row edited by hand may hold text or NULL where bytes belong: keep it readable so
+    # the audit walk can report it instead of failing.
+    if isinstance(state, str):
+        state = state.encode()
+    elif state is None:
+        state = b""
     return RawRow(int(position), str(partnership), int(version), str(topic), bytes(state))
 
 

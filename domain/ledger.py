@@ -13,11 +13,13 @@ from __future__ import annotations
 import getpass
 import json
 import random
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,7 +31,8 @@ from domain.codec import DecodeError, decode_state, line_from_state, line_payloa
 from domain.errors import RuleError, StoreError, StoreMissing
 from domain.events import LINE_ADAPTER, EventLine, PartnershipRegistered, Recorded
 from domain.partnership import Partnership
-from domain.store import APP_NAME, StoreConfig
+from domain.store import APP_NAME, StoreConfig, postgres_connect
+from domain.watch import SQLITE_POLL_SECONDS, Watcher
 
 MAX_ATTEMPTS = 50
 READ_PAGE = 5000
@@ -151,8 +154,16 @@ class LedgerApp(Application[str]):
 class Ledger:
     """The ledger over one store: record, read, follow."""
 
-    def __init__(self, store: StoreConfig, *, create: bool = False) -> None:
+    def __init__(
+        self,
+        store: StoreConfig,
+        *,
+        create: bool = False,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
+        # Recording time comes from here; tests and demos may pin it.
+        self.clock = clock or (lambda: datetime.now(UTC))
         if store.kind == "sqlite" and not create:
             assert store.path is not None
             if not store.path.is_file():
@@ -163,6 +174,9 @@ class Ledger:
                 store.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create {store.path.parent}: {exc.strerror}") from None
+            _sqlite_wal(store)
+        if store.kind == "postgresql":
+            _postgres_preflight(store)
         try:
             self.app = LedgerApp(env=store.library_env(create=create))
             self.backend: Backend = (
@@ -176,7 +190,7 @@ class Ledger:
                 raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
         except StoreError:
             raise
-        except (PersistenceError, OSError) as exc:
+        except (PersistenceError, OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {store.display}: {_first_line(exc)}") from None
 
     def close(self) -> None:
@@ -240,8 +254,8 @@ class Ledger:
         default_actor: str,
         progress: Progress | None,
     ) -> tuple[RecordResult, list[tuple[int, str]], list[Partnership]]:
-        now = datetime.now(UTC)
-        today = date.today()
+        now = self.clock()
+        today = now.astimezone().date()
         latest_day = today + timedelta(days=1)
         result = RecordResult()
         errors: list[tuple[int, str]] = []
@@ -291,7 +305,7 @@ class Ledger:
                 else:
                     aggregate.record(full, now)
                 if line.id is not None:
-                    seen_ids[line.id] = line
+                    seen_ids[line.id] = full  # as it will be stored: a retry matches it
                 result.recorded += 1
             except RuleError as exc:
                 errors.append((index, f"{where.where()}: {exc}"))
@@ -333,12 +347,57 @@ class Ledger:
     def handles(self) -> list[str]:
         return self.backend.handles()
 
+    def watcher(self, poll_interval: float = SQLITE_POLL_SECONDS) -> Watcher:
+        """A waiter for new events: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+        if self.store.kind == "postgresql":
+            return Watcher(
+                self.max_position,
+                listen=lambda: postgres_connect(self.store, autocommit=True),
+                channel=self.app.recorder.channel_name,
+            )
+        return Watcher(self.max_position, poll_interval=poll_interval)
+
 
 def export_line(event: Recorded) -> dict[str, Any]:
     """An event as an NDJSON object that ``record`` accepts again."""
     data = line_payload(event.line)
     data["recorded_at"] = event.recorded_at.isoformat()
     return data
+
+
+def _sqlite_wal(store: StoreConfig) -> None:
+    """Put the SQLite file in WAL mode before the library opens it.
+
+    The library switches a new file to WAL on its first connection, but that switch fails
+    at once with "database is locked" (no busy wait) when another process is creating the
+    same file at that moment; here it is retried, so concurrent first writers all succeed.
+    """
+    assert store.path is not None
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with closing(sqlite3.connect(store.path, timeout=60)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise StoreError(f"cannot open store {store.display}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {store.display}: {exc}") from None
+        time.sleep(random.uniform(0.005, 0.05))
+
+
+def _postgres_preflight(store: StoreConfig) -> None:
+    """Connect once up front, so an unreachable server or a bad login gets its real reason."""
+    import psycopg
+
+    try:
+        postgres_connect(store).close()
+    except psycopg.Error as exc:
+        reason = _first_line(exc)
+        if store.password:
+            reason = reason.replace(store.password, "***")
+        raise StoreError(f"cannot reach {store.display}: {reason}") from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,9 +8,11 @@ every rendering of a store (``StoreConfig.display``).
 
 from __future__ import annotations
 
+import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from platformdirs import user_data_dir
@@ -80,6 +82,21 @@ class StoreConfig:
         return env
 
 
+def postgres_connect(store: StoreConfig, *, autocommit: bool = False) -> Any:
+    """A plain psycopg connection to a PostgreSQL store (for checks and LISTEN)."""
+    import psycopg
+
+    return psycopg.connect(
+        host=store.host,
+        port=store.port,
+        user=store.user or None,
+        password=store.password or None,
+        dbname=store.dbname,
+        connect_timeout=5,
+        autocommit=autocommit,
+    )
+
+
 def parse_store_url(url: str) -> StoreConfig:
     """Parse a store URL (see the module docstring); raise StoreError when it is not one."""
     text = url.strip()
@@ -117,7 +134,7 @@ def _parse_postgres(text: str) -> StoreConfig:
         kind="postgresql",
         host=parts.hostname,
         port=port,
-        user=unquote(parts.username or ""),
+        user=unquote(parts.username or "") or getpass.getuser(),
         password=unquote(parts.password or ""),
         dbname=dbname,
         schema=schema,

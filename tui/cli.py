@@ -9,6 +9,7 @@ unreadable input file, or a store that cannot be opened.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -65,6 +66,19 @@ class LedgerGroup(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
+        except KeyboardInterrupt:
+            click.echo("trustledger: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("TRUSTLEDGER_DEBUG"):
+                raise
+            text = (str(exc).strip().splitlines() or [""])[0]
+            click.echo(
+                f"trustledger: unexpected error: {type(exc).__name__}: {text} "
+                "(set TRUSTLEDGER_DEBUG=1 for details)",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -252,10 +266,10 @@ def schema() -> None:
 
 def add_commands() -> None:
     """Register the commands that live in their own modules."""
-    from tui import cli_events, cli_history
+    from tui import cli_audit, cli_events, cli_history, cli_migrate
 
-    cli_events.register(main)
-    cli_history.register(main)
+    for module in (cli_events, cli_history, cli_audit, cli_migrate):
+        module.register(main)
 
 
 add_commands()

@@ -8,6 +8,7 @@ validates an NDJSON line, and the line goes through the same ``record`` path.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any, Literal
@@ -141,6 +142,22 @@ def parse_scores(flag: str, values: tuple[str, ...]) -> dict[str, Any] | None:
     return scores
 
 
+def option_message(message: str, positional: tuple[str, ...]) -> str:
+    """Name the options instead of the model fields in a validation message.
+
+    Each part of the message starts with the field (``weight: ...``, ``scores.vision: ...``);
+    that becomes the option (``--weight: ...``, ``--score vision: ...``).
+    """
+
+    def rename(match: re.Match[str]) -> str:
+        start, key, sep = match.groups()
+        if key in positional or key in ("type", "recorded_at"):
+            return match.group(0)
+        return start + option_flag(key) + (" " if sep == "." else sep)
+
+    return re.sub(r"(^|; )([a-z_]+)([:.])", rename, message)
+
+
 def build_command(
     name: str, model: type[EventLine], positional: tuple[str, ...], help_text: str
 ) -> click.Command:
@@ -159,10 +176,7 @@ def build_command(
         try:
             line = LINE_ADAPTER.validate_python(data)
         except ValidationError as exc:
-            message = validation_message(exc)
-            for key in fields:
-                if key not in positional:
-                    message = message.replace(f"{key}:", f"{option_flag(key)}:", 1)
+            message = option_message(validation_message(exc), positional)
             raise Failure(message, EXIT_REJECTED) from None
         record_lines(store_url, [Located(f"trustledger {name}", 0, line)], quiet_progress=True)
 

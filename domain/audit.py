@@ -1,0 +1,134 @@
+"""Checking that the stored history is the history: the hash-chain walk and the audit log.
+
+The chain is per partnership. Each event's ``link`` is a SHA-256 over the previous event's
+link, the partnership, the event's version and its canonical stored content (recording
+time included). Per partnership rather than store-wide because writers to different
+partnerships never wait for each other: a store-wide chain would need every writer to
+know the store's latest event before it writes, serialising all writers; per partnership,
+the library's optimistic version check already serialises exactly the writers that touch
+the same chain.
+
+``verify`` walks every stored row in recording order and reports the first place where:
+a row cannot be decoded or is not a valid line; its content, partnership or type disagree
+with its row; its link does not match (an edited row, or a row moved to another place);
+a partnership's versions skip or run backwards (a deleted, inserted or reordered row);
+or, on SQLite, a recording position is missing (a deleted row). It never raises for what
+it finds in the store: it returns a ``Verdict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.backends import RawRow
+from domain.codec import GENESIS_LINK, DecodeError, chain_link, decode_state, line_from_state
+from domain.events import Recorded
+
+PAGE = 20000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a chain walk."""
+
+    events: int
+    partnerships: int
+    problem: str | None = None
+    partnership: str | None = None
+    position: int | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+    def summary(self) -> str:
+        if self.intact:
+            return (
+                f"intact: {self.events:,} events in {self.partnerships:,} partnerships, "
+                "every link matches"
+            )
+        return f"broken at position {self.position} ({self.partnership}): {self.problem}"
+
+
+def iter_rows(read: Callable[[int, int], list[RawRow]]) -> Iterator[RawRow]:
+    after = 0
+    while batch := read(after, PAGE):
+        yield from batch
+        after = batch[-1].position
+
+
+def verify(
+    rows: Iterator[RawRow],
+    *,
+    contiguous_positions: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Verdict:
+    """Walk ``rows`` (in recording order) and return the first break, if any."""
+    links: dict[str, tuple[int, str]] = {}
+    count = 0
+    expected_position = 1
+    for row in rows:
+        count += 1
+        if progress and count % 50000 == 0:
+            progress(count)
+
+        def broken(problem: str, row: RawRow = row, seen: int = count - 1) -> Verdict:
+            return Verdict(seen, len(links), problem, row.partnership, row.position)
+
+        if contiguous_positions:
+            if row.position != expected_position:
+                missing = (
+                    f"position {expected_position}"
+                    if row.position == expected_position + 1
+                    else f"positions {expected_position}-{row.position - 1}"
+                )
+                return broken(f"{missing} missing: a stored event was deleted")
+            expected_position += 1
+        version, previous = links.get(row.partnership, (0, GENESIS_LINK))
+        if row.version != version + 1:
+            what = "missing or moved" if row.version > version + 1 else "out of order"
+            return broken(
+                f"event #{row.version} follows event #{version}: event #{version + 1} is {what}"
+            )
+        try:
+            state = decode_state(row.state)
+            stored_link = state.pop("link", None)
+            if not isinstance(stored_link, str):
+                return broken(f"event #{row.version} has no link")
+            expected = chain_link(previous, row.partnership, row.version, state)
+            if stored_link != expected:
+                return broken(
+                    f"event #{row.version}: link does not match its content "
+                    "(the event or one before it was edited, or it was moved here)"
+                )
+            state["link"] = stored_link
+            line, _, _ = line_from_state(state)
+        except DecodeError as exc:
+            return broken(f"event #{row.version} cannot be decoded: {exc}")
+        if line.partnership != row.partnership:
+            return broken(
+                f"event #{row.version} names partnership {line.partnership!r} "
+                f"but is stored under {row.partnership!r}"
+            )
+        if line.type != row.topic:
+            return broken(f"event #{row.version} is a {line.type} stored as {row.topic}")
+        links[row.partnership] = (row.version, stored_link)
+    return Verdict(count, len(links))
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which events ``audit log`` shows."""
+
+    since: datetime | None = None
+    actor: str | None = None
+    partnership: str | None = None
+
+    def keeps(self, event: Recorded) -> bool:
+        if self.since is not None and event.recorded_at < self.since:
+            return False
+        if self.actor is not None and event.line.actor != self.actor:
+            return False
+        return self.partnership is None or event.partnership == self.partnership

@@ -1,0 +1,63 @@
+"""Copying a ledger into another store, row for row.
+
+Rows are copied as stored (partnership, version, type and the exact state bytes), in
+recording order, so ids, occurred and recorded times, actors and the hash chain all
+survive. A target that already holds exactly a prefix of the source (an interrupted
+copy) is resumed; any other non-empty target is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.audit import iter_rows
+from domain.errors import LedgerError
+from domain.ledger import Ledger
+
+BATCH = 1000
+
+
+class TargetNotEmpty(LedgerError):
+    """The target holds events that are not a prefix of the source."""
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    copied: int
+    already: int
+
+
+def migrate(
+    source: Ledger, target: Ledger, progress: Callable[[int], None] | None = None
+) -> MigrateResult:
+    source_rows = iter_rows(source.read_raw)
+    already = 0
+    for theirs in iter_rows(target.read_raw):
+        mine = next(source_rows, None)
+        if mine is None or (mine.partnership, mine.version, mine.state) != (
+            theirs.partnership,
+            theirs.version,
+            theirs.state,
+        ):
+            raise TargetNotEmpty(
+                f"the target already holds other events (its event {already + 1} differs "
+                "from the source's); migrate only into an empty store or an interrupted copy"
+            )
+        already += 1
+    copied = 0
+    batch: list[StoredEvent] = []
+    for row in source_rows:
+        batch.append(StoredEvent(row.partnership, row.version, row.topic, row.state))
+        if len(batch) == BATCH:
+            target.app.recorder.insert_events(batch)
+            copied += len(batch)
+            batch = []
+            if progress:
+                progress(copied)
+    if batch:
+        target.app.recorder.insert_events(batch)
+        copied += len(batch)
+    return MigrateResult(copied=copied, already=already)
