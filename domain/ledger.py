@@ -35,6 +35,7 @@ from domain.store import APP_NAME, StoreConfig, postgres_connect
 from domain.watch import SQLITE_POLL_SECONDS, Watcher
 
 MAX_ATTEMPTS = 50
+SETUP_LOCK_KEY = 0x7472757374  # any constant shared by every trustledger process
 READ_PAGE = 5000
 
 Progress = Callable[[str, int, int], None]
@@ -175,9 +176,14 @@ class Ledger:
             except OSError as exc:
                 raise StoreError(f"cannot create {store.path.parent}: {exc.strerror}") from None
             _sqlite_wal(store)
-        if store.kind == "postgresql":
-            _postgres_preflight(store)
+        setup_lock = _postgres_setup_lock(store) if store.kind == "postgresql" else None
         try:
+            if setup_lock is not None and create and _postgres_is_set_up(setup_lock, store):
+                create = False  # tables and index exist: no DDL, no lock contention
+            elif setup_lock is not None and create:
+                # Several processes creating the tables at once make PostgreSQL fail with
+                # "tuple concurrently updated": the first one sets up, the others wait.
+                setup_lock.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
             self.app = LedgerApp(env=store.library_env(create=create))
             self.backend: Backend = (
                 SQLiteBackend(self.app.recorder)
@@ -192,6 +198,9 @@ class Ledger:
             raise
         except (PersistenceError, OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {store.display}: {_first_line(exc)}") from None
+        finally:
+            if setup_lock is not None:
+                setup_lock.close()  # closing the session releases the advisory lock
 
     def close(self) -> None:
         self.app.close()
@@ -387,17 +396,27 @@ def _sqlite_wal(store: StoreConfig) -> None:
         time.sleep(random.uniform(0.005, 0.05))
 
 
-def _postgres_preflight(store: StoreConfig) -> None:
-    """Connect once up front, so an unreachable server or a bad login gets its real reason."""
+def _postgres_setup_lock(store: StoreConfig) -> Any:
+    """A first, plain connection: it gives the real reason when the server cannot be
+    reached or refuses the login, and it holds the advisory lock while tables are made."""
     import psycopg
 
     try:
-        postgres_connect(store).close()
+        return postgres_connect(store, autocommit=True)
     except psycopg.Error as exc:
         reason = _first_line(exc)
         if store.password:
             reason = reason.replace(store.password, "***")
         raise StoreError(f"cannot reach {store.display}: {reason}") from None
+
+
+def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
+    schema = store.schema or "public"
+    row = conn.execute(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
+        (schema, f"{APP_NAME}_events_line_id"),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _first_line(exc: BaseException) -> str:
