@@ -86,6 +86,19 @@ def verify(
                 )
                 return broken(f"{missing} missing: a stored event was deleted")
             expected_position += 1
+        if type(row.version) is not int:  # SQLite keeps whatever a hand edit put there
+            return broken(f"the event's version {row.version!r} is not a whole number")
+        try:
+            state = decode_state(row.state)
+        except DecodeError as exc:
+            return broken(f"event #{row.version} cannot be decoded: {exc}")
+        # A row moved to another partnership is named as such, not as a version gap there.
+        named = state.get("partnership")
+        if isinstance(named, str) and named != row.partnership:
+            return broken(
+                f"event #{row.version} names partnership {named!r} "
+                f"but is stored under {row.partnership!r}"
+            )
         version, previous = links.get(row.partnership, (0, GENESIS_LINK))
         if row.version != version + 1:
             what = "missing or moved" if row.version > version + 1 else "out of order"
@@ -93,7 +106,6 @@ def verify(
                 f"event #{row.version} follows event #{version}: event #{version + 1} is {what}"
             )
         try:
-            state = decode_state(row.state)
             stored_link = state.pop("link", None)
             if not isinstance(stored_link, str):
                 return broken(f"event #{row.version} has no link")

@@ -13,11 +13,9 @@ from __future__ import annotations
 import getpass
 import json
 import random
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +25,13 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 from pydantic import ValidationError
 
 from domain.backends import Backend, PostgresBackend, RawRow, SQLiteBackend
-from domain.codec import DecodeError, decode_state, line_from_state, line_payload
+from domain.codec import (
+    DecodeError,
+    decode_state,
+    line_from_state,
+    line_payload,
+    trusted_line_from_state,
+)
 from domain.errors import RuleError, StoreError, StoreMissing
 from domain.events import LINE_ADAPTER, EventLine, PartnershipRegistered, Recorded
 from domain.partnership import Partnership
@@ -141,8 +145,11 @@ def same_content(given: EventLine, stored: EventLine) -> bool:
     return mine == theirs
 
 
-def to_recorded(row: RawRow) -> Recorded:
-    line, recorded_at, link = line_from_state(decode_state(row.state))
+def to_recorded(row: RawRow, *, trusted: bool = False) -> Recorded:
+    """Decode a stored row; ``trusted`` skips re-validating what the ledger itself wrote
+    (see ``domain.codec.trusted_line_from_state``): for replays, not for audits."""
+    decode = trusted_line_from_state if trusted else line_from_state
+    line, recorded_at, link = decode(decode_state(row.state))
     return Recorded(row.position, row.version, recorded_at, line, link)
 
 
@@ -175,7 +182,6 @@ class Ledger:
                 store.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create {store.path.parent}: {exc.strerror}") from None
-            _sqlite_wal(store)
         setup_lock = _postgres_setup_lock(store) if store.kind == "postgresql" else None
         try:
             if setup_lock is not None and create and _postgres_is_set_up(setup_lock, store):
@@ -196,7 +202,7 @@ class Ledger:
                 raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
         except StoreError:
             raise
-        except (PersistenceError, OSError, sqlite3.Error) as exc:
+        except (PersistenceError, OSError) as exc:
             raise StoreError(f"cannot open store {store.display}: {_first_line(exc)}") from None
         finally:
             if setup_lock is not None:
@@ -336,14 +342,18 @@ class Ledger:
     def read_raw(self, after: int = 0, limit: int = READ_PAGE) -> list[RawRow]:
         return self.backend.rows(after, limit)
 
-    def read(self, after: int = 0, limit: int = READ_PAGE) -> list[Recorded]:
+    def read(
+        self, after: int = 0, limit: int = READ_PAGE, *, trusted: bool = False
+    ) -> list[Recorded]:
         """The recorded events after position ``after``, oldest first, at most ``limit``."""
-        return [to_recorded(row) for row in self.backend.rows(after, limit)]
+        return [to_recorded(row, trusted=trusted) for row in self.backend.rows(after, limit)]
 
-    def iter_events(self, after: int = 0, page: int = READ_PAGE) -> Iterator[Recorded]:
+    def iter_events(
+        self, after: int = 0, page: int = READ_PAGE, *, trusted: bool = False
+    ) -> Iterator[Recorded]:
         """Every recorded event after ``after`` in recording order, read page by page."""
         while True:
-            batch = self.read(after, page)
+            batch = self.read(after, page, trusted=trusted)
             if not batch:
                 return
             yield from batch
@@ -372,28 +382,6 @@ def export_line(event: Recorded) -> dict[str, Any]:
     data = line_payload(event.line)
     data["recorded_at"] = event.recorded_at.isoformat()
     return data
-
-
-def _sqlite_wal(store: StoreConfig) -> None:
-    """Put the SQLite file in WAL mode before the library opens it.
-
-    The library switches a new file to WAL on its first connection, but that switch fails
-    at once with "database is locked" (no busy wait) when another process is creating the
-    same file at that moment; here it is retried, so concurrent first writers all succeed.
-    """
-    assert store.path is not None
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with closing(sqlite3.connect(store.path, timeout=60)) as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreError(f"cannot open store {store.display}: {exc}") from None
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open store {store.display}: {exc}") from None
-        time.sleep(random.uniform(0.005, 0.05))
 
 
 def _postgres_setup_lock(store: StoreConfig) -> Any:

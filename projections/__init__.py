@@ -1,0 +1,76 @@
+"""Pure read models over the ledger's events: trust, alignment, status, alerts, portfolio.
+
+A functional core: no I/O except reading the model's TOML config, no clock (as-of dates and
+known-at times are arguments). Imports point down only: ``domain.events``, never ``tui``.
+
+Entry points:
+
+- :func:`replay` -- the :class:`Portfolio` at the end of an as-of day, as known at a time;
+  :func:`report_rows` -- the contract's JSON rows from it.
+- :class:`Follower` -- live state fed batch by batch, with warm-start snapshots.
+- :func:`trend`, :func:`sparklines` -- trust/alignment series; :func:`explain` -- which events
+  moved the scores.
+- :func:`fold`, :func:`evolve`, :func:`portfolio_at` -- the fold and the view builder beneath.
+- :class:`ModelConfig`, :func:`load_config`, :data:`MODEL_VERSION` -- the model's parameters.
+"""
+
+from projections.config import MODEL_VERSION, ModelConfig, default_config_path, load_config
+from projections.explain import ExplainRow, explain, explain_partnership
+from projections.follower import Follower, StaleSnapshot
+from projections.portfolio import assemble, partnership_view, portfolio_at
+from projections.replay import fold, is_visible, replay, select
+from projections.report import REPORT_KEYS, report_row, report_rows
+from projections.state import PartnershipState, PortfolioState, evolve
+from projections.trends import series, sparklines, trend
+from projections.views import (
+    STATUSES,
+    Alert,
+    Asymmetry,
+    CommitmentCounts,
+    CommitmentView,
+    IssueView,
+    PartnershipView,
+    Portfolio,
+    ReviewView,
+    Status,
+    TrendPoint,
+)
+
+__all__ = [
+    "MODEL_VERSION",
+    "REPORT_KEYS",
+    "STATUSES",
+    "Alert",
+    "Asymmetry",
+    "CommitmentCounts",
+    "CommitmentView",
+    "ExplainRow",
+    "Follower",
+    "IssueView",
+    "ModelConfig",
+    "PartnershipState",
+    "PartnershipView",
+    "Portfolio",
+    "PortfolioState",
+    "ReviewView",
+    "StaleSnapshot",
+    "Status",
+    "TrendPoint",
+    "assemble",
+    "default_config_path",
+    "evolve",
+    "explain",
+    "explain_partnership",
+    "fold",
+    "is_visible",
+    "load_config",
+    "partnership_view",
+    "portfolio_at",
+    "replay",
+    "report_row",
+    "report_rows",
+    "select",
+    "series",
+    "sparklines",
+    "trend",
+]

@@ -184,27 +184,29 @@ def record_lines(
 ) -> RecordResult:
     """Record ``lines`` and print the outcome the contract describes; exits 1 on errors."""
     store = chosen_store(store_url)
-    is_new = store.kind == "sqlite" and store.path is not None and not store.path.exists()
+    if store.kind == "sqlite" and store.path is not None and not store.path.exists():
+        # A new SQLite store: check the input against an empty ledger in memory first, so a
+        # rejected input creates no file. (Deleting the file afterwards instead would race
+        # another writer creating the same store, and lose what that writer recorded.)
+        with Ledger(StoreConfig(kind="sqlite", path=Path(":memory:")), create=True) as scratch:
+            checked = scratch.record(lines)
+        if not checked.ok:
+            _reject(checked)
     with (
         open_ledger(store_url, create=True) as ledger,
         _progress(len(lines), enabled=not quiet_progress) as progress,
     ):
         result = ledger.record(lines, progress=progress)
-        empty = ledger.max_position() == 0
     if not result.ok:
-        if is_new and empty:
-            _remove_sqlite(store)
-        for message in result.errors:
-            click.echo(message, err=True)
-        raise Failure(f"{len(result.errors)} bad line(s); nothing was recorded", EXIT_REJECTED)
+        _reject(result)
     click.echo(f"recorded {result.recorded}, already recorded {result.already}")
     return result
 
 
-def _remove_sqlite(store: StoreConfig) -> None:
-    assert store.path is not None
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+def _reject(result: RecordResult) -> NoReturn:
+    for message in result.errors:
+        click.echo(message, err=True)
+    raise Failure(f"{len(result.errors)} bad line(s); nothing was recorded", EXIT_REJECTED)
 
 
 @contextmanager
@@ -266,9 +268,9 @@ def schema() -> None:
 
 def add_commands() -> None:
     """Register the commands that live in their own modules."""
-    from tui import cli_audit, cli_events, cli_history, cli_migrate
+    from tui import cli_audit, cli_events, cli_history, cli_migrate, cli_report
 
-    for module in (cli_events, cli_history, cli_audit, cli_migrate):
+    for module in (cli_events, cli_history, cli_report, cli_audit, cli_migrate):
         module.register(main)
 
 

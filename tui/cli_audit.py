@@ -8,6 +8,7 @@ import sys
 import click
 
 from domain.audit import LogFilter, iter_rows, verify
+from domain.codec import DecodeError
 from domain.moments import parse_moment
 from tui.cli import EXIT_REJECTED, Failure, fail, open_ledger, store_option
 from tui.labels import event_label
@@ -69,8 +70,14 @@ def register(group: click.Group) -> None:
             fail(f"--since: {exc}")
         keep = LogFilter(since=since_at, actor=actor, partnership=handle)
         with open_ledger(store_url) as ledger:
-            source = ledger.history(handle) if handle else ledger.iter_events()
-            events = [e for e in source if keep.keeps(e)]
+            try:
+                source = ledger.history(handle) if handle else ledger.iter_events()
+                events = [e for e in source if keep.keeps(e)]
+            except DecodeError as exc:
+                fail(
+                    f"the stored history cannot be read: {exc} "
+                    "(run 'trustledger audit verify' to find where)"
+                )
         if fmt == "json":
             rows = [
                 {

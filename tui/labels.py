@@ -18,3 +18,29 @@ EVENT_LABELS = {
 
 def event_label(event_type: str) -> str:
     return EVENT_LABELS.get(event_type, event_type)
+
+
+# A symbol per status, so the status reads without colour (16-colour terminals, the
+# colour-blind, copy-paste into a ticket).
+STATUS_SYMBOLS = {
+    "trusted": "✔",
+    "emerging": "↗",
+    "regular": "●",
+    "at_risk": "▲",
+    "unproven": "?",
+    "ended": "✖",
+}
+
+STATUS_WORDS = {
+    "trusted": "trusted",
+    "emerging": "emerging",
+    "regular": "regular",
+    "at_risk": "at risk",
+    "unproven": "unproven",
+    "ended": "ended",
+}
+
+
+def status_label(status: str) -> str:
+    """``✔ trusted``, ``▲ at risk`` …"""
+    return f"{STATUS_SYMBOLS.get(status, ' ')} {STATUS_WORDS.get(status, status)}"

@@ -28,19 +28,34 @@ def print_table(
     wrap: set[str] | frozenset[str] = frozenset(),
     right: set[str] | frozenset[str] = frozenset(),
 ) -> None:
+    rows = [list(row) for row in rows]
+    out = console()
+    naturals = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    # Each column has one space of padding and one of separator, plus the edge.
+    overflow = sum(naturals) + 2 * len(headers) + 1 - out.width
+    first_max = max(8, naturals[0] - overflow) if overflow > 0 and not wrap else None
     table = Table(
-        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, expand=bool(wrap)
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        expand=bool(wrap),
     )
-    for header in headers:
+    for i, header in enumerate(headers):
         wraps = header in wrap
+        natural = naturals[i]
         table.add_column(
             header,
             overflow="fold" if wraps else "ellipsis",
             no_wrap=not wraps,
             ratio=1 if wraps else None,
-            min_width=24 if wraps else None,
+            # Every column keeps its natural width but the first (names can be cut short)
+            # and the wrapping ones, which take what is left.
+            min_width=None if wraps or i == 0 else natural,
+            max_width=first_max if i == 0 else None,
             justify="right" if header in right else "left",
         )
     for row in rows:
         table.add_row(*row)
-    console().print(table)
+    out.print(table)

@@ -1,0 +1,142 @@
+"""Benchmark: replaying 1,000,000 events (10,000 partnerships) into a report.
+
+Builds (or reuses, with ``--store``) an SQLite store of synthetic histories, then measures,
+each phase in a fresh process so its peak memory is its own:
+
+- library read + decode: eventsourcing's ``recorder.select_notifications`` pages with the
+  library's ``JSONTranscoder`` decoding every stored state — the library's own rate for
+  reading these notifications;
+- cold report: reading and decoding every event into the pydantic models, folding them
+  into the projections and building every report row (what ``report --format json`` does);
+- warm start: the live view's start with a snapshot of the follower already on disk (what
+  the dashboard does on its second start): load it, check it against the store, read what
+  is new (nothing), and build the portfolio.
+
+Usage: python benchmarks/replay_bench.py [--partnerships 10000] [--events 100] [--store PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.verify_bench import build
+from domain.ledger import Ledger
+from domain.store import parse_store_url
+
+AS_OF = date(2026, 11, 1)
+PAGE = 20000
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def library_read(path: str) -> dict:
+    from eventsourcing.persistence import JSONTranscoder
+
+    with Ledger(parse_store_url(path)) as ledger:
+        recorder = ledger.app.recorder
+        transcoder = JSONTranscoder()
+        count, start = 0, 0
+        started = time.perf_counter()
+        while page := recorder.select_notifications(start, PAGE, inclusive_of_start=False):
+            for notification in page:
+                transcoder.decode(notification.state)
+            count += len(page)
+            start = page[-1].id
+        elapsed = time.perf_counter() - started
+    return {"events": count, "seconds": elapsed, "peak_mib": peak_mib()}
+
+
+def cold_report(path: str) -> dict:
+    from projections.replay import replay
+    from projections.report import report_rows
+    from tui.warmstart import gc_paused
+
+    with Ledger(parse_store_url(path)) as ledger, gc_paused():
+        started = time.perf_counter()
+        portfolio = replay(ledger.iter_events(page=PAGE, trusted=True), AS_OF)
+        rows = report_rows(portfolio)
+        elapsed = time.perf_counter() - started
+        count = ledger.max_position()
+    return {"events": count, "rows": len(rows), "seconds": elapsed, "peak_mib": peak_mib()}
+
+
+def warm_start(path: str, snapshot: str) -> dict:
+    from projections.config import DEFAULT_CONFIG
+    from projections.report import report_rows
+    from tui.warmstart import catch_up, load_follower, save_follower
+
+    snap = Path(snapshot)
+    with Ledger(parse_store_url(path)) as ledger:
+        if not snap.exists():
+            follower = load_follower(ledger, DEFAULT_CONFIG, snap)
+            catch_up(ledger, follower)
+            save_follower(ledger, follower, snap)
+            return {"built_snapshot_mib": snap.stat().st_size / 2**20}
+        started = time.perf_counter()
+        follower = load_follower(ledger, DEFAULT_CONFIG, snap)
+        loaded = follower.last_position
+        catch_up(ledger, follower)
+        rows = report_rows(follower.view(AS_OF))
+        elapsed = time.perf_counter() - started
+    return {
+        "snapshot_position": loaded,
+        "rows": len(rows),
+        "seconds": elapsed,
+        "peak_mib": peak_mib(),
+    }
+
+
+def in_child(func, *args) -> dict:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(func, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--partnerships", type=int, default=10000)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--store", type=Path, help="reuse (or build) the store at this path")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.store or Path(tmp) / "replay.sqlite"
+        if not path.is_file():
+            with Ledger(parse_store_url(str(path)), create=True) as ledger:
+                count, seconds = build(ledger, args.partnerships, args.events, 100)
+            print(f"built {count:,} events in {seconds:.0f} s")
+        lib = in_child(library_read, str(path))
+        cold = in_child(cold_report, str(path))
+        snapshot = str(Path(tmp) / "snapshot.pickle")
+        built = in_child(warm_start, str(path), snapshot)
+        warm = in_child(warm_start, str(path), snapshot)
+    lib_rate = lib["events"] / lib["seconds"]
+    cold_rate = cold["events"] / cold["seconds"]
+    print(f"events: {cold['events']:,}, partnerships: {cold['rows']:,}")
+    print(
+        f"library read + decode:  {lib_rate:>9,.0f} events/s  ({lib['seconds']:.1f} s, "
+        f"peak {lib['peak_mib']:.0f} MiB)"
+    )
+    print(
+        f"cold replay to report:  {cold_rate:>9,.0f} events/s  ({cold['seconds']:.1f} s, "
+        f"peak {cold['peak_mib']:.0f} MiB)"
+    )
+    print(f"ratio:                  {cold_rate / lib_rate:>9.0%}")
+    print(
+        f"warm start to report:   {warm['seconds']:>9.2f} s  (snapshot at position "
+        f"{warm['snapshot_position']:,}, {built['built_snapshot_mib']:.0f} MiB on disk, "
+        f"0 events replayed, peak {warm['peak_mib']:.0f} MiB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Alignment arithmetic over review scores (pure functions; no state, no dates but arguments).
+
+A review scores dimensions 1-5 for our side and, optionally, the partner's side:
+
+- level = mean of ``(score - 1) / 4`` over every score given, by either side;
+- per-dimension gap = ``|ours - theirs| / 4`` for each dimension both sides scored, and the
+  review's gap is their mean (0 when only one side scored);
+- review alignment = ``level * (1 - gap)``.
+
+A partnership's alignment is the recency-weighted mean of its review alignments, with weights
+``2 ** (-age / alignment_half_life_days)`` at the as-of date; its perception gap is the same
+weighted mean of the review gaps. Both are None before the first review. An asymmetry is a
+dimension of the latest review that one side scored high (>= asymmetry_high) and the other
+low (<= asymmetry_low).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from domain.events import DIMENSIONS
+from projections.views import Asymmetry
+
+ScoreMap = Mapping[str, int]
+
+
+def review_level(scores: ScoreMap, partner_scores: ScoreMap | None) -> float:
+    """Mean of ``(score - 1) / 4`` over every score of both sides."""
+    values = list(scores.values())
+    if partner_scores:
+        values.extend(partner_scores.values())
+    if not values:
+        return 0.0
+    return sum((value - 1) / 4 for value in values) / len(values)
+
+
+def review_gaps(scores: ScoreMap, partner_scores: ScoreMap | None) -> dict[str, float]:
+    """``|ours - theirs| / 4`` per dimension both sides scored, in the canonical order."""
+    if not partner_scores:
+        return {}
+    return {
+        dim: abs(scores[dim] - partner_scores[dim]) / 4
+        for dim in DIMENSIONS
+        if dim in scores and dim in partner_scores
+    }
+
+
+def mean_gap(gaps: Mapping[str, float]) -> float:
+    """The review's perception gap: the mean per-dimension gap, 0 when none was shared."""
+    return sum(gaps.values()) / len(gaps) if gaps else 0.0
+
+
+def review_alignment(level: float, gap: float) -> float:
+    """``level * (1 - gap)``."""
+    return level * (1.0 - gap)
+
+
+def asymmetries(
+    scores: ScoreMap, partner_scores: ScoreMap | None, high: int = 4, low: int = 2
+) -> tuple[Asymmetry, ...]:
+    """Dimensions one side scored ``>= high`` and the other ``<= low``."""
+    if not partner_scores:
+        return ()
+    found = []
+    for dim in DIMENSIONS:
+        if dim in scores and dim in partner_scores:
+            ours, theirs = scores[dim], partner_scores[dim]
+            if (ours >= high and theirs <= low) or (theirs >= high and ours <= low):
+                found.append(Asymmetry(dim, ours, theirs))
+    return tuple(found)
+
+
+def weighted_alignment(
+    reviews: Iterable[tuple[date, float, float]], as_of: date, half_life_days: float
+) -> tuple[float | None, float | None]:
+    """``(alignment, perception_gap)`` from ``(day, review_alignment, review_gap)`` triples.
+
+    The weights are relative to the latest day given, so the result does not depend on how far
+    ``as_of`` lies beyond it (a weighted mean is scale-free); ``as_of`` only bounds the reviews.
+    """
+    items = [item for item in reviews if item[0] <= as_of]
+    if not items:
+        return None, None
+    latest = max(item[0] for item in items).toordinal()
+    num = gap_num = den = 0.0
+    for day, align, gap in items:
+        weight = 2.0 ** ((day.toordinal() - latest) / half_life_days)
+        num += weight * align
+        gap_num += weight * gap
+        den += weight
+    return num / den, gap_num / den

@@ -1,0 +1,139 @@
+"""Following the store: a live portfolio fed batch by batch, with a warm-start snapshot.
+
+:class:`Follower` is the functional core of live following; the shell (polling the store in
+a thread worker, reading and writing the cache file) lives in the caller. Feed it the new
+events in recording order with :meth:`Follower.apply`; ask for the portfolio at any as-of date
+with :meth:`Follower.view`. After any split of the stream into batches the state equals one
+full :func:`~projections.replay.fold` of the same events, so views equal a full replay.
+
+Events at or below the last position already folded are skipped, so overlapping batches (a
+poll that re-reads its last event, a warm start followed by a catch-up read from an earlier
+position) are harmless. Positions are the store's notification ids (1, 2, ...).
+
+Views are cached per partnership for the last as-of date asked; a batch invalidates only the
+partnerships it touched (portfolio-wide figures such as revenue shares are recomputed on every
+view, which is cheap).
+
+:meth:`Follower.dump` returns bytes (a pickle of the state, its last position, the config and
+:data:`~projections.config.MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
+snapshot from another model version or config with :class:`StaleSnapshot`, after which the
+caller replays from scratch. Only load snapshots this program wrote (pickle runs code).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from domain.events import Recorded
+from projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
+from projections.portfolio import assemble, partnership_view
+from projections.state import PortfolioState, apply_event
+from projections.trends import sparklines
+from projections.views import PartnershipView, Portfolio, TrendPoint
+
+SNAPSHOT_FORMAT = 1
+
+
+class StaleSnapshot(ValueError):
+    """A snapshot that cannot be used: another model version, config or format, or damaged."""
+
+
+class Follower:
+    """Holds the live portfolio state; see the module docstring."""
+
+    def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
+        self._state = PortfolioState(config)
+        self._views: dict[str, PartnershipView | None] = {}
+        self._views_as_of: date | None = None
+
+    @property
+    def config(self) -> ModelConfig:
+        return self._state.config
+
+    @property
+    def state(self) -> PortfolioState:
+        """The folded state (read it, do not change it)."""
+        return self._state
+
+    @property
+    def last_position(self) -> int:
+        """The position of the last event folded (0 before any)."""
+        return self._state.last_position
+
+    def apply(self, batch: Iterable[Recorded]) -> set[str]:
+        """Fold new events (in recording order); return the handles of partnerships they changed.
+
+        Revenue changes every partnership's revenue share: views recompute shares anyway.
+        """
+        state = self._state
+        changed: set[str] = set()
+        for recorded in batch:
+            if recorded.position <= state.last_position:
+                continue
+            if apply_event(state, recorded):
+                changed.add(recorded.line.partnership)
+        for handle in changed:
+            self._views.pop(handle, None)
+        return changed
+
+    def view(self, as_of: date) -> Portfolio:
+        """The portfolio at the end of ``as_of`` (equal to a full replay at that date)."""
+        if as_of != self._views_as_of:
+            self._views.clear()
+            self._views_as_of = as_of
+        cache = self._views
+        config = self._state.config
+        views: list[PartnershipView] = []
+        for handle in sorted(self._state.partnerships):
+            if handle in cache:
+                view = cache[handle]
+            else:
+                view = partnership_view(self._state.partnerships[handle], as_of, config)
+                cache[handle] = view
+            if view is not None:
+                views.append(view)
+        return assemble(views, as_of, config)
+
+    def sparklines(
+        self, as_of: date, points: int = 12, step_days: int = 30
+    ) -> dict[str, list[TrendPoint]]:
+        """Trust and alignment series for every partnership (see :mod:`projections.trends`)."""
+        return sparklines(self._state, as_of, points, step_days)
+
+    def dump(self) -> bytes:
+        """A snapshot for a warm start: state, last position, config and model version."""
+        payload: dict[str, Any] = {
+            "format": SNAPSHOT_FORMAT,
+            "model_version": MODEL_VERSION,
+            "config": self._state.config.model_dump(),
+            "last_position": self._state.last_position,
+            "state": self._state,
+        }
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, snapshot: bytes, config: ModelConfig = DEFAULT_CONFIG) -> Follower:
+        """A follower restored from :meth:`dump`; :class:`StaleSnapshot` when it does not fit."""
+        try:
+            payload = pickle.loads(snapshot)
+        except Exception as exc:  # any damage or an old layout means: replay from scratch
+            raise StaleSnapshot(f"unreadable snapshot: {exc}") from None
+        if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT:
+            raise StaleSnapshot("snapshot of an unknown format")
+        if payload.get("model_version") != MODEL_VERSION:
+            raise StaleSnapshot(
+                f"snapshot of model {payload.get('model_version')}, not {MODEL_VERSION}"
+            )
+        if payload.get("config") != config.model_dump():
+            raise StaleSnapshot("snapshot made with another model configuration")
+        state = payload.get("state")
+        if not isinstance(state, PortfolioState) or state.last_position != payload.get(
+            "last_position"
+        ):
+            raise StaleSnapshot("snapshot without a consistent state")
+        follower = cls(config)
+        follower._state = state
+        return follower

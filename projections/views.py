@@ -1,0 +1,225 @@
+"""The read models the report, the dashboard and ``check`` consume: plain immutable values.
+
+Nothing here computes; :mod:`projections.portfolio` builds these from the fold's state at an
+as-of date. Item views are named tuples (cheap to build by the hundred thousand); the
+partnership and portfolio views are frozen dataclasses. All of them compare by value, so two
+replays of the same events give equal objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, NamedTuple
+
+Status = Literal["unproven", "trusted", "emerging", "regular", "at_risk", "ended"]
+STATUSES: tuple[Status, ...] = ("trusted", "emerging", "regular", "at_risk", "unproven", "ended")
+
+CommitmentStage = Literal["open", "overdue", "kept", "missed"]
+
+AlertKind = Literal[
+    "overdue_commitment",
+    "review_overdue",
+    "issue_open_too_long",
+    "partner_card",
+    "trust_drop",
+    "concentration",
+]
+
+
+class Alert(NamedTuple):
+    """One alert: what kind, about which partnership, and the message shown to people."""
+
+    kind: AlertKind
+    partnership: str
+    message: str
+
+
+class Asymmetry(NamedTuple):
+    """A dimension one side scored high and the other low in the latest review."""
+
+    dimension: str
+    ours: int
+    theirs: int
+
+
+class CommitmentView(NamedTuple):
+    """A commitment as of the view's date. ``stage`` is open, overdue, kept or missed.
+
+    ``due`` is the due date in force on that day (after renegotiations), ``days_overdue`` is
+    0 unless the stage is overdue, and ``recovered`` tells whether a resolved issue took back
+    part of a miss.
+    """
+
+    handle: str
+    by: Literal["us", "partner"]
+    summary: str
+    weight: int
+    made_on: date
+    due: date
+    stage: CommitmentStage
+    closed_on: date | None
+    days_overdue: int
+    renegotiations: int
+    recovered: bool
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet kept or missed (overdue commitments are open too)."""
+        return self.stage in ("open", "overdue")
+
+
+class IssueView(NamedTuple):
+    """An issue as of the view's date; ``days_open`` counts to resolution or to the date."""
+
+    handle: str
+    summary: str
+    severity: Literal["low", "medium", "high"]
+    commitment: str | None
+    partner_card: bool
+    raised_on: date
+    resolved_on: date | None
+    resolution: str | None
+    days_open: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None
+
+
+class ReviewView(NamedTuple):
+    """One review with its derived figures.
+
+    ``gaps`` maps each dimension both sides scored to ``|ours - theirs| / 4``; ``level``,
+    ``gap`` and ``alignment`` are the review's own figures (see :mod:`projections.alignment`).
+    """
+
+    occurred_on: date
+    position: int
+    scores: Mapping[str, int]
+    partner_scores: Mapping[str, int] | None
+    gaps: Mapping[str, float]
+    level: float
+    gap: float
+    alignment: float
+    asymmetries: tuple[Asymmetry, ...]
+
+
+class CommitmentCounts(NamedTuple):
+    """Counts by stage; ``open`` includes the overdue ones, ``overdue`` is its subset."""
+
+    open: int
+    overdue: int
+    kept: int
+    missed: int
+
+
+class TrendPoint(NamedTuple):
+    """Trust and alignment (None before the first review) at the end of one day."""
+
+    on: date
+    trust: float
+    alignment: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PartnershipView:
+    """Everything known about one partnership at the end of the as-of day."""
+
+    handle: str
+    name: str
+    kind: str
+    owner: str | None
+    review_every_days: int
+    registered_on: date
+    ended_on: date | None
+    status: Status
+    reason: str
+    trust: float
+    trust_uncertainty: float
+    trust_window_start: float
+    our_reliability: float
+    partner_reliability: float
+    outcomes: int
+    alignment: float | None
+    perception_gap: float | None
+    asymmetries: tuple[Asymmetry, ...]
+    commitments: tuple[CommitmentView, ...]
+    counts: CommitmentCounts
+    issues: tuple[IssueView, ...]
+    reviews: tuple[ReviewView, ...]
+    last_review: date | None
+    next_review_due: date | None
+    revenue_12m: float
+    revenue_share: float | None
+    alerts: tuple[Alert, ...]
+
+    @property
+    def open_commitments(self) -> tuple[CommitmentView, ...]:
+        """Open commitments, the overdue ones included."""
+        return tuple(c for c in self.commitments if c.is_open)
+
+    @property
+    def overdue_commitments(self) -> tuple[CommitmentView, ...]:
+        return tuple(c for c in self.commitments if c.stage == "overdue")
+
+    @property
+    def kept_commitments(self) -> tuple[CommitmentView, ...]:
+        return tuple(c for c in self.commitments if c.stage == "kept")
+
+    @property
+    def missed_commitments(self) -> tuple[CommitmentView, ...]:
+        return tuple(c for c in self.commitments if c.stage == "missed")
+
+    @property
+    def open_issues(self) -> tuple[IssueView, ...]:
+        return tuple(i for i in self.issues if i.is_open)
+
+    @property
+    def resolved_issues(self) -> tuple[IssueView, ...]:
+        return tuple(i for i in self.issues if not i.is_open)
+
+    @property
+    def alert_messages(self) -> list[str]:
+        return [alert.message for alert in self.alerts]
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """All partnerships at the end of the as-of day (sorted by handle) and portfolio figures.
+
+    ``trusted_share`` is the share of partnerships not ended that are trusted (None when there
+    are none), to be read against ``trusted_target_share``. ``revenue_total_12m`` sums every
+    partnership's revenue in the 12 months up to the as-of month; ``largest_revenue_share`` and
+    ``largest_revenue_partnership`` name the biggest slice (None when there is no revenue).
+    """
+
+    as_of: date
+    known_at: datetime | None
+    model_version: str
+    partnerships: tuple[PartnershipView, ...]
+    by_status: Mapping[Status, int]
+    active: int
+    trusted_share: float | None
+    trusted_target_share: float
+    revenue_total_12m: float
+    largest_revenue_share: float | None
+    largest_revenue_partnership: str | None
+    alert_count: int
+    by_handle: Mapping[str, PartnershipView] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def get(self, handle: str) -> PartnershipView | None:
+        """The view of one partnership, or None when it is not in the portfolio."""
+        return self.by_handle.get(handle)
+
+    @property
+    def handles(self) -> list[str]:
+        return [view.handle for view in self.partnerships]
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """Every alert, partnership by partnership (sorted by handle)."""
+        return [alert for view in self.partnerships for alert in view.alerts]

@@ -1,0 +1,171 @@
+"""``export`` writes lines that ``record`` accepts again, unchanged (CONTRACT.md: "Every line
+that ``export`` writes is a valid line for ``record``").
+
+Store A gets the sample data through the real console script; its export goes into a fresh
+store B; B's export must be A's in every event's type, fields, id, occurred_on and actor,
+in the same order, with B's own recording times.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import (
+    assert_no_traceback,
+    error_lines,
+    export_events,
+    export_text,
+    invoke,
+    ndjson,
+    run_cli,
+)
+
+SAMPLES = sorted((Path(__file__).parent.parent / "sample_events").glob("*.ndjson"))
+SAMPLE_LINES = [
+    json.loads(line) for path in SAMPLES for line in path.read_text().splitlines() if line.strip()
+]
+
+
+def parse(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.split("\n") if line]
+
+
+def without_recorded_at(events: list[dict]) -> list[dict]:
+    return [{k: v for k, v in e.items() if k != "recorded_at"} for e in events]
+
+
+@pytest.fixture(scope="module")
+def store_a(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Store A with every sample file recorded, and A's export (both via the real script)."""
+    store = tmp_path_factory.mktemp("a") / "a.sqlite"
+    run = run_cli(store, "record", *map(str, SAMPLES))
+    assert run == (0, f"recorded {len(SAMPLE_LINES)}, already recorded 0\n", ""), run
+    exported = run_cli(store, "export")
+    assert exported.code == 0 and exported.err == "", exported
+    return store, exported.out
+
+
+def test_samples_are_many_and_varied() -> None:
+    assert len(SAMPLES) == 10
+    assert len(SAMPLE_LINES) >= 300
+    assert len({line["type"] for line in SAMPLE_LINES}) == 10
+
+
+def test_export_keeps_recording_order_and_every_given_field(store_a: tuple[Path, str]) -> None:
+    _, exported = store_a
+    events = parse(exported)
+    assert [e["id"] for e in events] == [line["id"] for line in SAMPLE_LINES]
+    for given, out in zip(SAMPLE_LINES, events, strict=True):
+        # Every field the sample gives comes back as given (numbers as numbers).
+        assert {k: out.get(k) for k in given} == given
+        assert out["actor"] and out["occurred_on"]
+        datetime.fromisoformat(out["recorded_at"])
+
+
+def test_export_recorded_into_a_fresh_store_exports_the_same(
+    store_a: tuple[Path, str], tmp_path: Path
+) -> None:
+    _, exported = store_a
+    export_file = tmp_path / "a-export.ndjson"
+    export_file.write_text(exported, encoding="utf-8")
+    store_b = tmp_path / "b.sqlite"
+
+    run = run_cli(store_b, "record", str(export_file))
+    assert run == (0, f"recorded {len(SAMPLE_LINES)}, already recorded 0\n", ""), run
+
+    events_a = parse(exported)
+    events_b = parse(run_cli(store_b, "export").out)
+    assert without_recorded_at(events_b) == without_recorded_at(events_a)
+    # The ledger stamps its own recording time: the exported one was ignored.
+    latest_a = max(datetime.fromisoformat(e["recorded_at"]) for e in events_a)
+    assert all(datetime.fromisoformat(e["recorded_at"]) > latest_a for e in events_b)
+
+
+def test_recording_the_export_again_adds_nothing(store_a: tuple[Path, str], tmp_path: Path) -> None:
+    store, exported = store_a
+    export_file = tmp_path / "a-export.ndjson"
+    export_file.write_text(exported, encoding="utf-8")
+    run = run_cli(store, "record", str(export_file))
+    assert run == (0, f"recorded 0, already recorded {len(SAMPLE_LINES)}\n", ""), run
+    # ...and so does recording the sample files again (they omit nothing they were given).
+    run = invoke(store, "record", *map(str, SAMPLES))
+    assert run.out == f"recorded 0, already recorded {len(SAMPLE_LINES)}\n"
+    assert export_text(store) == exported
+
+
+def test_export_with_other_content_under_the_same_id_is_rejected(
+    store_a: tuple[Path, str], tmp_path: Path
+) -> None:
+    store, exported = store_a
+    events = parse(exported)
+    target = next(i for i, e in enumerate(events) if e["type"] == "commitment_made")
+    events[target]["summary"] += " (edited)"
+    export_file = tmp_path / "edited.ndjson"
+    export_file.write_text(ndjson(events), encoding="utf-8")
+
+    run = run_cli(store, "record", str(export_file))
+    assert run.code == 1
+    assert_no_traceback(run)
+    errors = error_lines(run.err, str(export_file))
+    assert len(errors) == 1, run.err
+    assert errors[0].startswith(f"{export_file}:{target + 1}: id: "), errors
+    assert events[target]["id"] in errors[0]
+    assert run.out == ""
+    assert export_text(store) == exported
+
+
+def test_export_of_one_partnership(store_a: tuple[Path, str]) -> None:
+    store, exported = store_a
+    everything = parse(exported)
+    handle = everything[-1]["partnership"]
+    only = export_events(store, "--partnership", handle)
+    assert only == [e for e in everything if e["partnership"] == handle]
+    assert only[0]["type"] == "partnership_registered"
+
+
+def test_round_trip_of_awkward_text(tmp_path: Path) -> None:
+    """Notes and names with line separators, quotes, backslashes and non-BMP characters."""
+    awkward = 'a\u2028b\u2029c\u0085d "quoted" back\\slash tab\t 🎉 ünïcödé'
+    lines = [
+        {
+            "type": "partnership_registered",
+            "partnership": "odd",
+            "name": awkward,
+            "occurred_on": "2025-01-01",
+            "note": awkward,
+            "id": "odd-1",
+            "actor": "zoë",
+        },
+        {
+            "type": "revenue_recorded",
+            "partnership": "odd",
+            "period": "2025-01",
+            "amount": 0.1,
+            "currency": "EUR",
+            "occurred_on": "2025-02-01",
+            "id": "odd-2",
+        },
+        {
+            "type": "review_held",
+            "partnership": "odd",
+            "scores": {"vision": 5, "roles": 1},
+            "partner_scores": {"risk": 2},
+            "occurred_on": "2025-02-02",
+            "id": "odd-3",
+        },
+    ]
+    store_a, store_b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    assert invoke(store_a, "record", stdin=ndjson(lines)).code == 0
+    exported = run_cli(store_a, "export").out
+    run = run_cli(store_b, "record", stdin=exported)
+    assert run.code == 0, run.err
+    events = export_events(store_b)
+    assert without_recorded_at(events) == without_recorded_at(parse(exported))
+    assert events[0]["name"] == events[0]["note"] == awkward
+    assert events[0]["actor"] == "zoë"
+    assert events[1]["amount"] == 0.1
+    assert run_cli(store_a, "record", stdin=exported).out == "recorded 0, already recorded 3\n"
