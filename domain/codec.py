@@ -185,7 +185,8 @@ def trusted_line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime,
     a row of the current schema whose keys all belong to its type is rebuilt directly
     (dates parsed, defaults filled); anything else takes the validating path.
     """
-    shape = _SHAPES.get(state.get("type"))  # type: ignore[arg-type]
+    type_name = state.get("type")
+    shape = _SHAPES.get(type_name) if isinstance(type_name, str) else None
     if shape is None or state.get("schema", 1) != shape.cls.class_version:
         return line_from_state(state)
     data = dict(state)
