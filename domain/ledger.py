@@ -170,6 +170,7 @@ class Ledger:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
+        self._watcher: Watcher | None = None
         # Recording time comes from here; tests and demos may pin it.
         self.clock = clock or (lambda: datetime.now(UTC))
         if store.kind == "sqlite" and not create:
@@ -209,6 +210,9 @@ class Ledger:
                 setup_lock.close()  # closing the session releases the advisory lock
 
     def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         self.app.close()
 
     def __enter__(self) -> Ledger:
@@ -365,6 +369,13 @@ class Ledger:
 
     def handles(self) -> list[str]:
         return self.backend.handles()
+
+    def wait_for_new(self, after: int, timeout: float) -> bool:
+        """Block until an event past position ``after`` is recorded (True) or ``timeout``
+        seconds pass (False): LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+        if self._watcher is None:
+            self._watcher = self.watcher()
+        return self._watcher.wait(after, timeout)
 
     def watcher(self, poll_interval: float = SQLITE_POLL_SECONDS) -> Watcher:
         """A waiter for new events: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
