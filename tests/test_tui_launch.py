@@ -1,0 +1,45 @@
+"""Starting the dashboard: a missing store is a one-line error and exit 2, nothing created."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from domain.store import parse_store_url
+from tui.launch import launch
+
+TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
+
+
+def test_launch_on_a_missing_store_exits_2(tmp_path, capsys):
+    store = parse_store_url(str(tmp_path / "nothing.sqlite"))
+    with pytest.raises(SystemExit) as exit_info:
+        launch(store, None)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("trustledger: no ledger at")
+    assert not (tmp_path / "nothing.sqlite").exists()
+
+
+def test_launch_refuses_a_bad_as_of(tmp_path, capsys):
+    store = parse_store_url(str(tmp_path / "nothing.sqlite"))
+    with pytest.raises(SystemExit) as exit_info:
+        launch(store, "2026-02-30")
+    assert exit_info.value.code == 2
+    assert "--as-of" in capsys.readouterr().err
+
+
+def test_the_command_line_reports_a_missing_store(tmp_path):
+    done = subprocess.run(
+        [str(TRUSTLEDGER), "--store", str(tmp_path / "none.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("trustledger: no ledger at")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "none.sqlite").exists()

@@ -1,0 +1,291 @@
+"""Live following: another process records, the dashboard shows it in place, fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.events import LINE_ADAPTER
+from domain.ledger import Ledger, Located
+from tests.test_tui_support import make_app, sample_store, sample_template
+from tui.data import LedgerSource, LiveFollower, LiveUpdate, alert_key, new_alerts
+from tui.screens.portfolio import PortfolioTable
+from tui.widgets.cells import spark
+
+__all__ = ["sample_store", "sample_template"]
+
+TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
+
+
+def row_keys(table: PortfolioTable) -> list[str]:
+    return [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
+
+
+def cursor(table: PortfolioTable) -> str:
+    return row_keys(table)[table.cursor_row]
+
+
+async def test_a_record_from_another_process_shows_in_place(sample_store, tmp_path):
+    today = date.today()  # the other process records with the real clock
+    app = make_app(sample_store, today=lambda: today)
+    notes: list[str] = []
+    original_notify = app.notify
+
+    def notify(message, *args, **kwargs):
+        notes.append(str(message))
+        return original_notify(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    lines = tmp_path / "new.ndjson"
+    lines.write_text(
+        '{"type": "partnership_registered", "partnership": "zenith", "name": "Zenith Labs",'
+        ' "kind": "alliance"}\n'
+        '{"type": "commitment_kept", "partnership": "meridian-health",'
+        ' "commitment": "latency-fix"}\n'
+        '{"type": "issue_raised", "partnership": "northwind", "issue": "card",'
+        ' "summary": "They invoked the partnership", "partner_card": true}\n',
+        encoding="utf-8",
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.ready()
+        await pilot.pause()
+        table = app.screen.query_one(PortfolioTable)
+        table.move_cursor(row=row_keys(table).index("meridian-health"))
+        await pilot.pause()
+        kept_before = table.get_cell("meridian-health", "trust").plain
+        assert "zenith" not in row_keys(table)
+
+        done = subprocess.run(
+            [str(TRUSTLEDGER), "--store", str(sample_store.path), "record", str(lines)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        finished = time.monotonic()
+        assert done.returncode == 0, done.stderr
+        assert "recorded 3" in done.stdout
+
+        while "zenith" not in row_keys(table):
+            assert time.monotonic() - finished < 5, "the new row did not show"
+            await pilot.pause(0.02)
+        latency = time.monotonic() - finished
+        print(f"live latency {latency:.3f}s")
+        await pilot.pause()
+        assert latency < 2.0  # typically 0.1-0.2 s (poll every 50 ms here)
+        assert cursor(table) == "meridian-health"  # the cursor stayed on its row
+        assert table.row_count == 11
+        assert table.get_cell("meridian-health", "trust").plain != kept_before
+        assert table.get_cell("zenith", "status").plain == "? insufficient"
+        assert any("partner card played in issue card" in note for note in notes), notes
+
+
+# -- the follow loop without Textual ------------------------------------------------------
+
+
+class FakeSource:
+    """An EventSource over a list that a test appends to."""
+
+    def __init__(self, events):
+        self.events = list(events)
+        self.waits = 0
+
+    def max_position(self):
+        return self.events[-1].position if self.events else 0
+
+    def read(self, after, limit):
+        return [e for e in self.events if e.position > after][:limit]
+
+    def wait_for_new(self, position, timeout):
+        self.waits += 1
+        return self.max_position() > position
+
+    def close(self):
+        pass
+
+
+def recorded_events(store):
+    with Ledger(store) as ledger:
+        return list(ledger.iter_events())
+
+
+def test_live_follower_emits_initial_then_only_changes(sample_store):
+    from projections.config import DEFAULT_CONFIG
+
+    events = recorded_events(sample_store)
+    source = FakeSource(events[:-5])
+    live = LiveFollower(source, lambda: date(2026, 11, 20), DEFAULT_CONFIG)
+    first = live.step(initial=True)
+    assert first.initial and first.alerts == []
+    assert first.picture.position == events[-6].position
+    source.events = events
+    second = live.step()
+    assert second.picture.position == events[-1].position
+    assert second.changed == {e.partnership for e in events[-5:]}
+
+
+def test_live_follower_run_stops_and_turns_the_day(sample_store):
+    from projections.config import DEFAULT_CONFIG
+
+    days = [date(2026, 11, 20)]
+    source = FakeSource(recorded_events(sample_store))
+    live = LiveFollower(source, lambda: days[0], DEFAULT_CONFIG, wake_every=0.01)
+    got: list[LiveUpdate] = []
+    stop = threading.Event()
+
+    def emit(update: LiveUpdate) -> None:
+        got.append(update)
+        if len(got) == 1:
+            days[0] += timedelta(days=1)  # midnight passes: a new picture, no new events
+        else:
+            stop.set()
+
+    source.wait_for_new = lambda position, timeout: (time.sleep(timeout), False)[1]
+    thread = threading.Thread(target=live.run, args=(stop, emit))
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert [u.picture.as_of for u in got] == [date(2026, 11, 20), date(2026, 11, 21)]
+
+
+def test_ledger_source_uses_notifications_where_the_store_pushes_them(sample_store):
+    from domain.store import StoreConfig
+
+    class Pushing:
+        store = StoreConfig(kind="postgresql", host="h", dbname="d")
+
+        def __init__(self):
+            self.calls = []
+
+        def wait_for_new(self, position, timeout):
+            self.calls.append((position, timeout))
+            return len(self.calls) == 3
+
+    ledger = Pushing()
+    source = LedgerSource(ledger, 0.05)  # type: ignore[arg-type]
+    assert source.wait_for_new(7, 5.0) is True
+    assert [p for p, _ in ledger.calls] == [7, 7, 7]
+    assert all(t <= LedgerSource.NOTIFY_SLICE for _, t in ledger.calls)  # stop is seen often
+    ledger.calls.clear()
+    source.stop.set()
+    assert source.wait_for_new(7, 5.0) is False
+    assert ledger.calls == []
+
+
+def test_ledger_source_polls_and_can_be_stopped(sample_store):
+    with Ledger(sample_store) as ledger:
+        stop = threading.Event()
+        source = LedgerSource(ledger, 0.01, stop)
+        top = ledger.max_position()
+        assert source.wait_for_new(top - 1, 1.0) is True
+        started = time.monotonic()
+        assert source.wait_for_new(top, 0.1) is False
+        assert time.monotonic() - started >= 0.1
+        stop.set()
+        started = time.monotonic()
+        assert source.wait_for_new(top, 5.0) is False
+        assert time.monotonic() - started < 0.5
+        line = LINE_ADAPTER.validate_python(
+            {"type": "commitment_kept", "partnership": "northwind", "commitment": "mdf-2027"}
+        )
+        assert ledger.record([Located("t", 1, line)]).ok
+        stop.clear()
+        assert source.wait_for_new(top, 1.0) is True
+
+
+def test_new_alerts_are_told_apart_from_old_ones(sample_store):
+    from projections.replay import replay
+
+    events = recorded_events(sample_store)
+    before = replay(events, date(2026, 11, 20))
+    later = replay(events, date(2026, 11, 21))  # day counts change, the alerts do not
+    assert new_alerts(before, later) == []
+    assert {alert_key(a) for a in before.alerts} == {alert_key(a) for a in later.alerts}
+    assert new_alerts(None, later) == []
+
+
+def test_spark_scales_at_least_a_tenth():
+    assert spark([0.5, 0.5, 0.5]) == "▄▄▄" or len(set(spark([0.5, 0.5, 0.5]))) == 1
+    assert spark([0.0, 1.0]) == "▁█"
+    assert spark([None, 0.2])[0] == " "
+    flat = spark([0.90, 0.91, 0.92])
+    assert flat[0] != "▁" and flat[-1] != "█"  # a hundredth is not a cliff
+
+
+async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, monkeypatch):
+    import tui.app
+    import tui.warmstart
+
+    monkeypatch.setattr(tui.app, "WARM_START_MIN_EVENTS", 0)
+    monkeypatch.setattr(tui.warmstart, "user_cache_dir", lambda name: str(tmp_path / "cache"))
+    loaded: list[int] = []
+    real_load = tui.warmstart.load_follower
+
+    def load(ledger, config):
+        follower = real_load(ledger, config)
+        loaded.append(follower.last_position)
+        return follower
+
+    monkeypatch.setattr(tui.warmstart, "load_follower", load)
+    for _ in range(2):
+        app = make_app(sample_store, warm_start=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.ready()
+            await pilot.pause()
+            assert app.screen.query_one(PortfolioTable).row_count == 10
+        # The follow thread saves the snapshot on its way out.
+        deadline = time.monotonic() + 5
+        while not list((tmp_path / "cache").glob("snapshots/*.pickle")):
+            assert time.monotonic() < deadline, "no snapshot saved"
+            time.sleep(0.02)
+    assert loaded[0] == 0  # nothing cached the first time
+    assert loaded[1] == 380  # the second start began from the snapshot
+    assert list((tmp_path / "cache" / "snapshots").glob("*.pickle"))
+
+
+@pytest.mark.postgres
+async def test_live_dashboard_on_postgresql(postgres_url):
+    from domain.ledger import located_lines
+    from domain.store import parse_store_url
+    from tests.test_tui_support import RECORDED, SAMPLES
+
+    store = parse_store_url(postgres_url)
+    lines = []
+    for file in sorted(SAMPLES.glob("0[1-3]-*.ndjson")):
+        lines.extend(located_lines(file.name, file.read_text(encoding="utf-8").split("\n")))
+    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
+        assert ledger.record(lines).ok
+    app = make_app(store, today=date.today)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.ready()
+        await pilot.pause()
+        table = app.screen.query_one(PortfolioTable)
+        assert table.row_count == 3
+        table.move_cursor(row=row_keys(table).index("brightpath"))
+        done = subprocess.run(
+            [
+                str(TRUSTLEDGER),
+                "--store",
+                postgres_url,
+                "partner",
+                "add",
+                "zenith",
+                "--name",
+                "Zenith Labs",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        deadline = time.monotonic() + 5
+        while "zenith" not in row_keys(table):
+            assert time.monotonic() < deadline, "the new row did not show"
+            await pilot.pause(0.02)
+        assert cursor(table) == "brightpath"
+        assert app.store_label.startswith("postgresql://")

@@ -1,0 +1,407 @@
+"""The live dashboard: the Textual app that ties the screens to the store.
+
+State lives here: the live :class:`~tui.data.Picture` (kept current by the follow worker),
+the audit picture and its as-of date / known-at time when in audit mode, and which of the two
+the screens show (:attr:`TrustLedgerApp.picture`). Every blocking call (reading, following,
+replaying, recording) runs in a thread worker; results come back as messages or through
+``call_from_thread``, and the screens redraw in place.
+
+For tests the app takes the store, a ``today`` function (the live as-of date), the poll
+interval and the model config; ``ready()`` / ``detail_ready()`` wait until data is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from domain.errors import LedgerError
+from domain.ledger import Ledger
+from domain.store import StoreConfig
+from projections.config import ModelConfig
+from tui.data import (
+    AuditReader,
+    LedgerSource,
+    LiveFollower,
+    LiveUpdate,
+    Picture,
+    Recorder,
+    load_model_config,
+    open_ledger,
+)
+from tui.screens.audit import AuditChoice, AuditScreen
+from tui.screens.commands import LedgerCommands
+from tui.screens.partnership import PartnershipScreen
+from tui.screens.portfolio import PortfolioScreen
+from tui.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
+
+#: Below this many events the dashboard replays the store rather than keep a snapshot.
+WARM_START_MIN_EVENTS = 5000
+#: Actions that do not apply while a modal (a form, the date picker) is open.
+MODELESS = {"quit", "record", "audit", "live", "step", "step_month", "toggle_theme"}
+THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "textual-ansi")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), clamped to the month's length."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+class LiveChanged(Message):
+    """The follow worker has a new live picture."""
+
+    def __init__(self, update: LiveUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+
+class StoreFailed(Message):
+    """The follow worker could not read the store (it retries)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class AuditReady(Message):
+    """An audit replay finished."""
+
+    def __init__(self, picture: Picture, generation: int) -> None:
+        super().__init__()
+        self.picture = picture
+        self.generation = generation
+
+
+class TrustLedgerApp(App[None]):
+    """trustledger's dashboard."""
+
+    TITLE = "trustledger"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {LedgerCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("r", "record", "Record"),
+        Binding("a", "audit", "Audit"),
+        Binding("l", "live", "Live"),
+        Binding("left_square_bracket", "step(-7)", "-week", show=False),
+        Binding("right_square_bracket", "step(7)", "+week", show=False),
+        Binding("left_curly_bracket", "step_month(-1)", "-month", show=False),
+        Binding("right_curly_bracket", "step_month(1)", "+month", show=False),
+        Binding("T", "toggle_theme", "Theme", show=False),
+        Binding("question_mark", "keys", "Keys", show=False),
+    ]
+
+    def __init__(
+        self,
+        store: StoreConfig,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        today: Callable[[], date] | None = None,
+        poll_interval: float = 0.1,
+        config: ModelConfig | None = None,
+        warm_start: bool = False,
+    ) -> None:
+        """``warm_start`` keeps a snapshot of the live state in the user cache between runs
+        (:mod:`tui.warmstart`), so a big store is not replayed at every start."""
+        super().__init__()
+        self.warm_start = warm_start
+        self.store = store
+        self.today: Callable[[], date] = today or date.today
+        self.poll_interval = poll_interval
+        self.config = config or load_model_config()
+        self.recorder = Recorder(store)
+        self.auditor = AuditReader(store, self.config)
+        self.live_picture: Picture | None = None
+        self.audit_picture: Picture | None = None
+        self.audit = as_of is not None or known_at is not None
+        self.audit_as_of: date = as_of or self.today()
+        self.audit_known_at: datetime | None = known_at
+        self.replaying = False
+        self._generation = 0
+        self._picture_shown = asyncio.Event()
+        self._detail_shown = asyncio.Event()
+
+    # -- what is shown --------------------------------------------------------------------
+
+    @property
+    def picture(self) -> Picture | None:
+        return self.audit_picture if self.audit else self.live_picture
+
+    @property
+    def as_of(self) -> date:
+        return self.audit_as_of if self.audit else self.today()
+
+    @property
+    def store_label(self) -> str:
+        """The store as the mode bar names it: the file name, or the server and database."""
+        if self.store.kind == "sqlite" and self.store.path is not None:
+            return self.store.path.name
+        return self.store.display
+
+    @property
+    def known_at(self) -> datetime | None:
+        return self.audit_known_at if self.audit else None
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.push_screen(PortfolioScreen())
+        self.follow()
+        if self.audit:
+            self.replay()
+
+    def on_unmount(self) -> None:
+        self.recorder.close()
+
+    def redraw(self) -> None:
+        """Tell every screen on the stack to show the current picture."""
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_picture", None)
+            if show is not None:
+                show(self.picture)
+        self.refresh_bindings()
+        if self.picture is not None and not self.replaying:
+            self._picture_shown.set()
+
+    async def ready(self, timeout: float = 10.0) -> None:
+        """Wait until the current picture is on screen (for tests and scripts)."""
+        await asyncio.wait_for(self._picture_shown.wait(), timeout)
+
+    async def detail_ready(self, timeout: float = 10.0) -> None:
+        """Wait until the partnership screen has shown its events."""
+        await asyncio.wait_for(self._detail_shown.wait(), timeout)
+        self._detail_shown.clear()
+
+    def detail_loaded(self, screen: Screen) -> None:
+        self._detail_shown.set()
+
+    # -- live -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="follow")
+    def follow(self) -> None:
+        worker = get_current_worker()
+        try:
+            ledger = open_ledger(self.store)
+        except LedgerError as exc:
+            self.post_message(StoreFailed(str(exc)))
+            return
+        source = LedgerSource(ledger, self.poll_interval, worker.cancelled_event)
+        follower = None
+        if self.warm_start:
+            from tui.warmstart import load_follower
+
+            follower = load_follower(ledger, self.config)
+        live = LiveFollower(source, self.today, self.config, follower=follower)
+        try:
+            live.run(
+                worker.cancelled_event,
+                lambda update: self.post_message(LiveChanged(update)),
+                lambda message: self.post_message(StoreFailed(message)),
+            )
+        finally:
+            if self.warm_start:
+                self._save_warm_start(ledger, live)
+            source.close()
+
+    def _save_warm_start(self, ledger: Ledger, live: LiveFollower) -> None:
+        from tui.warmstart import save_follower
+
+        if live.follower.last_position < WARM_START_MIN_EVENTS:
+            return  # small stores load faster than a snapshot is worth
+        try:
+            save_follower(ledger, live.follower)
+        except (OSError, LedgerError) as exc:
+            self.log.warning(f"could not save the warm-start snapshot: {exc}")
+
+    @on(LiveChanged)
+    def _live_changed(self, message: LiveChanged) -> None:
+        update = message.update
+        self.live_picture = update.picture
+        if not self.audit:
+            self.redraw()
+        for alert in update.alerts[:5]:
+            self.notify(alert.message, title=f"New alert: {alert.partnership}", severity="warning")
+        if len(update.alerts) > 5:
+            self.notify(f"and {len(update.alerts) - 5} more new alerts", severity="warning")
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died of an unexpected error says so (they never exit the app)."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.log.error(f"worker {event.worker.name} failed", error)
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=f"{event.worker.group} failed",
+                severity="error",
+                timeout=10,
+            )
+
+    @on(StoreFailed)
+    def _store_failed(self, message: StoreFailed) -> None:
+        self.notify(message.message, title="Store", severity="error", timeout=6)
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def enter_audit(self, as_of: date, known_at: datetime | None) -> None:
+        self.audit = True
+        self.audit_as_of = as_of
+        self.audit_known_at = known_at
+        self.replay()
+
+    def replay(self) -> None:
+        self._generation += 1
+        self.replaying = True
+        self._picture_shown.clear()
+        self.redraw()
+        self._replay(self.audit_as_of, self.audit_known_at, self._generation)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit")
+    def _replay(self, as_of: date, known_at: datetime | None, generation: int) -> None:
+        try:
+            picture = self.auditor.picture(as_of, known_at)
+        except LedgerError as exc:
+            self.post_message(StoreFailed(str(exc)))
+            return
+        self.post_message(AuditReady(picture, generation))
+
+    @on(AuditReady)
+    def _audit_ready(self, message: AuditReady) -> None:
+        if message.generation != self._generation or not self.audit:
+            return
+        self.audit_picture = message.picture
+        self.replaying = False
+        self.redraw()
+
+    def action_audit(self) -> None:
+        def chosen(choice: AuditChoice | None) -> None:
+            if choice is not None:
+                self.enter_audit(*choice)
+
+        self.push_screen(AuditScreen(self.as_of, self.known_at), chosen)
+
+    def action_live(self) -> None:
+        if not self.audit:
+            return
+        self.audit = False
+        self.audit_picture = None
+        self.replaying = False
+        self._generation += 1
+        self.redraw()
+        self.notify("live", timeout=1.5)
+
+    def action_step(self, days: int) -> None:
+        self.enter_audit(self.as_of + timedelta(days=days), self.known_at)
+
+    def action_step_month(self, months: int) -> None:
+        self.enter_audit(add_months(self.as_of, months), self.known_at)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MODELESS and isinstance(self.screen, ModalScreen):
+            return False  # not while a form or the date picker is open
+        if action == "live":
+            return self.audit  # shown only in audit mode
+        return True
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def open_partnership(self, handle: str) -> None:
+        current = self.screen
+        if isinstance(current, PartnershipScreen):
+            if current.handle == handle:
+                return
+            self.pop_screen()
+        self._detail_shown.clear()
+        self.push_screen(PartnershipScreen(handle))
+
+    def action_home(self) -> None:
+        while isinstance(self.screen, PartnershipScreen):
+            self.pop_screen()
+
+    def current_partnership(self) -> str | None:
+        screen = self.screen
+        if isinstance(screen, PartnershipScreen):
+            return screen.handle
+        if isinstance(screen, PortfolioScreen):
+            return screen.cursor_key()
+        return None
+
+    # -- recording ------------------------------------------------------------------------
+
+    def action_record(self, event_type: str | None = None) -> None:
+        handle = self.current_partnership()
+        if event_type is None:
+
+            def chosen(choice: str | None) -> None:
+                if choice:
+                    self.open_form(choice, handle)
+
+            self.push_screen(ChooseEventScreen(handle), chosen)
+            return
+        self.open_form(event_type, handle)
+
+    def open_form(self, event_type: str, handle: str | None = None) -> RecordScreen:
+        values: dict[str, str] = {}
+        if handle and event_type != "partnership_registered":
+            values["partnership"] = handle
+        screen = RecordScreen(
+            event_type,
+            values=values,
+            suggestions=self.suggestions_for(event_type, handle),
+        )
+        self.push_screen(screen)
+        return screen
+
+    def suggestions_for(self, event_type: str, handle: str | None) -> dict[str, list[str]]:
+        """Completions for a form: partnerships, and the partnership's commitments/issues."""
+        picture = self.live_picture
+        if picture is None or event_type not in EVENT_CHOICES:
+            return {}
+        found: dict[str, list[str]] = {}
+        if event_type != "partnership_registered":
+            found["partnership"] = [
+                v.handle for v in picture.portfolio.partnerships if v.status != "ended"
+            ]
+        view = picture.get(handle) if handle else None
+        if view is None:
+            return found
+        if event_type in ("commitment_kept", "commitment_missed", "commitment_renegotiated"):
+            found["commitment"] = [c.handle for c in view.open_commitments]
+        elif event_type == "issue_raised":
+            found["commitment"] = [c.handle for c in view.commitments]
+        elif event_type == "issue_resolved":
+            found["issue"] = [i.handle for i in view.open_issues]
+        return found
+
+    def action_keys(self) -> None:
+        """Show (or hide) every key of the current screen, hidden ones included."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    # -- looks ----------------------------------------------------------------------------
+
+    def action_toggle_theme(self) -> None:
+        names = [t for t in THEMES if t in self.available_themes]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=1.5)
+
+    def _theme_changed(self, _theme: object) -> None:
+        for screen in self.screen_stack:
+            restyle = getattr(screen, "restyle", None)
+            if restyle is not None:
+                restyle()

@@ -1,0 +1,473 @@
+"""The home screen: one row per partnership, the portfolio picture above, filters and sort.
+
+Rows are keyed by handle and updated in place (``add_row(key=...)``, ``update_cell``,
+``remove_row``; never ``clear()``) inside ``app.batch_update()``, then re-sorted and the
+cursor put back on the row it was on: a live update never moves the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Select
+from textual.widgets.data_table import RowDoesNotExist
+
+from projections.views import STATUSES, PartnershipView
+from tui.data import Picture
+from tui.widgets.bars import ModeBar, PortfolioSummary
+from tui.widgets.cells import (
+    STATUS_LOOK,
+    STATUS_RANK,
+    Palette,
+    SortText,
+    cell,
+    count_text,
+    days_text,
+    score_text,
+    status_text,
+)
+
+if TYPE_CHECKING:
+    from tui.app import TrustLedgerApp
+
+KINDS = ("customer", "channel", "alliance", "supplier", "other")
+#: From this many columns on the table shows kind and revenue share, longer sparklines and
+#: full headers; from LONG_AT on, the long status words too. The name takes what is left.
+WIDE_AT = 100
+LONG_AT = 140
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    short: str
+    narrow: int | None  # width below WIDE_AT (None: not shown)
+    wide: int | None  # width from WIDE_AT on (0: the flexible name column)
+    right: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Partnership", "Partnership", 0, 0),
+    Column("kind", "Kind", "Kind", None, 8),
+    Column("status", "Status", "Status", 14, 14),
+    Column("trust", "Trust", "Trust", 10, 13),
+    Column("alignment", "Alignment", "Align", 10, 13),
+    Column("overdue", "Overdue", "Ovd", 3, 7, right=True),
+    Column("issues", "Issues", "Iss", 3, 6, right=True),
+    Column("review", "Next review", "Review", 8, 11),
+    Column("revenue", "Revenue", "Rev", None, 7, right=True),
+)
+SORT_ORDER = ("name", "status", "trust", "alignment", "overdue", "issues", "review", "kind")
+
+
+def _sort_key(column: str, view: PartnershipView) -> Any:
+    if column == "name":
+        return view.name.lower()
+    if column == "kind":
+        return (view.kind, view.name.lower())
+    if column == "status":
+        return (STATUS_RANK.get(view.status, 99), view.name.lower())
+    if column == "trust":
+        return -view.trust
+    if column == "alignment":
+        return 1.0 if view.alignment is None else -view.alignment
+    if column == "overdue":
+        return -view.counts.overdue
+    if column == "issues":
+        return -len(view.open_issues)
+    if column == "review":
+        return view.next_review_due.toordinal() if view.next_review_due else 10**9
+    if column == "revenue":
+        return -(view.revenue_share or 0.0)
+    return view.handle
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells with an ellipsis."""
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+class PortfolioTable(DataTable):
+    """The partnerships table (its own class so the CSS and tests can find it)."""
+
+
+class PortfolioScreen(Screen):
+    """The portfolio: every partnership at the as-of date."""
+
+    AUTO_FOCUS = "PortfolioTable"
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False),
+        Binding("f", "cycle_status", "Status filter", show=False),
+        Binding("k", "cycle_kind", "Kind filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    PortfolioScreen #filters {
+        height: 1;
+        padding: 0 1;
+    }
+    PortfolioScreen #filter-text {
+        width: 1fr;
+    }
+    PortfolioScreen #filter-status {
+        width: 24;
+    }
+    PortfolioScreen #filter-kind {
+        width: 16;
+    }
+    PortfolioScreen PortfolioTable {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.picture: Picture | None = None
+        self.sort_column = "status"
+        self.sort_reverse = False
+        self.wide: bool | None = None
+        self.long = False
+        self.name_width = 16
+        self._cells: dict[str, dict[str, Text]] = {}
+        self.status_filter: str | None = None
+        self.kind_filter: str | None = None
+        self.text_filter = ""
+        self.mounted = False
+
+    @property
+    def tl_app(self) -> TrustLedgerApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield ModeBar(id="mode")
+        yield PortfolioSummary(id="summary")
+        with Horizontal(id="filters"):
+            yield Input(
+                placeholder="/ filter: name, handle, owner…", id="filter-text", compact=True
+            )
+            yield Select(
+                [(f"{STATUS_LOOK[s][0]} {STATUS_LOOK[s][2]}", s) for s in STATUSES],
+                prompt="any status",
+                id="filter-status",
+                compact=True,
+            )
+            yield Select([(k, k) for k in KINDS], prompt="any kind", id="filter-kind", compact=True)
+        yield PortfolioTable(id="partnerships", cursor_type="row", zebra_stripes=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(PortfolioTable)
+        self._layout(self.app.size.width)
+        table.focus()
+        if self.tl_app.picture is None:
+            table.loading = True
+        self.mounted = True
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        # Back from a modal: the app's keys (hidden while it was open) apply again.
+        self.app.refresh_bindings()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        wide = width >= WIDE_AT
+        long = width >= LONG_AT
+        if wide == self.wide and long == self.long and self._name_width(width) == self.name_width:
+            return
+        self.wide = wide
+        self.long = long
+        self.name_width = self._name_width(width)
+        table = self.query_one(PortfolioTable)
+        key = self.cursor_key()
+        # A change of layout (a resize across WIDE_AT) is the one time rows are rebuilt.
+        table.clear(columns=True)
+        self._cells.clear()
+        for column in self.columns():
+            table.add_column(self._header(column), key=column.key, width=self._width(column))
+        self.refresh_view(restore=key)
+
+    def columns(self) -> list[Column]:
+        return [c for c in COLUMNS if (c.wide if self.wide else c.narrow) is not None]
+
+    def _name_width(self, width: int) -> int:
+        wide = width >= WIDE_AT
+        shown = [c for c in COLUMNS if (c.wide if wide else c.narrow) is not None]
+        fixed = sum((c.wide if wide else c.narrow) or 0 for c in shown)
+        if width >= LONG_AT:
+            fixed += 9  # "? insufficient evidence" instead of "? insufficient"
+        # Two cells of padding per column and one for the scrollbar.
+        return max(12, min(32, width - fixed - 2 * len(shown) - 1))
+
+    def _width(self, column: Column) -> int | None:
+        if column.key == "name":
+            return self.name_width
+        if column.key == "status" and self.long:
+            return 23
+        return column.wide if self.wide else column.narrow
+
+    def _header(self, column: Column) -> Text:
+        label = column.label if self.wide else column.short
+        if column.key == self.sort_column:
+            label += "▲" if self.sort_reverse else "▼"
+        return Text(label, justify="right" if column.right else "left")
+
+    # -- data -----------------------------------------------------------------------------
+
+    def show_picture(self, picture: Picture | None) -> None:
+        self.picture = picture
+        if self.mounted:  # before that, on_mount shows what there is
+            self.refresh_view()
+
+    def refresh_view(self, restore: str | None = None) -> None:
+        app = self.tl_app
+        picture = app.picture
+        table = self.query_one(PortfolioTable)
+        self.query_one(ModeBar).show(
+            audit=app.audit,
+            as_of=app.as_of,
+            known_at=app.known_at,
+            events=picture.position if picture else None,
+            store=app.store_label,
+            narrow=not self.wide,
+        )
+        names = {v.handle: v.name for v in picture.portfolio.partnerships} if picture else {}
+        self.query_one(PortfolioSummary).show(picture, names)
+        table.loading = picture is None or app.replaying
+        if picture is None:
+            return
+        self.update_rows(picture, restore)
+
+    def matches(self, view: PartnershipView) -> bool:
+        if self.status_filter and view.status != self.status_filter:
+            return False
+        if self.kind_filter and view.kind != self.kind_filter:
+            return False
+        if self.text_filter:
+            needle = self.text_filter.lower()
+            hay = " ".join(
+                [view.handle, view.name, view.kind, view.owner or "", view.status, view.reason]
+            ).lower()
+            if not all(word in hay for word in needle.split()):
+                return False
+        return True
+
+    def row_cells(self, view: PartnershipView, picture: Picture) -> dict[str, Text]:
+        palette = Palette.of(self.app)
+        wide = bool(self.wide)
+        points = 8 if wide else 5
+        series = picture.sparks.get(view.handle, [])
+        trusts = [p.trust for p in series]
+        aligns = [p.alignment for p in series]
+        review, late = days_text(view.next_review_due, picture.as_of)
+        if wide and view.next_review_due:
+            review = view.next_review_due.isoformat()
+        share = view.revenue_share
+        cells: dict[str, Text] = {
+            "name": cell(clip(view.name, self.name_width), _sort_key("name", view)),
+            "kind": cell(view.kind, _sort_key("kind", view)),
+            "status": cell(
+                status_text(view.status, palette, long=self.long), _sort_key("status", view)
+            ),
+            "trust": cell(
+                score_text(view.trust, trusts, palette, points, muted=view.status == "unproven"),
+                _sort_key("trust", view),
+            ),
+            "alignment": cell(
+                score_text(view.alignment, aligns, palette, points), _sort_key("alignment", view)
+            ),
+            "overdue": cell(
+                count_text(view.counts.overdue, palette, "text-error"),
+                _sort_key("overdue", view),
+                justify="right",
+            ),
+            "issues": cell(
+                count_text(len(view.open_issues), palette, "text-warning"),
+                _sort_key("issues", view),
+                justify="right",
+            ),
+            "review": cell(
+                review,
+                _sort_key("review", view),
+                style=f"bold {palette('text-warning')}" if late else "",
+            ),
+            "revenue": cell(
+                "—" if share is None else f"{share:.0%}",
+                _sort_key("revenue", view),
+                justify="right",
+            ),
+        }
+        return {c.key: cells[c.key] for c in self.columns()}
+
+    def update_rows(self, picture: Picture, restore: str | None = None) -> None:
+        table = self.query_one(PortfolioTable)
+        keep = restore or self.cursor_key()
+        wanted = {v.handle: v for v in picture.portfolio.partnerships if self.matches(v)}
+        with self.app.batch_update():
+            for handle in [h for h in self._cells if h not in wanted]:
+                table.remove_row(handle)
+                del self._cells[handle]
+            for handle, view in wanted.items():
+                cells = self.row_cells(view, picture)
+                old = self._cells.get(handle)
+                if old is None:
+                    table.add_row(*cells.values(), key=handle)
+                else:
+                    for key, value in cells.items():
+                        before = old.get(key)
+                        if (
+                            before is None
+                            or before.plain != value.plain
+                            or before.spans != value.spans
+                            or before.style != value.style
+                            or getattr(before, "sort_key", None) != value.sort_key
+                        ):
+                            table.update_cell(handle, key, value)
+                self._cells[handle] = cells
+            self._sort(table)
+            self._restore_cursor(table, keep)
+
+    def _sort(self, table: DataTable) -> None:
+        column = self.sort_column
+        if column not in {c.key for c in self.columns()}:
+            column = "name"
+
+        def key(values: Any) -> Any:
+            return tuple(v.sort_key if isinstance(v, SortText) else v for v in values)
+
+        # Each column's sort key puts the most telling rows first; ties go by name.
+        table.sort(column, "name", key=key, reverse=self.sort_reverse)
+
+    def _restore_cursor(self, table: DataTable, key: str | None) -> None:
+        if key is None or key not in table.rows:
+            return
+        try:
+            index = table.get_row_index(key)
+        except RowDoesNotExist:
+            return
+        if index != table.cursor_row:
+            table.move_cursor(row=index, scroll=False)
+
+    def cursor_key(self) -> str | None:
+        table = self.query_one(PortfolioTable)
+        if not table.row_count:
+            return None
+        try:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        except Exception:
+            return None
+        return row_key.value
+
+    def restyle(self) -> None:
+        """Re-render every cell (after a theme change)."""
+        self._cells.clear()
+        table = self.query_one(PortfolioTable)
+        for row_key in list(table.rows):
+            table.remove_row(row_key)
+        self.refresh_view()
+
+    # -- actions --------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "PortfolioTable")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.tl_app.open_partnership(event.row_key.value)
+
+    def action_open(self) -> None:
+        key = self.cursor_key()
+        if key:
+            self.tl_app.open_partnership(key)
+
+    def action_filter(self) -> None:
+        self.query_one("#filter-text", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        text = self.query_one("#filter-text", Input)
+        status = self.query_one("#filter-status", Select)
+        kind = self.query_one("#filter-kind", Select)
+        if text.value:
+            text.value = ""
+        status.clear()
+        kind.clear()
+        self.query_one(PortfolioTable).focus()
+
+    def action_sort(self) -> None:
+        keys = [k for k in SORT_ORDER if k in {c.key for c in self.columns()}]
+        index = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.set_sort(keys[(index + 1) % len(keys)], False)
+
+    def action_sort_reverse(self) -> None:
+        self.set_sort(self.sort_column, not self.sort_reverse)
+
+    def set_sort(self, column: str, reverse: bool) -> None:
+        self.sort_column = column
+        self.sort_reverse = reverse
+        table = self.query_one(PortfolioTable)
+        for col in self.columns():
+            table.columns[col.key].label = self._header(col)  # type: ignore[index]
+        table.refresh()
+        self.notify(f"sorted by {column}{' (reversed)' if reverse else ''}", timeout=1.5)
+        keep = self.cursor_key()
+        self._sort(table)
+        self._restore_cursor(table, keep)
+
+    def action_cycle_status(self) -> None:
+        select = self.query_one("#filter-status", Select)
+        order: list[str | None] = [None, *STATUSES]
+        index = order.index(self.status_filter) if self.status_filter in order else 0
+        value = order[(index + 1) % len(order)]
+        if value is None:
+            select.clear()
+        else:
+            select.value = value
+
+    def action_cycle_kind(self) -> None:
+        select = self.query_one("#filter-kind", Select)
+        order: list[str | None] = [None, *KINDS]
+        index = order.index(self.kind_filter) if self.kind_filter in order else 0
+        value = order[(index + 1) % len(order)]
+        if value is None:
+            select.clear()
+        else:
+            select.value = value
+
+    @on(Input.Changed, "#filter-text")
+    def _text_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self.refilter()
+
+    @on(Input.Submitted, "#filter-text")
+    def _text_submitted(self) -> None:
+        self.query_one(PortfolioTable).focus()
+
+    @on(Select.Changed, "#filter-status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        self.status_filter = None if event.value is Select.NULL else str(event.value)
+        self.refilter()
+
+    @on(Select.Changed, "#filter-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        self.kind_filter = None if event.value is Select.NULL else str(event.value)
+        self.refilter()
+
+    def refilter(self) -> None:
+        picture = self.tl_app.picture
+        if picture is not None and self.mounted:
+            self.update_rows(picture)
