@@ -13,9 +13,11 @@ from __future__ import annotations
 import getpass
 import json
 import random
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,6 +185,7 @@ class Ledger:
                 store.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create {store.path.parent}: {exc.strerror}") from None
+            _sqlite_wal(store)
         setup_lock = _postgres_setup_lock(store) if store.kind == "postgresql" else None
         try:
             if setup_lock is not None and create and _postgres_is_set_up(setup_lock, store):
@@ -203,7 +206,7 @@ class Ledger:
                 raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
         except StoreError:
             raise
-        except (PersistenceError, OSError) as exc:
+        except (PersistenceError, OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {store.display}: {_first_line(exc)}") from None
         finally:
             if setup_lock is not None:
@@ -246,7 +249,12 @@ class Ledger:
         default_actor = actor or login_name()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
+                seen = self.max_position()
                 result, rule_errors, aggregates = self._decide(parsed, default_actor, progress)
+                if rule_errors and self.max_position() != seen:
+                    # Another writer recorded while we read (ids, then aggregates): the
+                    # verdicts may mix two states of the store, so decide again.
+                    continue
                 if errors or rule_errors:
                     return RecordResult(errors=[m for _, m in sorted(errors + rule_errors)])
                 if aggregates:
@@ -416,6 +424,29 @@ def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
         (schema, f"{APP_NAME}_events_line_id"),
     ).fetchone()
     return bool(row and row[0])
+
+
+def _sqlite_wal(store: StoreConfig) -> None:
+    """Put the SQLite file in WAL mode before the library opens it.
+
+    The library switches a new file to WAL on its first connection, and that switch fails at
+    once with "database is locked" (no busy wait) when another process is creating the same
+    file at that moment. Switching here, with retries, lets concurrent first writers all
+    succeed; the library then finds WAL already on.
+    """
+    assert store.path is not None
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with closing(sqlite3.connect(store.path, timeout=60)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise StoreError(f"cannot open store {store.display}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {store.display}: {exc}") from None
+        time.sleep(random.uniform(0.005, 0.05))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,7 +40,10 @@ def cli_env(store: str | Path | None = None, extra: Mapping[str, str] | None = N
     ignored ``--store`` could never touch the real default ledger.
     """
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    if store is not None:
+    if store is not None and "://" in str(store):
+        # A URL has no directory to sit next to: use one under the temporary directory.
+        env["XDG_DATA_HOME"] = str(Path(tempfile.gettempdir()) / "trustledger-tests-xdg-data")
+    elif store is not None:
         env["XDG_DATA_HOME"] = str(Path(store).parent / "xdg-data")
     env["PYTHONIOENCODING"] = "utf-8"
     if extra:

@@ -1,3 +1,54 @@
 """Shared pytest configuration."""
 
-from tests.pg_server import postgres_server, postgres_url  # noqa: F401
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.pg_server import PgServer, postgres_server, postgres_url  # noqa: F401
+from tests.store_backends import BACKENDS, POSTGRES, SQLITE
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store URL: an SQLite path in ``tmp_path`` (file not yet created), or a new,
+    empty PostgreSQL database on the suite's server (started only when a postgres case runs).
+    """
+    if request.param == POSTGRES:
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "ledger.sqlite")
+
+
+_extra_db_counter = itertools.count(1)
+
+
+@pytest.fixture
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """A factory for more fresh stores in one test: ``new_store(backend, name)`` -> URL.
+
+    ``backend`` is ``"sqlite"`` (a path in ``tmp_path``, not yet created) or ``"postgres"``
+    (a new, empty database on the suite's server, dropped after the test).
+    """
+    created: list[tuple[PgServer, str]] = []
+
+    def make(backend: str, name: str = "extra") -> str:
+        if backend == SQLITE:
+            return str(tmp_path / f"{name}.sqlite")
+        assert backend == POSTGRES, backend
+        server: PgServer = request.getfixturevalue("postgres_server")
+        # Not test_<pid>_<n>: that is what postgres_url and create_database() name theirs.
+        dbname = f"extra_{os.getpid()}_{next(_extra_db_counter)}"
+        url = str(server.create_database(dbname))
+        created.append((server, dbname))
+        return url
+
+    yield make
+    for server, dbname in created:
+        with contextlib.suppress(psycopg.Error):
+            server.drop_database(dbname)

@@ -2,11 +2,14 @@
 
 Most runs are in-process (CliRunner) for speed; the ones about the process itself (exit
 codes of bad options, the environment, ``--help``) also run the installed script.
+Everything that touches a store runs on SQLite and on a real PostgreSQL server
+(``store_url``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,15 @@ from tests.cli_helpers import (
     invoke,
     ndjson,
     run_cli,
+)
+from tests.pg_server import PgServer
+from tests.store_backends import (
+    BACKENDS,
+    POSTGRES,
+    SharedPgStore,
+    backend_of,
+    is_postgres,
+    store_exists,
 )
 
 EVENT_TYPES = {
@@ -219,19 +231,34 @@ LIFECYCLE: list[tuple[list[str], dict[str, Any]]] = [
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
-    return tmp_path / "ledger.sqlite"
+def store(store_url: str) -> str:
+    return store_url
 
 
-@pytest.fixture
-def lifecycle_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("life") / "ledger.sqlite"
+def record_lifecycle_start(store: str) -> None:
     for args, _ in LIFECYCLE[:3]:
         assert invoke(store, *args).code == 0
+
+
+@pytest.fixture(scope="module")
+def pg_lifecycle(postgres_server: PgServer) -> Iterator[SharedPgStore]:
+    shared = SharedPgStore(postgres_server, record_lifecycle_start, "lifecycle")
+    yield shared
+    shared.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def lifecycle_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store with the lifecycle's first three events: SQLite, a new file; PostgreSQL, a
+    database shared by the tests that must leave it unchanged (checked, else rebuilt)."""
+    if request.param == POSTGRES:
+        return request.getfixturevalue("pg_lifecycle").get()
+    store = str(tmp_path / "life.sqlite")
+    record_lifecycle_start(store)
     return store
 
 
-def test_every_one_event_command_records_its_event(store: Path) -> None:
+def test_every_one_event_command_records_its_event(store: str) -> None:
     for args, _ in LIFECYCLE:
         run = invoke(store, *args)
         assert (run.code, run.out, run.err) == (0, "recorded 1, already recorded 0\n", ""), args
@@ -244,7 +271,7 @@ def test_every_one_event_command_records_its_event(store: Path) -> None:
     assert {e["type"] for e in events} == EVENT_TYPES
 
 
-def test_one_event_command_through_the_real_script(store: Path) -> None:
+def test_one_event_command_through_the_real_script(store: str) -> None:
     run = run_cli(store, *LIFECYCLE[0][0])
     assert (run.code, run.out, run.err) == (0, "recorded 1, already recorded 0\n", "")
     # With an --id, running the same command again is a no-op.
@@ -311,7 +338,7 @@ BAD_OPTIONS = [
     ("args", "name"), BAD_OPTIONS, ids=[" ".join([*a[:1], n]) for a, n in BAD_OPTIONS]
 )
 def test_bad_option_value_exits_1_naming_it(
-    lifecycle_store: Path, args: list[str], name: str
+    lifecycle_store: str, args: list[str], name: str
 ) -> None:
     before = export_text(lifecycle_store)
     run = invoke(lifecycle_store, *args)
@@ -325,7 +352,7 @@ def test_bad_option_value_exits_1_naming_it(
 @pytest.mark.parametrize(
     ("args", "name"), [BAD_OPTIONS[0], BAD_OPTIONS[8], BAD_OPTIONS[6], BAD_OPTIONS[-3]]
 )
-def test_bad_option_value_real_process(lifecycle_store: Path, args: list[str], name: str) -> None:
+def test_bad_option_value_real_process(lifecycle_store: str, args: list[str], name: str) -> None:
     before = export_text(lifecycle_store)
     run = run_cli(lifecycle_store, *args)
     assert run.code == 1, run
@@ -365,7 +392,7 @@ def test_bad_option_value_real_process(lifecycle_store: Path, args: list[str], n
     ],
 )
 def test_malformed_command_line_is_a_usage_error(
-    lifecycle_store: Path, args: list[str], name: str
+    lifecycle_store: str, args: list[str], name: str
 ) -> None:
     """Values the option's own type (choice, number, DIM=N) refuses, and missing options,
     are usage errors: exit 2, one line naming the option, nothing recorded."""
@@ -380,8 +407,10 @@ def test_malformed_command_line_is_a_usage_error(
 # -- --store ----------------------------------------------------------------------------------
 
 
-def test_store_before_and_after_the_command(tmp_path: Path) -> None:
-    before_cmd, after_cmd = tmp_path / "before.sqlite", tmp_path / "after.sqlite"
+def test_store_before_and_after_the_command(
+    store_url: str, new_store: Callable[..., str], tmp_path: Path
+) -> None:
+    before_cmd, after_cmd = store_url, new_store(backend_of(store_url), "after")
     args = ["partner", "add", "acme", "--name", "Acme"]
     assert run_cli(before_cmd, *args).code == 0
     assert run_cli(after_cmd, *args, store_after=True).code == 0
@@ -411,19 +440,21 @@ def test_store_before_and_after_the_command(tmp_path: Path) -> None:
         == "c1"
     )
     # Given both before and after the command name, the one after the name (closer) wins.
-    both = run_cli(tmp_path / "ignored.sqlite", "export", "--store", str(before_cmd))
+    both = run_cli(tmp_path / "ignored.sqlite", "export", "--store", before_cmd)
     assert both.code == 0 and len(both.out.splitlines()) == 1
     assert not (tmp_path / "ignored.sqlite").exists()
 
 
-def test_store_option_wins_over_the_environment(tmp_path: Path) -> None:
-    chosen, from_env = tmp_path / "chosen.sqlite", tmp_path / "env.sqlite"
-    env = {"TRUSTLEDGER_STORE": str(from_env)}
+def test_store_option_wins_over_the_environment(
+    store_url: str, new_store: Callable[..., str], tmp_path: Path
+) -> None:
+    chosen, from_env = store_url, new_store(backend_of(store_url), "env")
+    env = {"TRUSTLEDGER_STORE": from_env}
     line = ndjson([{"type": "partnership_registered", "partnership": "acme", "name": "A"}])
     assert run_cli(chosen, "record", stdin=line, env=env).code == 0
-    assert chosen.exists() and not from_env.exists()
+    assert store_exists(chosen) and not store_exists(from_env)
 
-    # Without --store the variable is used (and an sqlite:/// URL is accepted there).
+    # Without --store the variable is used (and, for SQLite, an sqlite:/// URL too).
     run = run_cli(
         None,
         "record",
@@ -435,7 +466,10 @@ def test_store_option_wins_over_the_environment(tmp_path: Path) -> None:
     run = run_cli(
         None,
         "export",
-        env={"TRUSTLEDGER_STORE": f"sqlite:///{chosen}", "XDG_DATA_HOME": str(tmp_path / "xdg")},
+        env={
+            "TRUSTLEDGER_STORE": chosen if is_postgres(chosen) else f"sqlite:///{chosen}",
+            "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        },
     )
     assert [json.loads(x)["partnership"] for x in run.out.splitlines()] == ["acme"]
     assert not (tmp_path / "xdg").exists()  # the default store was never touched
@@ -510,7 +544,7 @@ def test_schema_accepts_the_sample_lines() -> None:
 # -- history ----------------------------------------------------------------------------------
 
 
-def test_history_json_lists_the_events_in_order(store: Path) -> None:
+def test_history_json_lists_the_events_in_order(store: str) -> None:
     for args, _ in LIFECYCLE[:6]:
         assert invoke(store, *args).code == 0
     assert invoke(store, "partner", "add", "other", "--name", "Other").code == 0
@@ -530,7 +564,7 @@ def test_history_json_lists_the_events_in_order(store: Path) -> None:
     assert table.code == 0 and "tester" in table.out and "committed" in table.out
 
 
-def test_history_of_an_unknown_partnership(lifecycle_store: Path) -> None:
+def test_history_of_an_unknown_partnership(lifecycle_store: str) -> None:
     run = run_cli(lifecycle_store, "history", "nobody", "--format", "json")
     assert run.code == 1 and run.out == "" and "nobody" in run.err
     assert_no_traceback(run)

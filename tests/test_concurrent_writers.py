@@ -1,5 +1,5 @@
-"""Many ``trustledger record`` processes on one SQLite store at once (CONTRACT.md: "each
-records all its lines or none, and none is lost").
+"""Many ``trustledger record`` processes on one store at once (CONTRACT.md: "each records
+all its lines or none, and none is lost"), on SQLite and on a real PostgreSQL server.
 
 The writers are real OS processes. Each is started with its input held back on a pipe;
 once every process is up (past its imports, waiting on stdin) all pipes are closed
@@ -13,6 +13,7 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from tempfile import TemporaryFile
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from tests.cli_helpers import (
     ndjson,
     start_cli,
 )
+from tests.store_backends import is_postgres
 
 WRITERS = 4
 PER_WRITER = 50
@@ -56,7 +58,7 @@ def commitments(handle: str, writer: str, count: int) -> list[dict]:
     ]
 
 
-def run_together(store: Path, inputs: list[str]) -> list[tuple[int, str, str]]:
+def run_together(store: str | Path, inputs: list[str]) -> list[tuple[int, str, str]]:
     """Start one ``record`` process per input, release them at once, collect the results."""
     with ExitStack() as stack:
         outputs = [
@@ -87,12 +89,12 @@ def run_together(store: Path, inputs: list[str]) -> list[tuple[int, str, str]]:
         return results
 
 
-def ids_in(store: Path) -> Counter[str]:
+def ids_in(store: str | Path) -> Counter[str]:
     return Counter(event["id"] for event in export_events(store))
 
 
-def test_four_writers_on_one_partnership(tmp_path: Path) -> None:
-    store = tmp_path / "ledger.sqlite"
+def test_four_writers_on_one_partnership(store_url: str) -> None:
+    store = store_url
     assert invoke(store, "record", stdin=ndjson([registration("shared")])).code == 0
     inputs = [ndjson(commitments("shared", f"w{n}", PER_WRITER)) for n in range(WRITERS)]
 
@@ -114,8 +116,8 @@ def test_four_writers_on_one_partnership(tmp_path: Path) -> None:
         assert mine == list(range(mine[0], mine[0] + PER_WRITER))
 
 
-def test_two_writers_with_the_same_input(tmp_path: Path) -> None:
-    store = tmp_path / "ledger.sqlite"
+def test_two_writers_with_the_same_input(store_url: str) -> None:
+    store = store_url
     assert invoke(store, "record", stdin=ndjson([registration("twice")])).code == 0
     lines = commitments("twice", "same", PER_WRITER)
 
@@ -134,9 +136,43 @@ def test_two_writers_with_the_same_input(tmp_path: Path) -> None:
     assert len(counts) == PER_WRITER + 1 and set(counts.values()) == {1}
 
 
-def test_writers_creating_the_store_at_once(tmp_path: Path) -> None:
-    """No store yet: every writer creates it at the same moment, and none of them fails."""
-    store = tmp_path / "new" / "ledger.sqlite"
+def test_a_retry_racing_the_original_counts_as_already_recorded(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving behind the test above, made deterministic in-process: the other
+    writer records the same lines after this one has looked up their ids but before it
+    has loaded the partnership. It must decide again ("already recorded"), not reject its
+    lines because their commitments now exist."""
+    from domain.ledger import Ledger, located_lines
+    from domain.store import parse_store_url
+
+    assert invoke(store_url, "record", stdin=ndjson([registration("race")])).code == 0
+    lines = ndjson(commitments("race", "same", 3)).splitlines()
+    store = parse_store_url(store_url)
+    others: list[tuple[int, int, list[str]]] = []
+    with Ledger(store) as first:
+        find_ids = first.backend.find_ids
+
+        def find_ids_then_let_the_other_writer_in(ids: list[str]) -> Any:
+            found = find_ids(ids)
+            if not others:
+                with Ledger(store) as other:
+                    done = other.record(located_lines("other", lines))
+                others.append((done.recorded, done.already, done.errors))
+            return found
+
+        monkeypatch.setattr(first.backend, "find_ids", find_ids_then_let_the_other_writer_in)
+        result = first.record(located_lines("first", lines))
+    assert others == [(3, 0, [])]
+    assert (result.recorded, result.already, result.errors) == (0, 3, [])
+    counts = ids_in(store_url)
+    assert len(counts) == 4 and set(counts.values()) == {1}
+
+
+def test_writers_creating_the_store_at_once(store_url: str, tmp_path: Path) -> None:
+    """No store yet: every writer creates it (SQLite: the file, in a new directory;
+    PostgreSQL: the tables, in an empty database) at the same moment, and none fails."""
+    store = store_url if is_postgres(store_url) else tmp_path / "new" / "ledger.sqlite"
     inputs = [
         ndjson([registration(f"p{n}"), *commitments(f"p{n}", f"p{n}w", 5)]) for n in range(WRITERS)
     ]
@@ -148,11 +184,11 @@ def test_writers_creating_the_store_at_once(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("round_", range(2))
 def test_rejected_writers_on_a_new_store_lose_nothing_of_a_good_one(
-    tmp_path: Path, round_: int
+    store_url: str, tmp_path: Path, round_: int
 ) -> None:
     """A rejected input must not create (or remove) the store while another writer is
     creating it and recording: the good writer's events are all there afterwards."""
-    store = tmp_path / f"round{round_}" / "ledger.sqlite"
+    store = store_url if is_postgres(store_url) else tmp_path / f"round{round_}" / "ledger.sqlite"
     good = ndjson([registration("good"), *commitments("good", "g", 10)])
     bad = ndjson([{**registration("bad"), "name": ""}])
     results = run_together(store, [bad, good, bad])
@@ -194,8 +230,8 @@ def test_a_rejected_record_leaves_alone_a_store_another_writer_opened(
     assert set(ids_in(store)) == {"good-reg", "g-000", "g-001", "g-002"}
 
 
-def test_a_rejected_writer_records_nothing_while_others_record(tmp_path: Path) -> None:
-    store = tmp_path / "ledger.sqlite"
+def test_a_rejected_writer_records_nothing_while_others_record(store_url: str) -> None:
+    store = store_url
     assert invoke(store, "record", stdin=ndjson([registration("mixed")])).code == 0
     good = [ndjson(commitments("mixed", f"ok{n}", 20)) for n in range(3)]
     bad_lines = commitments("mixed", "bad", 20)
@@ -214,11 +250,11 @@ def test_a_rejected_writer_records_nothing_while_others_record(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("writers", [2])
-def test_audit_chain_intact_after_concurrent_writes(tmp_path: Path, writers: int) -> None:
+def test_audit_chain_intact_after_concurrent_writes(store_url: str, writers: int) -> None:
     """The hash chain survives racing writers (``audit verify``, when the command exists)."""
     if invoke(None, "audit", "verify", "--help").code != 0:
         pytest.skip("no `audit verify` command in this build")
-    store = tmp_path / "ledger.sqlite"
+    store = store_url
     assert invoke(store, "record", stdin=ndjson([registration("chain")])).code == 0
     inputs = [ndjson(commitments("chain", f"c{n}", 25)) for n in range(writers)]
     assert all(code == 0 for code, _, _ in run_together(store, inputs))

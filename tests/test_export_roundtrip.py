@@ -4,14 +4,21 @@ that ``export`` writes is a valid line for ``record``").
 Store A gets the sample data through the real console script; its export goes into a fresh
 store B; B's export must be A's in every event's type, fields, id, occurred_on and actor,
 in the same order, with B's own recording times.
+
+A and B are each SQLite and PostgreSQL (a real server started by the test suite), in every
+combination: an export from one backend records into the other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.cli_helpers import (
@@ -23,6 +30,7 @@ from tests.cli_helpers import (
     ndjson,
     run_cli,
 )
+from tests.store_backends import BACKENDS, POSTGRES, backend_pairs
 
 SAMPLES = sorted((Path(__file__).parent.parent / "sample_events").glob("*.ndjson"))
 SAMPLE_LINES = [
@@ -38,15 +46,30 @@ def without_recorded_at(events: list[dict]) -> list[dict]:
     return [{k: v for k, v in e.items() if k != "recorded_at"} for e in events]
 
 
-@pytest.fixture(scope="module")
-def store_a(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Store A with every sample file recorded, and A's export (both via the real script)."""
-    store = tmp_path_factory.mktemp("a") / "a.sqlite"
+@pytest.fixture(scope="module", params=BACKENDS)
+def store_a(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """Store A with every sample file recorded, and A's export (both via the real script).
+
+    Shared by the module's tests (recording 380 lines is the slow part), once per backend;
+    the tests that use it add nothing to it.
+    """
+    server = None
+    if request.param == POSTGRES:
+        server = request.getfixturevalue("postgres_server")
+        dbname = f"store_a_{os.getpid()}"
+        store = str(server.create_database(dbname))
+    else:
+        store = str(tmp_path_factory.mktemp("a") / "a.sqlite")
     run = run_cli(store, "record", *map(str, SAMPLES))
     assert run == (0, f"recorded {len(SAMPLE_LINES)}, already recorded 0\n", ""), run
     exported = run_cli(store, "export")
     assert exported.code == 0 and exported.err == "", exported
-    return store, exported.out
+    yield store, exported.out
+    if server is not None:
+        with contextlib.suppress(psycopg.Error):
+            server.drop_database(dbname)
 
 
 def test_samples_are_many_and_varied() -> None:
@@ -55,7 +78,7 @@ def test_samples_are_many_and_varied() -> None:
     assert len({line["type"] for line in SAMPLE_LINES}) == 10
 
 
-def test_export_keeps_recording_order_and_every_given_field(store_a: tuple[Path, str]) -> None:
+def test_export_keeps_recording_order_and_every_given_field(store_a: tuple[str, str]) -> None:
     _, exported = store_a
     events = parse(exported)
     assert [e["id"] for e in events] == [line["id"] for line in SAMPLE_LINES]
@@ -66,13 +89,16 @@ def test_export_keeps_recording_order_and_every_given_field(store_a: tuple[Path,
         datetime.fromisoformat(out["recorded_at"])
 
 
+@pytest.mark.parametrize(
+    "backend_b", [pytest.param(p.values[0], id=f"into-{p.id}", marks=p.marks) for p in BACKENDS]
+)
 def test_export_recorded_into_a_fresh_store_exports_the_same(
-    store_a: tuple[Path, str], tmp_path: Path
+    store_a: tuple[str, str], tmp_path: Path, new_store: Callable[..., str], backend_b: str
 ) -> None:
     _, exported = store_a
     export_file = tmp_path / "a-export.ndjson"
     export_file.write_text(exported, encoding="utf-8")
-    store_b = tmp_path / "b.sqlite"
+    store_b = new_store(backend_b, "b")
 
     run = run_cli(store_b, "record", str(export_file))
     assert run == (0, f"recorded {len(SAMPLE_LINES)}, already recorded 0\n", ""), run
@@ -85,7 +111,7 @@ def test_export_recorded_into_a_fresh_store_exports_the_same(
     assert all(datetime.fromisoformat(e["recorded_at"]) > latest_a for e in events_b)
 
 
-def test_recording_the_export_again_adds_nothing(store_a: tuple[Path, str], tmp_path: Path) -> None:
+def test_recording_the_export_again_adds_nothing(store_a: tuple[str, str], tmp_path: Path) -> None:
     store, exported = store_a
     export_file = tmp_path / "a-export.ndjson"
     export_file.write_text(exported, encoding="utf-8")
@@ -98,7 +124,7 @@ def test_recording_the_export_again_adds_nothing(store_a: tuple[Path, str], tmp_
 
 
 def test_export_with_other_content_under_the_same_id_is_rejected(
-    store_a: tuple[Path, str], tmp_path: Path
+    store_a: tuple[str, str], tmp_path: Path
 ) -> None:
     store, exported = store_a
     events = parse(exported)
@@ -118,7 +144,7 @@ def test_export_with_other_content_under_the_same_id_is_rejected(
     assert export_text(store) == exported
 
 
-def test_export_of_one_partnership(store_a: tuple[Path, str]) -> None:
+def test_export_of_one_partnership(store_a: tuple[str, str]) -> None:
     store, exported = store_a
     everything = parse(exported)
     handle = everything[-1]["partnership"]
@@ -127,7 +153,10 @@ def test_export_of_one_partnership(store_a: tuple[Path, str]) -> None:
     assert only[0]["type"] == "partnership_registered"
 
 
-def test_round_trip_of_awkward_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("backend_a", "backend_b"), backend_pairs())
+def test_round_trip_of_awkward_text(
+    new_store: Callable[..., str], backend_a: str, backend_b: str
+) -> None:
     """Notes and names with line separators, quotes, backslashes and non-BMP characters."""
     awkward = 'a\u2028b\u2029c\u0085d "quoted" back\\slash tab\t 🎉 ünïcödé'
     lines = [
@@ -158,7 +187,7 @@ def test_round_trip_of_awkward_text(tmp_path: Path) -> None:
             "id": "odd-3",
         },
     ]
-    store_a, store_b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    store_a, store_b = new_store(backend_a, "a"), new_store(backend_b, "b")
     assert invoke(store_a, "record", stdin=ndjson(lines)).code == 0
     exported = run_cli(store_a, "export").out
     run = run_cli(store_b, "record", stdin=exported)

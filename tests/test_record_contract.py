@@ -5,6 +5,9 @@ Every bad-input case runs the real console script as a subprocess: exit code 1, 
 ``stdin:LINE: field: ...`` error line, no traceback, and a store whose full export is
 byte-for-byte what it was before (so the valid lines before the bad one were not
 recorded either).
+
+Everything that does not depend on SQLite's file runs on both backends: SQLite and a real
+PostgreSQL server started by the test suite (``seeded``, ``store_url``).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import getpass
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.cli_helpers import (
@@ -29,6 +34,8 @@ from tests.cli_helpers import (
     ndjson,
     run_cli,
 )
+from tests.pg_server import PgServer
+from tests.store_backends import BACKENDS, POSTGRES, SharedPgStore, pg_table_exists
 
 TODAY = date.today()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
@@ -76,23 +83,41 @@ PREFIX = [
 FIRST_CASE_LINE = len(PREFIX) + 1
 
 
+def record_seed(store: str | Path) -> None:
+    run = invoke(store, "record", stdin=ndjson(SEED))
+    assert run.code == 0, run.err
+    assert run.out.strip() == f"recorded {len(SEED)}, already recorded 0"
+
+
 @pytest.fixture(scope="session")
 def seed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "seed.sqlite"
-    run = invoke(path, "record", stdin=ndjson(SEED))
-    assert run.code == 0, run.err
-    assert run.out.strip() == f"recorded {len(SEED)}, already recorded 0"
+    record_seed(path)
     return path
 
 
-@pytest.fixture
-def seeded(seed_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the seeded store."""
-    store = tmp_path / "store.sqlite"
+def copy_sqlite(source: str | Path, target: str | Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{seed_template}{suffix}")
-        if source.exists():
-            shutil.copyfile(source, f"{store}{suffix}")
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+
+
+@pytest.fixture(scope="module")
+def pg_seeded(postgres_server: PgServer) -> Iterator[SharedPgStore]:
+    shared = SharedPgStore(postgres_server, record_seed, "seeded")
+    yield shared
+    shared.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The seeded store, as recorded: SQLite, a private copy of the template file;
+    PostgreSQL, a database shared by the module's tests and checked to be unchanged (else
+    rebuilt) before each: creating one per test costs more than most of these tests."""
+    if request.param == POSTGRES:
+        return request.getfixturevalue("pg_seeded").get()
+    store = str(tmp_path / "store.sqlite")
+    copy_sqlite(request.getfixturevalue("seed_template"), store)
     return store
 
 
@@ -434,7 +459,7 @@ def check_rejected(run: Run, bad_at: int, field: str | None, text: str) -> None:
 
 @pytest.mark.parametrize(("lines", "bad_at", "field", "text"), BAD_CASES)
 def test_bad_input_is_rejected_and_nothing_recorded(
-    seeded: Path, lines: list, bad_at: int, field: str | None, text: str
+    seeded: str, lines: list, bad_at: int, field: str | None, text: str
 ) -> None:
     """In-process (CliRunner) for speed; the real process is checked on a subset below."""
     before = export_text(seeded)
@@ -449,23 +474,21 @@ def test_bad_input_is_rejected_and_nothing_recorded(
     [c for c in BAD_CASES if c.id in REAL_PROCESS_CASES],
 )
 def test_bad_input_real_process(
-    seeded: Path, tmp_path: Path, lines: list, bad_at: int, field: str | None, text: str
+    seeded: str, lines: list, bad_at: int, field: str | None, text: str
 ) -> None:
     """The installed script behaves exactly as the in-process runs: same code, same output."""
-    twin = tmp_path / "twin.sqlite"
-    shutil.copyfile(seeded, twin)
     before = export_text(seeded)
     run = run_cli(seeded, "record", stdin=ndjson(PREFIX + lines))
     check_rejected(run, bad_at, field, text)
-    assert export_text(seeded) == before
-    assert invoke(twin, "record", stdin=ndjson(PREFIX + lines)) == run
+    assert export_text(seeded) == before  # so the in-process run starts from the same store
+    assert invoke(seeded, "record", stdin=ndjson(PREFIX + lines)) == run
 
 
 def test_real_process_subset_is_complete() -> None:
     assert {c.id for c in BAD_CASES} >= REAL_PROCESS_CASES
 
 
-def test_the_prefix_and_every_case_fix_is_valid(seeded: Path) -> None:
+def test_the_prefix_and_every_case_fix_is_valid(seeded: str) -> None:
     """The lines around the bad ones are good: the failures above are the bad lines' own."""
     run = invoke(seeded, "record", stdin=ndjson(PREFIX))
     assert (run.code, run.out.strip()) == (0, "recorded 2, already recorded 0"), run.err
@@ -499,7 +522,7 @@ def test_the_prefix_and_every_case_fix_is_valid(seeded: Path) -> None:
     assert (run.code, run.out.strip()) == (0, "recorded 9, already recorded 0"), run.err
 
 
-def test_several_bad_lines_give_one_error_line_each(seeded: Path) -> None:
+def test_several_bad_lines_give_one_error_line_each(seeded: str) -> None:
     before = export_text(seeded)
     text = ndjson(
         [
@@ -537,10 +560,24 @@ def test_bad_input_into_a_new_store_creates_nothing(tmp_path: Path) -> None:
     assert not any(Path(f"{store}{s}").exists() for s in ("", "-wal", "-shm"))
 
 
+@pytest.mark.postgres
+def test_bad_input_into_an_empty_database_records_nothing(postgres_url: str) -> None:
+    """The PostgreSQL counterpart of the test above. The contract lets ``record`` create the
+    tables on first use, so only "nothing recorded" is asked of it."""
+    run = run_cli(
+        postgres_url, "record", stdin=ndjson([reg("fresh"), made("c", "fresh", weight=0)])
+    )
+    assert run.code == 1
+    assert_no_traceback(run)
+    assert error_lines(run.err, "stdin")[0].startswith("stdin:2: weight")
+    if pg_table_exists(postgres_url):
+        assert export_text(postgres_url) == ""
+
+
 # -- accepted lines -------------------------------------------------------------------------
 
 
-def test_accepted_edges(seeded: Path) -> None:
+def test_accepted_edges(seeded: str) -> None:
     run = run_cli(
         seeded,
         "record",
@@ -580,7 +617,7 @@ def test_accepted_edges(seeded: Path) -> None:
     assert by_id["unicode"]["note"] == 'line\u2028separator, next\u0085line, ¿qué? 🎉 "quoted"'
 
 
-def test_line_numbers_count_only_newlines(seeded: Path) -> None:
+def test_line_numbers_count_only_newlines(seeded: str) -> None:
     """U+2028 and U+0085 may sit unescaped in a JSON string: they do not end a line."""
     text = (
         json.dumps(ev("issue_raised", issue="ls", summary="a\u2028b\u0085c"), ensure_ascii=False)
@@ -594,13 +631,13 @@ def test_line_numbers_count_only_newlines(seeded: Path) -> None:
     assert len(errors) == 1 and errors[0].startswith("stdin:3: weight"), run.err
 
 
-def test_crlf_input_is_accepted(seeded: Path) -> None:
+def test_crlf_input_is_accepted(seeded: str) -> None:
     text = ndjson([made("crlf-1"), made("crlf-2")]).replace("\n", "\r\n")
     run = run_cli(seeded, "record", stdin=text)
     assert (run.code, run.out.strip()) == (0, "recorded 2, already recorded 0"), run.err
 
 
-def test_defaults_are_filled_in(seeded: Path) -> None:
+def test_defaults_are_filled_in(seeded: str) -> None:
     run = invoke(
         seeded,
         "record",
@@ -648,7 +685,7 @@ def test_defaults_are_filled_in(seeded: Path) -> None:
 # -- idempotency ----------------------------------------------------------------------------
 
 
-def test_recorded_and_already_recorded_counts(seeded: Path) -> None:
+def test_recorded_and_already_recorded_counts(seeded: str) -> None:
     lines = [
         made("i-1", id="idem-1", actor="ann", note="first"),
         made("i-2", id="idem-2", actor="ann"),
@@ -667,7 +704,7 @@ def test_recorded_and_already_recorded_counts(seeded: Path) -> None:
     assert len(export_events(seeded)) == len(SEED) + 4
 
 
-def test_retried_line_without_optional_fields_matches(seeded: Path) -> None:
+def test_retried_line_without_optional_fields_matches(seeded: str) -> None:
     full = made("retry", id="retry-1", actor="ann", note="n", occurred_on="2025-02-03", weight=2)
     assert invoke(seeded, "record", stdin=ndjson([full])).code == 0
     before = export_text(seeded)
@@ -682,7 +719,7 @@ def test_retried_line_without_optional_fields_matches(seeded: Path) -> None:
     assert error_lines(run.err, "stdin")[0].startswith("stdin:1: id: ")
 
 
-def test_same_id_twice_in_one_input(seeded: Path) -> None:
+def test_same_id_twice_in_one_input(seeded: str) -> None:
     line = made("dup", id="dup-1")
     run = invoke(seeded, "record", stdin=ndjson([line, line]))
     assert (run.code, run.out.strip()) == (0, "recorded 1, already recorded 1"), run.err
@@ -698,7 +735,7 @@ def test_same_id_twice_in_one_input(seeded: Path) -> None:
     )
 
 
-def test_lines_without_id_get_distinct_generated_ids(seeded: Path) -> None:
+def test_lines_without_id_get_distinct_generated_ids(seeded: str) -> None:
     line = ev("review_held", scores={"vision": 4})
     for _ in range(2):
         assert invoke(seeded, "record", stdin=ndjson([line])).out.strip() == (
@@ -711,7 +748,7 @@ def test_lines_without_id_get_distinct_generated_ids(seeded: Path) -> None:
 # -- inputs ---------------------------------------------------------------------------------
 
 
-def test_several_files_are_one_input_in_argument_order(seeded: Path, tmp_path: Path) -> None:
+def test_several_files_are_one_input_in_argument_order(seeded: str, tmp_path: Path) -> None:
     first = tmp_path / "first.ndjson"
     second = tmp_path / "second.ndjson"
     first.write_text(ndjson([reg("multi"), made("m-1", "multi")]))
@@ -739,7 +776,7 @@ def test_several_files_are_one_input_in_argument_order(seeded: Path, tmp_path: P
     ]
 
 
-def test_errors_name_the_right_file_and_its_own_line(seeded: Path, tmp_path: Path) -> None:
+def test_errors_name_the_right_file_and_its_own_line(seeded: str, tmp_path: Path) -> None:
     good = tmp_path / "good.ndjson"
     bad = tmp_path / "bad.ndjson"
     good.write_text(ndjson([reg("filed"), "", made("f-1", "filed")]))
@@ -758,7 +795,7 @@ def test_errors_name_the_right_file_and_its_own_line(seeded: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory", "not-utf8"])
-def test_unreadable_input_file_exits_2(seeded: Path, tmp_path: Path, kind: str) -> None:
+def test_unreadable_input_file_exits_2(seeded: str, tmp_path: Path, kind: str) -> None:
     good = tmp_path / "good.ndjson"
     good.write_text(ndjson([made("u-1")]))
     target = tmp_path / "input.ndjson"
@@ -796,6 +833,44 @@ def test_reading_a_store_that_does_not_exist_exits_2_and_creates_nothing(
     assert not any(Path(f"{store}{s}").exists() for s in ("", "-wal", "-shm"))
 
 
+def pg_user_tables(url: str) -> set[str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("args", "other_tables"),
+    [
+        (("export",), False),
+        (("export", "--partnership", "acme"), False),
+        (("history", "acme"), False),
+        (("export",), True),
+    ],
+    ids=["export", "export-partnership", "history", "export-other-tables"],
+)
+def test_reading_a_database_without_a_ledger_exits_2_and_creates_nothing(
+    postgres_url: str, args: tuple[str, ...], other_tables: bool
+) -> None:
+    """The PostgreSQL counterpart: a database with no ledger tables (empty, or holding
+    someone else's) is a store that does not exist; reading it creates no table."""
+    if other_tables:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE notes (body text)")
+    before = pg_user_tables(postgres_url)
+    run = run_cli(postgres_url, *args)
+    assert run.code == 2, run
+    assert_no_traceback(run)
+    assert len(run.err.splitlines()) == 1 and postgres_url in run.err, run.err
+    assert run.out == ""
+    assert not pg_table_exists(postgres_url, "trustledger_events")
+    assert pg_user_tables(postgres_url) == before
+
+
 def test_a_file_that_is_not_a_ledger_is_a_store_error(tmp_path: Path) -> None:
     store = tmp_path / "notes.txt"
     store.write_text("hello\n")
@@ -805,3 +880,15 @@ def test_a_file_that_is_not_a_ledger_is_a_store_error(tmp_path: Path) -> None:
         assert_no_traceback(run)
         assert len(run.err.splitlines()) == 1
     assert store.read_text() == "hello\n"
+
+
+@pytest.mark.postgres
+def test_a_database_that_does_not_exist_is_a_store_error(postgres_server: PgServer) -> None:
+    """The PostgreSQL counterpart: the server is there, the database is not."""
+    url = postgres_server.url_for("no_such_database")
+    for args, stdin in ((("export",), ""), (("record",), ndjson([reg("x")]))):
+        run = run_cli(url, *args, stdin=stdin)
+        assert run.code == 2, run
+        assert_no_traceback(run)
+        assert len(run.err.splitlines()) == 1 and "no_such_database" in run.err, run.err
+        assert run.out == ""
