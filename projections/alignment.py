@@ -35,15 +35,32 @@ def review_level(scores: ScoreMap, partner_scores: ScoreMap | None) -> float:
     return sum((value - 1) / 4 for value in values) / len(values)
 
 
+def compare(
+    scores: ScoreMap, partner_scores: ScoreMap | None, high: int = 4, low: int = 2
+) -> tuple[dict[str, float], tuple[Asymmetry, ...]]:
+    """Per-dimension gaps and asymmetries of one review, in one pass.
+
+    A gap is ``|ours - theirs| / 4`` for each dimension both sides scored (in the canonical
+    order); an asymmetry is a dimension one side scored ``>= high`` and the other ``<= low``.
+    """
+    gaps: dict[str, float] = {}
+    if not partner_scores:
+        return gaps, ()
+    found: list[Asymmetry] = []
+    for dim in DIMENSIONS:
+        ours = scores.get(dim)
+        theirs = partner_scores.get(dim)
+        if ours is None or theirs is None:
+            continue
+        gaps[dim] = abs(ours - theirs) / 4
+        if (ours >= high and theirs <= low) or (theirs >= high and ours <= low):
+            found.append(Asymmetry(dim, ours, theirs))
+    return gaps, tuple(found)
+
+
 def review_gaps(scores: ScoreMap, partner_scores: ScoreMap | None) -> dict[str, float]:
     """``|ours - theirs| / 4`` per dimension both sides scored, in the canonical order."""
-    if not partner_scores:
-        return {}
-    return {
-        dim: abs(scores[dim] - partner_scores[dim]) / 4
-        for dim in DIMENSIONS
-        if dim in scores and dim in partner_scores
-    }
+    return compare(scores, partner_scores)[0]
 
 
 def mean_gap(gaps: Mapping[str, float]) -> float:
@@ -60,15 +77,7 @@ def asymmetries(
     scores: ScoreMap, partner_scores: ScoreMap | None, high: int = 4, low: int = 2
 ) -> tuple[Asymmetry, ...]:
     """Dimensions one side scored ``>= high`` and the other ``<= low``."""
-    if not partner_scores:
-        return ()
-    found = []
-    for dim in DIMENSIONS:
-        if dim in scores and dim in partner_scores:
-            ours, theirs = scores[dim], partner_scores[dim]
-            if (ours >= high and theirs <= low) or (theirs >= high and ours <= low):
-                found.append(Asymmetry(dim, ours, theirs))
-    return tuple(found)
+    return compare(scores, partner_scores, high, low)[1]
 
 
 def weighted_alignment(

@@ -4,7 +4,10 @@
 a thread worker, reading and writing the cache file) lives in the caller. Feed it the new
 events in recording order with :meth:`Follower.apply`; ask for the portfolio at any as-of date
 with :meth:`Follower.view`. After any split of the stream into batches the state equals one
-full :func:`~projections.replay.fold` of the same events, so views equal a full replay.
+full :func:`~projections.replay.fold` of the same events, and ``view(d)`` equals
+``portfolio_at(fold(events), d)``; for ``d`` on or after the last event's day that is exactly
+``replay(events, d)``, and for an earlier ``d`` the same up to float rounding in the last bits
+(a replay folds only the events that had occurred, the follower filters its facts by day).
 
 Events at or below the last position already folded are skipped, so overlapping batches (a
 poll that re-reads its last event, a warm start followed by a catch-up read from an earlier
@@ -30,7 +33,7 @@ from typing import Any
 from domain.events import Recorded
 from projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from projections.portfolio import assemble, partnership_view
-from projections.state import PortfolioState, apply_event
+from projections.state import PortfolioState, evolve_all
 from projections.trends import sparklines
 from projections.views import PartnershipView, Portfolio, TrendPoint
 
@@ -47,7 +50,7 @@ class Follower:
     def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
         self._state = PortfolioState(config)
         self._views: dict[str, PartnershipView | None] = {}
-        self._views_as_of: date | None = None
+        self._views_key: tuple[date, bool] | None = None
 
     @property
     def config(self) -> ModelConfig:
@@ -69,21 +72,20 @@ class Follower:
         Revenue changes every partnership's revenue share: views recompute shares anyway.
         """
         state = self._state
+        seen = state.last_position
         changed: set[str] = set()
-        for recorded in batch:
-            if recorded.position <= state.last_position:
-                continue
-            if apply_event(state, recorded):
-                changed.add(recorded.line.partnership)
+        evolve_all(state, (recorded for recorded in batch if recorded.position > seen), changed)
         for handle in changed:
             self._views.pop(handle, None)
         return changed
 
     def view(self, as_of: date) -> Portfolio:
         """The portfolio at the end of ``as_of`` (equal to a full replay at that date)."""
-        if as_of != self._views_as_of:
+        current = as_of >= self._state.max_day
+        if (as_of, current) != self._views_key:
+            # Another day, or an event dated after it arrived: every view is computed afresh.
             self._views.clear()
-            self._views_as_of = as_of
+            self._views_key = (as_of, current)
         cache = self._views
         config = self._state.config
         views: list[PartnershipView] = []
@@ -91,7 +93,7 @@ class Follower:
             if handle in cache:
                 view = cache[handle]
             else:
-                view = partnership_view(self._state.partnerships[handle], as_of, config)
+                view = partnership_view(self._state.partnerships[handle], as_of, config, current)
                 cache[handle] = view
             if view is not None:
                 views.append(view)

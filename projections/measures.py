@@ -19,10 +19,11 @@ What counts as evidence (the model's decision):
   overdue now and missed later) would also make trust jump back when the miss is recorded.
   Reviews feed alignment, not trust.
 
-Two ways to evaluate, with the same result: for an as-of date on or after the partnership's
-last folded event, the decayed sums of :class:`~projections.state.PartnershipState` give O(1)
-answers; for an earlier date the per-item facts are filtered to what had occurred by then
-(each fact knows the day from which it counts) and summed afresh.
+Two ways to evaluate, with the same result: for an as-of date on or after the last folded
+event (``PortfolioState.max_day``; the callers say so with ``current=True``) the decayed sums
+of :class:`~projections.state.PartnershipState` give O(1) answers; for an earlier date the
+facts are filtered to what had occurred by then (each fact knows the day from which it
+counts) and summed afresh.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from projections.beta import beta_trust
 from projections.config import ModelConfig
 from projections.state import (
     C_BY_US,
+    C_HANDLE,
+    C_LENGTH,
     C_MADE_ON,
     C_WEIGHT,
     I_RESOLVED_ON,
@@ -46,6 +49,9 @@ from projections.state import (
     PartnershipState,
     ReviewFacts,
 )
+
+# Below this, review weights have lost precision to underflow (see PortfolioState.ref_day).
+_TINY = 1e-200
 
 
 class TrustFigures(NamedTuple):
@@ -92,28 +98,96 @@ def figures_from_sums(
     return TrustFigures(trust, uncertainty, ours, ours_u, theirs, theirs_u, outcomes)
 
 
-def trust_figures(ps: PartnershipState, as_of: date, config: ModelConfig) -> TrustFigures:
-    """Trust and reliabilities at the end of ``as_of``."""
-    if as_of >= ps.max_day:
-        factor = 2.0 ** ((ps.ev_ref - as_of.toordinal()) / config.half_life_days)
-        return figures_from_sums(
-            ps.r_us * factor,
-            ps.s_us * factor,
-            ps.r_partner * factor,
-            ps.s_partner * factor,
-            len(ps.closed),
-        )
-    return _trust_from_items(ps, as_of, config)
+def trust_figures(
+    ps: PartnershipState, as_of: date, config: ModelConfig, current: bool = False
+) -> TrustFigures:
+    """Trust and reliabilities at the end of ``as_of``.
+
+    ``current`` tells that ``as_of`` is on or after every event folded into the state (its
+    ``PortfolioState.max_day``): the decayed sums then answer in O(1) (but for counting the
+    outcomes); otherwise the facts that had occurred by ``as_of`` are summed afresh.
+    """
+    if current:
+        return trust_from_sums(ps, as_of, config, ps.closed_count())
+    return _trust_from_facts(ps, as_of, config)
 
 
-def _trust_from_items(ps: PartnershipState, as_of: date, config: ModelConfig) -> TrustFigures:
+def trust_from_sums(
+    ps: PartnershipState, as_of: date, config: ModelConfig, outcomes: int
+) -> TrustFigures:
+    """:func:`trust_figures` from the decayed sums, in O(1) (``as_of`` must be current)."""
+    factor = 2.0 ** ((ps.ref_day - as_of.toordinal()) / config.half_life_days)
+    return figures_from_sums(
+        ps.r_us * factor,
+        ps.s_us * factor,
+        ps.r_partner * factor,
+        ps.s_partner * factor,
+        outcomes,
+    )
+
+
+def trust_before_from_sums(ps: PartnershipState, start: date, config: ModelConfig) -> TrustFigures:
+    """:func:`trust_figures` at ``start``, from the decayed sums less what came after it.
+
+    The sums must be current (for an as-of date on or after every folded event), ``start``
+    may be any earlier day. Every closed commitment is looked at, but only those closed after
+    ``start`` (and misses whose take-back came after it) cost any arithmetic, so this is much
+    cheaper than summing the facts afresh when looking back a few weeks.
+    """
+    inv_h = 1.0 / config.half_life_days
+    ref = ps.ref_day
+    share = config.recovery_share
+    recoveries = ps.recoveries
+    r_us, s_us, r_partner, s_partner = ps.r_us, ps.s_us, ps.r_partner, ps.s_partner
+    outcomes = 0
+    for value in ps.commitments.values():
+        if len(value) == C_LENGTH:
+            continue  # still open
+        c, outcome, closed_on, _ = value
+        handle = c[C_HANDLE]
+        # The sums took back part of every miss that has a resolution naming it.
+        taken_back = outcome != KEPT and handle in recoveries
+        if closed_on <= start and c[C_MADE_ON] <= start:
+            outcomes += 1
+            if taken_back and ps.recovery_on(handle, start) is None:
+                # ... but at `start` no resolution had happened yet: give it back.
+                amount = share * c[C_WEIGHT] * 2.0 ** ((closed_on.toordinal() - ref) * inv_h)
+                if c[C_BY_US]:
+                    s_us += amount
+                else:
+                    s_partner += amount
+            continue
+        # Closed after `start`: take it out of the sums, as they hold it.
+        amount = c[C_WEIGHT] * 2.0 ** ((closed_on.toordinal() - ref) * inv_h)
+        if outcome == KEPT:
+            if c[C_BY_US]:
+                r_us -= amount
+            else:
+                r_partner -= amount
+            continue
+        if taken_back:
+            amount *= 1.0 - share
+        if c[C_BY_US]:
+            s_us -= amount
+        else:
+            s_partner -= amount
+    factor = 2.0 ** ((ref - start.toordinal()) * inv_h)
+    return figures_from_sums(
+        r_us * factor, s_us * factor, r_partner * factor, s_partner * factor, outcomes
+    )
+
+
+def _trust_from_facts(ps: PartnershipState, as_of: date, config: ModelConfig) -> TrustFigures:
     day = as_of.toordinal()
     inv_h = 1.0 / config.half_life_days
     keep_share = 1.0 - config.recovery_share
+    recoveries = ps.recoveries
     r_us = s_us = r_partner = s_partner = 0.0
     outcomes = 0
-    for handle, (outcome, closed_on, _) in ps.closed.items():
-        c = ps.commitments[handle]
+    for value in ps.commitments.values():
+        if len(value) == C_LENGTH:
+            continue  # still open
+        c, outcome, closed_on, _ = value
         if closed_on > as_of or c[C_MADE_ON] > as_of:
             continue
         outcomes += 1
@@ -124,7 +198,8 @@ def _trust_from_items(ps: PartnershipState, as_of: date, config: ModelConfig) ->
             else:
                 r_partner += amount
             continue
-        if handle in ps.recoveries and ps.recovery_on(handle, as_of) is not None:
+        handle = c[C_HANDLE]
+        if handle in recoveries and ps.recovery_on(handle, as_of) is not None:
             amount *= keep_share
         if c[C_BY_US]:
             s_us += amount
@@ -136,8 +211,8 @@ def _trust_from_items(ps: PartnershipState, as_of: date, config: ModelConfig) ->
 def evidence(ps: PartnershipState, as_of: date, config: ModelConfig) -> list[Evidence]:
     """Every piece of evidence visible at the end of ``as_of``, in recording order."""
     found: list[Evidence] = []
-    for handle, (outcome, closed_on, closed_pos) in ps.closed.items():
-        c = ps.commitments[handle]
+    for c, (outcome, closed_on, closed_pos) in ps.closed():
+        handle = c[C_HANDLE]
         made_on = c[C_MADE_ON]
         if closed_on > as_of or made_on > as_of:
             continue
@@ -188,13 +263,16 @@ def visible_reviews(ps: PartnershipState, as_of: date) -> list[ReviewFacts]:
 
 
 def alignment_figures(
-    ps: PartnershipState, as_of: date, config: ModelConfig
+    ps: PartnershipState, as_of: date, config: ModelConfig, current: bool = False
 ) -> tuple[float | None, float | None]:
-    """``(alignment, perception_gap)`` at the end of ``as_of``; both None before any review."""
-    if as_of >= ps.max_day:
-        if not ps.reviews:
-            return None, None
+    """``(alignment, perception_gap)`` at the end of ``as_of``; both None before any review.
+
+    ``current`` as for :func:`trust_figures`.
+    """
+    if current and ps.al_den > _TINY:
         return ps.al_num / ps.al_den, ps.al_gap / ps.al_den
+    # No review, reviews so old against the reference day that their weights underflow, or a
+    # past as-of date: from the reviews themselves.
     return weighted_alignment(
         ((r[R_OCCURRED_ON], r[R_ALIGNMENT], r[R_GAP]) for r in ps.reviews.values()),
         as_of,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import overload
 
 from projections.alerts import (
     concentration_alert,
@@ -30,10 +31,17 @@ from projections.alerts import (
     review_alert,
     trust_drop_alert,
 )
-from projections.alignment import asymmetries, review_gaps
+from projections.alignment import compare
 from projections.config import MODEL_VERSION, ModelConfig
-from projections.measures import alignment_figures, trust_figures, visible_reviews
+from projections.measures import (
+    alignment_figures,
+    trust_before_from_sums,
+    trust_figures,
+    trust_from_sums,
+    visible_reviews,
+)
 from projections.state import (
+    C_LENGTH,
     MISSED,
     V_AMOUNT,
     V_OCCURRED_ON,
@@ -41,7 +49,6 @@ from projections.state import (
     PartnershipState,
     PortfolioState,
     ReviewFacts,
-    score_map,
 )
 from projections.status import StatusInputs, classify
 from projections.views import (
@@ -79,22 +86,66 @@ def revenue_12m(ps: PartnershipState, as_of: date) -> float:
     )
 
 
+# Item views are built with tuple.__new__ (what a named tuple's _make does, without the Python
+# level call): a portfolio view builds hundreds of thousands of them.
+_new = tuple.__new__
+
+
 def review_view(review: ReviewFacts, config: ModelConfig) -> ReviewView:
     """A review with its per-dimension gaps and asymmetries."""
-    day, position, score_row, partner_row, level, gap, alignment = review
-    scores = score_map(score_row) or {}
-    partner = score_map(partner_row)
-    return ReviewView(
-        day,
-        position,
-        scores,
-        partner,
-        review_gaps(scores, partner),
-        level,
-        gap,
-        alignment,
-        asymmetries(scores, partner, config.asymmetry_high, config.asymmetry_low),
-    )
+    return _review_view(review, config.asymmetry_high, config.asymmetry_low)
+
+
+def _review_view(review: ReviewFacts, high: int, low: int) -> ReviewView:
+    day, position, score_pairs, partner_pairs, level, gap, alignment = review
+    scores = dict(score_pairs)
+    partner = dict(partner_pairs) if partner_pairs else None
+    gaps, flagged = compare(scores, partner, high, low)
+    return _new(ReviewView, (day, position, scores, partner, gaps, level, gap, alignment, flagged))
+
+
+class ReviewList(Sequence[ReviewView]):
+    """A view's reviews (by day), built on first use: a report needs none of them.
+
+    Compares equal to another list of the same reviews, or to any sequence of the same
+    :class:`ReviewView` items.
+    """
+
+    __slots__ = ("_built", "_high", "_low", "facts")
+
+    def __init__(self, facts: Sequence[ReviewFacts], config: ModelConfig) -> None:
+        self.facts = tuple(facts)
+        self._high = config.asymmetry_high
+        self._low = config.asymmetry_low
+        self._built: tuple[ReviewView, ...] | None = None
+
+    def _views(self) -> tuple[ReviewView, ...]:
+        if self._built is None:
+            high, low = self._high, self._low
+            self._built = tuple(_review_view(review, high, low) for review in self.facts)
+        return self._built
+
+    @overload
+    def __getitem__(self, index: int) -> ReviewView: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ReviewView, ...]: ...
+    def __getitem__(self, index: int | slice) -> ReviewView | tuple[ReviewView, ...]:
+        return self._views()[index]
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReviewList):
+            return (self.facts, self._high, self._low) == (other.facts, other._high, other._low)
+        if isinstance(other, Sequence):
+            return self._views() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ReviewList({list(self._views())!r})"
 
 
 def _shift(day: date, days: int) -> date:
@@ -105,26 +156,36 @@ def _shift(day: date, days: int) -> date:
 
 
 def _commitments(
-    ps: PartnershipState, as_of: date, fast: bool
+    ps: PartnershipState, as_of: date, current: bool
 ) -> tuple[tuple[CommitmentView, ...], CommitmentCounts]:
     views: list[CommitmentView] = []
+    append = views.append
     open_count = overdue = kept = missed = 0
-    closed, changes, recoveries = ps.closed, ps.renegotiations, ps.recoveries
-    for handle, (_, by_us, summary, weight, made_on, _, due) in ps.commitments.items():
+    changes = ps.renegotiations
+    for value in ps.commitments.values():
+        if len(value) == C_LENGTH:
+            facts, outcome, closed_on = value, None, None
+        else:
+            facts, outcome, closed_on, _ = value
+        handle, by_us, summary, weight, made_on, _, due = facts
         if made_on > as_of:
             continue
-        if fast:
-            outcome = closed.get(handle)
+        renegotiations = 0
+        if current:
             if handle in changes:
+                renegotiations = len(changes[handle])
                 due = changes[handle][-1][1]
-            renegotiations = len(changes.get(handle, ()))
         else:
-            outcome = ps.outcome_on(handle, as_of)
-            due = ps.due_on(handle, as_of)
-            renegotiations = sum(1 for change in changes.get(handle, ()) if change[0] <= as_of)
+            if closed_on is not None and closed_on > as_of:
+                outcome = closed_on = None
+            if handle in changes:
+                for occurred_on, new_due, _ in changes[handle]:
+                    if occurred_on <= as_of:
+                        due = new_due
+                        renegotiations += 1
         days_overdue = 0
-        stage: CommitmentStage
         recovered = False
+        stage: CommitmentStage
         if outcome is None:
             open_count += 1
             if due < as_of:
@@ -133,29 +194,32 @@ def _commitments(
                 days_overdue = (as_of - due).days
             else:
                 stage = "open"
-        elif outcome[0] == MISSED:
+        elif outcome == MISSED:
             stage = "missed"
             missed += 1
-            recovered = handle in recoveries and ps.recovery_on(handle, as_of) is not None
+            recovered = handle in ps.recoveries and ps.recovery_on(handle, as_of) is not None
         else:
             stage = "kept"
             kept += 1
-        views.append(
-            CommitmentView(
-                handle,
-                "us" if by_us else "partner",
-                summary,
-                weight,
-                made_on,
-                due,
-                stage,
-                None if outcome is None else outcome[1],
-                days_overdue,
-                renegotiations,
-                recovered,
+        append(
+            _new(
+                CommitmentView,
+                (
+                    handle,
+                    "us" if by_us else "partner",
+                    summary,
+                    weight,
+                    made_on,
+                    due,
+                    stage,
+                    closed_on,
+                    days_overdue,
+                    renegotiations,
+                    recovered,
+                ),
             )
         )
-    return tuple(views), CommitmentCounts(open_count, overdue, kept, missed)
+    return tuple(views), _new(CommitmentCounts, (open_count, overdue, kept, missed))
 
 
 def _issues(ps: PartnershipState, as_of: date) -> tuple[IssueView, ...]:
@@ -176,48 +240,62 @@ def _issues(ps: PartnershipState, as_of: date) -> tuple[IssueView, ...]:
         if raised_on > as_of:
             continue
         if resolved is not None and resolved > as_of:
-            resolved = None
+            resolved = resolution = None
+        days_open = ((resolved or as_of) - raised_on).days
         views.append(
-            IssueView(
-                handle,
-                summary,
-                severity,  # type: ignore[arg-type]
-                commitment,
-                partner_card,
-                raised_on,
-                resolved,
-                resolution if resolved is not None else None,
-                ((resolved or as_of) - raised_on).days,
+            _new(
+                IssueView,
+                (
+                    handle,
+                    summary,
+                    severity,
+                    commitment,
+                    partner_card,
+                    raised_on,
+                    resolved,
+                    resolution,
+                    days_open,
+                ),
             )
         )
     return tuple(views)
 
 
 def partnership_view(
-    ps: PartnershipState, as_of: date, config: ModelConfig
+    ps: PartnershipState, as_of: date, config: ModelConfig, current: bool = False
 ) -> PartnershipView | None:
     """The partnership at the end of ``as_of``; None when it was not yet registered.
+
+    ``current`` tells that ``as_of`` is on or after every event folded (``state.max_day``),
+    which allows the O(1) figures; without it everything is filtered to what had occurred.
 
     ``revenue_share`` is left None and concentration is not checked: :func:`assemble` does
     both, since they depend on the other partnerships.
     """
     if ps.registered_on > as_of:
         return None
-    fast = as_of >= ps.max_day
-    commitments, counts = _commitments(ps, as_of, fast)
+    commitments, counts = _commitments(ps, as_of, current)
     issues = _issues(ps, as_of)
-    reviews = tuple(review_view(review, config) for review in visible_reviews(ps, as_of))
-    last_review = reviews[-1].occurred_on if reviews else None
+    reviews = ReviewList(visible_reviews(ps, as_of), config)
+    latest = review_view(reviews.facts[-1], config) if reviews.facts else None
+    last_review = latest.occurred_on if latest else None
     ended_on = ps.ended_on if ps.ended_on is not None and ps.ended_on <= as_of else None
     next_review_due = (
         None
         if ended_on is not None
         else _shift(last_review or ps.registered_on, ps.review_every_days)
     )
-    trust = trust_figures(ps, as_of, config)
+    outcomes = counts.kept + counts.missed
+    if current:
+        trust = trust_from_sums(ps, as_of, config, outcomes)
+    else:
+        trust = trust_figures(ps, as_of, config)
     window_start = _shift(as_of, -config.trust_drop_window_days)
-    trust_before = trust_figures(ps, window_start, config).trust
-    alignment, gap = alignment_figures(ps, as_of, config)
+    if current:
+        trust_before = trust_before_from_sums(ps, window_start, config).trust
+    else:
+        trust_before = trust_figures(ps, window_start, config).trust
+    alignment, gap = alignment_figures(ps, as_of, config, current)
     cards = partner_cards_in_window(issues, as_of, config)
     latest_card = max(cards, key=lambda issue: (issue.raised_on, issue.handle), default=None)
     open_high = sum(1 for issue in issues if issue.is_open and issue.severity == "high")
@@ -266,7 +344,7 @@ def partnership_view(
         outcomes=trust.outcomes,
         alignment=alignment,
         perception_gap=gap,
-        asymmetries=reviews[-1].asymmetries if reviews else (),
+        asymmetries=latest.asymmetries if latest else (),
         commitments=commitments,
         counts=counts,
         issues=issues,
@@ -329,9 +407,10 @@ def portfolio_at(state: PortfolioState, as_of: date, known_at: datetime | None =
     (:func:`projections.replay.fold`).
     """
     config = state.config
+    current = as_of >= state.max_day
     views = []
     for handle in sorted(state.partnerships):
-        view = partnership_view(state.partnerships[handle], as_of, config)
+        view = partnership_view(state.partnerships[handle], as_of, config, current)
         if view is not None:
             views.append(view)
     return assemble(views, as_of, config, known_at)

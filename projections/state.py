@@ -30,12 +30,11 @@ deterministic on any input. What counts as evidence is decided in :mod:`projecti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from functools import partial
 from typing import Any
 
-from domain.events import DIMENSIONS, EventLine, PartnershipRegistered, Recorded
+from domain.events import EventLine, PartnershipRegistered, Recorded
 from projections.alignment import mean_gap, review_alignment, review_gaps, review_level
 from projections.config import DEFAULT_CONFIG, ModelConfig
 
@@ -49,9 +48,14 @@ MISSED = "missed"
 CommitmentFacts = tuple[str, bool, str, int, date, int, date]
 """A commitment as made: ``(handle, by_us, summary, weight, made_on, made_pos, due)``."""
 C_HANDLE, C_BY_US, C_SUMMARY, C_WEIGHT, C_MADE_ON, C_MADE_POS, C_DUE = range(7)
+C_LENGTH = 7  # an open commitment's value is its CommitmentFacts; a ClosedFacts has 4 items
 
 OutcomeFacts = tuple[str, date, int]
 """How a commitment closed: ``(kept|missed, occurred_on, position)``."""
+
+ClosedFacts = tuple[CommitmentFacts, str, date, int]
+"""A closed commitment: ``(facts as made, kept|missed, occurred_on, position)``. Closing wraps
+the facts instead of copying them, so it touches nothing but the tuple in hand."""
 
 RenegotiationFacts = tuple[date, date, int]
 """``(occurred_on, new due, position)``: a new due date, in force from ``occurred_on``."""
@@ -80,10 +84,10 @@ resolved_on, resolved_pos, resolution)``."""
     I_RESOLUTION,
 ) = range(10)
 
-ScoreRow = tuple[int | None, ...]
-"""One side's scores in the order of ``domain.events.DIMENSIONS`` (None: not scored)."""
+ScorePairs = tuple[tuple[str, int], ...]
+"""One side's scores as ``(dimension, score)`` pairs (``dict(pairs)`` gives them back)."""
 
-ReviewFacts = tuple[date, int, ScoreRow, ScoreRow | None, float, float, float]
+ReviewFacts = tuple[date, int, ScorePairs, ScorePairs | None, float, float, float]
 """A review: ``(occurred_on, position, scores, partner_scores, level, gap, alignment)``."""
 R_OCCURRED_ON, R_POSITION, R_SCORES, R_PARTNER_SCORES, R_LEVEL, R_GAP, R_ALIGNMENT = range(7)
 
@@ -92,55 +96,40 @@ RevenueFacts = tuple[date, str, float, str, int]
 V_OCCURRED_ON, V_PERIOD, V_AMOUNT, V_CURRENCY, V_POSITION = range(5)
 
 
-def score_row(scores: Mapping[str, int] | None) -> ScoreRow | None:
-    """Scores as a row in the canonical dimension order."""
-    if not scores:
-        return None
-    return tuple(scores.get(dim) for dim in DIMENSIONS)
-
-
-def score_map(row: ScoreRow | None) -> dict[str, int] | None:
-    """A score row back as a mapping of the dimensions scored."""
-    if row is None:
-        return None
-    return {dim: value for dim, value in zip(DIMENSIONS, row, strict=True) if value is not None}
-
-
 class PartnershipState:
     """One partnership's folded facts plus its decayed evidence and alignment sums.
 
-    Commitments are keyed by handle in four dicts: ``commitments`` (as made), ``closed``
-    (outcome), ``renegotiations`` (every change, in recording order) and ``recoveries``
-    (resolutions that take back part of a miss, in recording order). Reviews and revenue are
-    keyed by position, so they iterate in recording order.
+    Commitments are keyed by handle in three dicts: ``commitments`` (the facts as made while
+    open, :data:`ClosedFacts` once kept or missed; use the methods below to read them),
+    ``renegotiations`` (every change, in recording order) and ``recoveries`` (resolutions that
+    take back part of a miss, in recording order). Reviews and revenue are keyed by position
+    (recording order).
 
-    The sums are relative to reference days (ordinals): ``ev_ref`` for the evidence
-    ``r_us``/``s_us``/``r_partner``/``s_partner`` (each a sum of ``w * 2 ** ((d - ev_ref) / h)``)
-    and ``al_ref`` for the review sums (weights ``2 ** ((d - al_ref) / h_alignment)``). Both
-    start at the registration day. They are exact for any as-of date on or after ``max_day``,
-    the latest ``occurred_on`` folded: ``r(as_of) = r_us * 2 ** ((ev_ref - as_of) / h)``.
+    The sums are relative to the reference day ``ref_day`` (an ordinal, shared by the whole
+    portfolio so the fold never reads it from here): ``r_us``/``s_us``/``r_partner``/
+    ``s_partner`` are sums of ``w * 2 ** ((d - ref_day) / h)`` and the review sums use weights
+    ``2 ** ((d - ref_day) / h_alignment)``. They are exact for any as-of date on or after the
+    latest ``occurred_on`` folded: ``r(as_of) = (r_us + r_partner) * 2 ** ((ref_day - as_of) /
+    h)``.
     """
 
     __slots__ = (
         "al_den",
         "al_gap",
         "al_num",
-        "al_ref",
-        "closed",
         "commitments",
         "end_reason",
         "ended_on",
         "ended_pos",
-        "ev_ref",
         "handle",
         "issues",
         "kind",
-        "max_day",
         "name",
         "owner",
         "r_partner",
         "r_us",
         "recoveries",
+        "ref_day",
         "registered_on",
         "registered_pos",
         "renegotiations",
@@ -151,7 +140,7 @@ class PartnershipState:
         "s_us",
     )
 
-    def __init__(self, line: PartnershipRegistered, position: int) -> None:
+    def __init__(self, line: PartnershipRegistered, position: int, ref_day: int) -> None:
         day = line.occurred_on
         assert day is not None
         self.handle: str = line.partnership
@@ -164,35 +153,65 @@ class PartnershipState:
         self.ended_on: date | None = None
         self.ended_pos = 0
         self.end_reason: str | None = None
-        self.max_day: date = day
-        self.commitments: dict[str, CommitmentFacts] = {}
-        self.closed: dict[str, OutcomeFacts] = {}
+        self.commitments: dict[str, CommitmentFacts | ClosedFacts] = {}
         self.renegotiations: dict[str, tuple[RenegotiationFacts, ...]] = {}
         self.recoveries: dict[str, tuple[RecoveryFacts, ...]] = {}
         self.issues: dict[str, IssueFacts] = {}
         self.reviews: dict[int, ReviewFacts] = {}
         self.revenue: dict[int, RevenueFacts] = {}
-        self.ev_ref = self.al_ref = day.toordinal()
+        self.ref_day = ref_day
         self.r_us = self.s_us = self.r_partner = self.s_partner = 0.0
         self.al_num = self.al_gap = self.al_den = 0.0
+
+    def is_open(self, handle: str) -> bool:
+        """Whether a commitment was made and is not yet kept or missed (after every event)."""
+        value = self.commitments.get(handle)
+        return value is not None and len(value) == C_LENGTH
+
+    def facts(self, handle: str) -> CommitmentFacts:
+        """A commitment's facts as made (KeyError when there is no such commitment)."""
+        value = self.commitments[handle]
+        return value if len(value) == C_LENGTH else value[0]  # type: ignore[return-value]
+
+    def outcome(self, handle: str) -> OutcomeFacts | None:
+        """How a commitment closed, after every event (None: open, or unknown)."""
+        value = self.commitments.get(handle)
+        return None if value is None or len(value) == C_LENGTH else value[1:]  # type: ignore[return-value]
+
+    def outcome_on(self, handle: str, as_of: date) -> OutcomeFacts | None:
+        """How a commitment had closed by the end of ``as_of`` (None: still open)."""
+        outcome = self.outcome(handle)
+        return outcome if outcome is not None and outcome[1] <= as_of else None
+
+    def all_commitments(self) -> Iterator[tuple[CommitmentFacts, OutcomeFacts | None]]:
+        """``(facts, outcome or None)`` of every commitment, in the order they were made."""
+        for value in self.commitments.values():
+            if len(value) == C_LENGTH:
+                yield value, None  # type: ignore[misc]
+            else:
+                yield value[0], value[1:]  # type: ignore[misc]
+
+    def closed(self) -> Iterator[tuple[CommitmentFacts, OutcomeFacts]]:
+        """``(facts, (kept|missed, day, position))`` of every closed commitment."""
+        for value in self.commitments.values():
+            if len(value) != C_LENGTH:
+                yield value[0], value[1:]  # type: ignore[misc]
+
+    def closed_count(self) -> int:
+        return sum(1 for value in self.commitments.values() if len(value) != C_LENGTH)
 
     def due(self, handle: str) -> date:
         """A commitment's due date after every renegotiation folded."""
         changes = self.renegotiations.get(handle)
-        return changes[-1][1] if changes else self.commitments[handle][C_DUE]
+        return changes[-1][1] if changes else self.facts(handle)[C_DUE]
 
     def due_on(self, handle: str, as_of: date) -> date:
         """A commitment's due date in force at the end of ``as_of``."""
-        due = self.commitments[handle][C_DUE]
+        due = self.facts(handle)[C_DUE]
         for occurred_on, new_due, _ in self.renegotiations.get(handle, ()):
             if occurred_on <= as_of:
                 due = new_due
         return due
-
-    def outcome_on(self, handle: str, as_of: date) -> OutcomeFacts | None:
-        """How a commitment had closed by the end of ``as_of`` (None: still open)."""
-        outcome = self.closed.get(handle)
-        return outcome if outcome is not None and outcome[1] <= as_of else None
 
     def recovery_on(self, handle: str, as_of: date) -> RecoveryFacts | None:
         """The first resolution (in recording order) taking back part of a miss at ``as_of``."""
@@ -206,7 +225,12 @@ class PortfolioState:
     """The fold's state for the whole store: partnerships by handle and the last position.
 
     It holds the :class:`ModelConfig` it was built with (decay and recovery are folded in), so
-    a state is only meaningful with that config.
+    a state is only meaningful with that config. ``max_day`` is the latest ``occurred_on``
+    folded: for an as-of date on or after it, every partnership's decayed sums are exact.
+    ``ref_day`` is the reference day (ordinal) of every partnership's decayed sums: the first
+    registration day, moved on (and every sum rescaled) only when a day lies more than
+    ``REBASE_HALF_LIVES`` half-lives past it. Evidence far older than the reference underflows
+    to 0, which is what it is worth at any as-of date on or after the reference.
     """
 
     __slots__ = (
@@ -214,89 +238,69 @@ class PortfolioState:
         "inv_alignment_half_life",
         "inv_half_life",
         "last_position",
+        "max_day",
         "partnerships",
         "recovery_share",
+        "ref_day",
     )
 
     def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
         self.config = config
         self.partnerships: dict[str, PartnershipState] = {}
         self.last_position = 0
+        self.max_day = date.min  # the latest occurred_on folded, of any partnership
+        self.ref_day = 0  # set by the first registration
         self.inv_half_life = 1.0 / config.half_life_days
         self.inv_alignment_half_life = 1.0 / config.alignment_half_life_days
         self.recovery_share = config.recovery_share
 
 
-# -- the handlers: each returns True when the line changed the partnership -------------------
-# They read the line's fields by name without isinstance checks: the dispatch is by ``type``.
+# -- folding ---------------------------------------------------------------------------------
+# The handlers of the less frequent events (the frequent ones are inline in evolve_all) return
+# True when the line changed the partnership. They read the line's fields by name without
+# isinstance checks: the dispatch is by ``type``.
 
 Handler = Callable[[PortfolioState, PartnershipState, Any, int], bool]
 
-# The decayed sums are kept relative to a reference day ``ref``: evidence of weight ``w`` on day
-# ``d`` adds ``w * 2 ** ((d - ref) / h)`` whatever the order of days, so adding is one power and
-# one addition. When a day lies very far past ``ref`` the sums move to a new reference, to stay
-# well inside the floating-point range.
+# The decayed sums are kept relative to the portfolio's reference day ``ref``: evidence of
+# weight ``w`` on day ``d`` adds ``w * 2 ** ((d - ref) / h)`` whatever the order of days, so
+# adding is one power and one addition. When a day lies very far past ``ref``, every sum moves
+# to a new reference, to stay well inside the floating-point range.
 REBASE_HALF_LIVES = 256.0
 
 
-def _made(state: PortfolioState, ps: PartnershipState, line: Any, position: int) -> bool:
-    commitments = ps.commitments
-    handle = line.commitment
-    if handle in commitments:
-        return False
-    commitments[handle] = (
-        handle,
-        line.by == "us",
-        line.summary,
-        line.weight,
-        line.occurred_on,
-        position,
-        line.due,
-    )
-    return True
+def _rebase(state: PortfolioState, ordinal: int) -> None:
+    """Move every partnership's sums to the reference day ``ordinal``."""
+    shift = state.ref_day - ordinal
+    evidence = 2.0 ** (shift * state.inv_half_life)
+    reviews = 2.0 ** (shift * state.inv_alignment_half_life)
+    for ps in state.partnerships.values():
+        ps.r_us *= evidence
+        ps.s_us *= evidence
+        ps.r_partner *= evidence
+        ps.s_partner *= evidence
+        ps.al_num *= reviews
+        ps.al_gap *= reviews
+        ps.al_den *= reviews
+        ps.ref_day = ordinal
+    state.ref_day = ordinal
+
+
+def _exponent(state: PortfolioState, day: date, inverse_half_life: float) -> float:
+    """``(day - ref) / half_life``, after moving the reference when it would be too large."""
+    exponent = (day.toordinal() - state.ref_day) * inverse_half_life
+    if exponent > REBASE_HALF_LIVES:
+        _rebase(state, day.toordinal())
+        return 0.0
+    return exponent
 
 
 def _renegotiated(state: PortfolioState, ps: PartnershipState, line: Any, position: int) -> bool:
     handle = line.commitment
-    if handle not in ps.commitments or handle in ps.closed:
+    if not ps.is_open(handle):
         return False
     change = (line.occurred_on, line.due, position)
     ps.renegotiations[handle] = (*ps.renegotiations.get(handle, ()), change)
-    return True
-
-
-def _rebase_evidence(state: PortfolioState, ps: PartnershipState, ordinal: int) -> None:
-    factor = 2.0 ** ((ps.ev_ref - ordinal) * state.inv_half_life)
-    ps.r_us *= factor
-    ps.s_us *= factor
-    ps.r_partner *= factor
-    ps.s_partner *= factor
-    ps.ev_ref = ordinal
-
-
-def _closed(
-    outcome: str, state: PortfolioState, ps: PartnershipState, line: Any, position: int
-) -> bool:
-    handle = line.commitment
-    c = ps.commitments.get(handle)
-    if c is None or handle in ps.closed:
-        return False
-    day: date = line.occurred_on
-    ps.closed[handle] = (outcome, day, position)
-    exponent = (day.toordinal() - ps.ev_ref) * state.inv_half_life
-    if exponent > REBASE_HALF_LIVES:
-        _rebase_evidence(state, ps, day.toordinal())
-        exponent = 0.0
-    amount = c[C_WEIGHT] * 2.0**exponent
-    if outcome is KEPT:
-        if c[C_BY_US]:
-            ps.r_us += amount
-        else:
-            ps.r_partner += amount
-    elif c[C_BY_US]:
-        ps.s_us += amount
-    else:
-        ps.s_partner += amount
     return True
 
 
@@ -327,10 +331,10 @@ def _resolved(state: PortfolioState, ps: PartnershipState, line: Any, position: 
     handle = issue[I_HANDLE]
     ps.issues[handle] = (*issue[:I_RESOLVED_ON], day, position, line.resolution)
     about = issue[I_COMMITMENT]
-    outcome = ps.closed.get(about) if about else None
+    outcome = ps.outcome(about) if about else None
     if outcome is None or outcome[0] != MISSED:
         return True
-    c = ps.commitments[about]  # type: ignore[index]
+    c = ps.facts(about)  # type: ignore[arg-type]
     missed_on = outcome[1]
     effective = max(day, issue[I_RAISED_ON], c[C_MADE_ON], missed_on)
     earlier = ps.recoveries.get(about, ())  # type: ignore[arg-type]
@@ -339,7 +343,7 @@ def _resolved(state: PortfolioState, ps: PartnershipState, line: Any, position: 
         amount = (
             state.recovery_share
             * c[C_WEIGHT]
-            * 2.0 ** ((missed_on.toordinal() - ps.ev_ref) * state.inv_half_life)
+            * 2.0 ** _exponent(state, missed_on, state.inv_half_life)
         )
         if c[C_BY_US]:
             ps.s_us -= amount
@@ -359,22 +363,13 @@ def _review(state: PortfolioState, ps: PartnershipState, line: Any, position: in
     ps.reviews[position] = (
         day,
         position,
-        score_row(scores),  # type: ignore[arg-type]
-        score_row(partner),
+        tuple(scores.items()),
+        tuple(partner.items()) if partner else None,
         level,
         gap,
         align,
     )
-    ordinal = day.toordinal()
-    exponent = (ordinal - ps.al_ref) * state.inv_alignment_half_life
-    if exponent > REBASE_HALF_LIVES:
-        factor = 2.0**-exponent
-        ps.al_num *= factor
-        ps.al_gap *= factor
-        ps.al_den *= factor
-        ps.al_ref = ordinal
-        exponent = 0.0
-    weight = 2.0**exponent
+    weight = 2.0 ** _exponent(state, day, state.inv_alignment_half_life)
     ps.al_num += weight * align
     ps.al_gap += weight * gap
     ps.al_den += weight
@@ -400,10 +395,7 @@ def _registered(state: PortfolioState, ps: PartnershipState, line: Any, position
 
 
 HANDLERS: dict[str, Handler] = {
-    "commitment_made": _made,
     "commitment_renegotiated": _renegotiated,
-    "commitment_kept": partial(_closed, KEPT),
-    "commitment_missed": partial(_closed, MISSED),
     "issue_raised": _raised,
     "issue_resolved": _resolved,
     "review_held": _review,
@@ -416,25 +408,83 @@ HANDLERS: dict[str, Handler] = {
 def _register(state: PortfolioState, line: EventLine, position: int) -> bool:
     if not isinstance(line, PartnershipRegistered):
         return False  # an event of a partnership not registered (yet): skipped
-    state.partnerships[line.partnership] = PartnershipState(line, position)
+    if not state.partnerships:
+        state.ref_day = line.occurred_on.toordinal()  # type: ignore[union-attr]
+    state.partnerships[line.partnership] = PartnershipState(line, position, state.ref_day)
     return True
 
 
-def apply_event(state: PortfolioState, recorded: Recorded) -> bool:
-    """Fold one recorded event into ``state``; tell whether a partnership changed."""
-    line = recorded.line
-    position = recorded.position
+OUTCOMES = {"commitment_kept": KEPT, "commitment_missed": MISSED}
+
+
+def evolve_all(
+    state: PortfolioState, events: Iterable[Recorded], changed: set[str] | None = None
+) -> PortfolioState:
+    """Fold events (in recording order) into ``state`` in place and return it.
+
+    This is the one fold loop (:func:`evolve` folds a single event through it). The handles of
+    partnerships that an event changed are added to ``changed`` when it is given. The three
+    most frequent events (a commitment made, kept or missed) are folded inline, since a
+    function call per event would cost as much as their work; the others go through
+    ``HANDLERS``. Lines that do not apply are skipped (see the module docstring).
+    """
+    partnerships = state.partnerships
+    handlers = HANDLERS
+    outcomes = OUTCOMES
+    inv_h = state.inv_half_life
+    position = state.last_position
+    max_day = state.max_day
+    for recorded in events:
+        line = recorded.line
+        position = recorded.position
+        day = line.occurred_on
+        ps = partnerships.get(line.partnership)
+        if ps is None:
+            if not _register(state, line, position):
+                continue
+        else:
+            kind = line.type
+            if kind == "commitment_made":
+                commitments = ps.commitments
+                handle = line.commitment
+                if handle in commitments:
+                    continue
+                commitments[handle] = (
+                    handle, line.by == "us", line.summary, line.weight, day, position, line.due
+                )  # fmt: skip
+            elif kind in outcomes:
+                commitments = ps.commitments
+                handle = line.commitment
+                c = commitments.get(handle)
+                if c is None or len(c) != C_LENGTH:
+                    continue  # unknown, or closed already
+                outcome = outcomes[kind]
+                commitments[handle] = (c, outcome, day, position)
+                # Evidence w * 2 ** ((day - ref) / h) joins the sums (see _exponent).
+                exponent = (day.toordinal() - state.ref_day) * inv_h
+                if exponent > REBASE_HALF_LIVES:
+                    exponent = _exponent(state, day, inv_h)
+                amount = c[C_WEIGHT] * 2.0**exponent
+                if outcome is KEPT:
+                    if c[C_BY_US]:
+                        ps.r_us += amount
+                    else:
+                        ps.r_partner += amount
+                elif c[C_BY_US]:
+                    ps.s_us += amount
+                else:
+                    ps.s_partner += amount
+            else:
+                handler = handlers.get(kind)
+                if handler is None or not handler(state, ps, line, position):
+                    continue
+        if changed is not None:
+            changed.add(line.partnership)
+        if day > max_day:  # type: ignore[operator]
+            max_day = day  # type: ignore[assignment]
     state.last_position = position
-    ps = state.partnerships.get(line.partnership)
-    if ps is None:
-        return _register(state, line, position)
-    handler = HANDLERS.get(line.type)
-    if handler is None or not handler(state, ps, line, position):
-        return False
-    day = line.occurred_on
-    if day > ps.max_day:  # type: ignore[operator]
-        ps.max_day = day  # type: ignore[assignment]
-    return True
+    state.max_day = max_day
+    return state
 
 
 def evolve(state: PortfolioState, recorded: Recorded) -> PortfolioState:
@@ -443,26 +493,4 @@ def evolve(state: PortfolioState, recorded: Recorded) -> PortfolioState:
     Lines that do not apply (see the module docstring) leave the partnership untouched; the
     last position always advances.
     """
-    apply_event(state, recorded)
-    return state
-
-
-def evolve_all(state: PortfolioState, events: Iterable[Recorded]) -> PortfolioState:
-    """``evolve`` over many events: the same result, with the per-event overhead inlined."""
-    partnerships = state.partnerships
-    handlers = HANDLERS
-    position = state.last_position
-    for recorded in events:
-        line = recorded.line
-        position = recorded.position
-        ps = partnerships.get(line.partnership)
-        if ps is None:
-            _register(state, line, position)
-            continue
-        handler = handlers.get(line.type)
-        if handler is not None and handler(state, ps, line, position):
-            day = line.occurred_on
-            if day > ps.max_day:  # type: ignore[operator]
-                ps.max_day = day  # type: ignore[assignment]
-    state.last_position = position
-    return state
+    return evolve_all(state, (recorded,))

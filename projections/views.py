@@ -1,14 +1,15 @@
 """The read models the report, the dashboard and ``check`` consume: plain immutable values.
 
 Nothing here computes; :mod:`projections.portfolio` builds these from the fold's state at an
-as-of date. Item views are named tuples (cheap to build by the hundred thousand); the
-partnership and portfolio views are frozen dataclasses. All of them compare by value, so two
-replays of the same events give equal objects.
+as-of date (a view's ``reviews`` is a sequence built there on first use). Item views are named
+tuples (cheap to build by the hundred thousand); the partnership and portfolio views are
+frozen dataclasses. All of them compare by value, so two replays of the same events give
+equal objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, NamedTuple
@@ -148,7 +149,7 @@ class PartnershipView:
     commitments: tuple[CommitmentView, ...]
     counts: CommitmentCounts
     issues: tuple[IssueView, ...]
-    reviews: tuple[ReviewView, ...]
+    reviews: Sequence[ReviewView]
     last_review: date | None
     next_review_due: date | None
     revenue_12m: float

@@ -1,0 +1,100 @@
+"""The model's configuration: defaults, documentation and loading the [model] table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from projections import MODEL_VERSION, ModelConfig, load_config
+from projections import config as config_module
+
+DEFAULTS = {
+    "half_life_days": 180,
+    "recovery_share": 0.5,
+    "alignment_half_life_days": 180,
+    "unproven_uncertainty": 0.5,
+    "trusted_min_trust": 0.75,
+    "trusted_max_uncertainty": 0.25,
+    "trusted_min_alignment": 0.7,
+    "emerging_min_trust": 0.6,
+    "emerging_min_alignment": 0.55,
+    "at_risk_max_trust": 0.45,
+    "at_risk_max_alignment": 0.4,
+    "at_risk_overdue": 3,
+    "partner_card_window_days": 180,
+    "issue_open_too_long_days": 30,
+    "trust_drop_window_days": 30,
+    "trust_drop": 0.15,
+    "concentration_share": 0.5,
+    "trusted_target_share": 0.2,
+    "asymmetry_high": 4,
+    "asymmetry_low": 2,
+}
+
+
+def test_defaults_and_documentation() -> None:
+    config = ModelConfig()
+    assert config.model_dump() == DEFAULTS
+    for name, field in ModelConfig.model_fields.items():
+        assert field.description, f"{name} is not documented"
+    assert MODEL_VERSION
+    with pytest.raises(ValidationError):
+        config.half_life_days = 10  # type: ignore[misc]
+
+
+def test_load_reads_the_model_table(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[model]\nhalf_life_days = 90\ntrusted_min_trust = 0.8\n[ui]\ntheme = "x"\n')
+    config = load_config(path)
+    assert config.half_life_days == 90.0 and config.trusted_min_trust == 0.8
+    assert config.recovery_share == 0.5
+
+
+def test_a_file_without_a_model_table_gives_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[ui]\ntheme = "dark"\n')
+    assert load_config(path) == ModelConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[model]\nhalf_lfe_days = 90\n", ["model.half_lfe_days", "unknown"]),
+        ("[model]\nhalf_life_days = -1\n", ["model.half_life_days", "greater than 0"]),
+        ('[model]\nrecovery_share = "half"\n', ["model.recovery_share"]),
+        ("[model]\nat_risk_overdue = 2.5\n", ["model.at_risk_overdue"]),
+        ("[model]\nasymmetry_low = 4\n", ["asymmetry_low must be below"]),
+        ("model = 3\n", ["must be a table"]),
+        ("[model\n", ["not valid TOML"]),
+    ],
+)
+def test_bad_files_name_the_file_and_the_key(tmp_path: Path, text: str, words: list[str]) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message
+
+
+def test_the_default_path_is_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "nowhere" / "config.toml"
+    monkeypatch.setattr(config_module, "default_config_path", lambda: missing)
+    assert load_config() == ModelConfig()
+    missing.parent.mkdir()
+    missing.write_text("[model]\ntrust_drop = 0.2\n")
+    assert load_config().trust_drop == 0.2
+
+
+def test_a_given_path_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot read"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_the_default_path_is_in_the_user_config_dir() -> None:
+    path = config_module.default_config_path()
+    assert path.name == "config.toml" and "trustledger" in str(path)

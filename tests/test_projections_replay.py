@@ -1,0 +1,193 @@
+"""Replay with time (--as-of, --known-at) and following the store, checked with hypothesis."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.events import PartnershipRegistered, Recorded
+from projections import (
+    Follower,
+    ModelConfig,
+    StaleSnapshot,
+    fold,
+    portfolio_at,
+    replay,
+    report_rows,
+    select,
+)
+from tests.test_projections_streams import (
+    BASE_DAY,
+    Stream,
+    assert_close,
+    days_around,
+    last_day,
+    streams,
+)
+
+SETTINGS = settings(max_examples=120, deadline=None)
+
+
+def occurred_by(events: list[Recorded], as_of: date) -> list[Recorded]:
+    return [recorded for recorded in events if recorded.occurred_on <= as_of]
+
+
+# -- as-of ------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_as_of_equals_a_store_holding_only_the_events_that_occurred_by_then(
+    stream: Stream, data: st.DataObject
+) -> None:
+    as_of = data.draw(days_around(stream.events))
+    only_then = occurred_by(stream.events, as_of)
+    expected = replay(only_then, as_of)
+    assert replay(stream.events, as_of) == expected
+    # The same answer from a state that folded everything, later events included: the
+    # facts are filtered by the day they count from (the path a follower takes).
+    assert_close(portfolio_at(fold(stream.events), as_of), expected)
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_known_at_ignores_events_recorded_later(stream: Stream, data: st.DataObject) -> None:
+    first = stream.events[0].recorded_at
+    span = int((stream.clock - first).total_seconds())
+    known_at = first + timedelta(seconds=data.draw(st.integers(-60, span + 60)))
+    as_of = data.draw(days_around(stream.events))
+    known = [recorded for recorded in stream.events if recorded.recorded_at <= known_at]
+    assert replay(stream.events, as_of, known_at=known_at) == replay(
+        known, as_of, known_at=known_at
+    )
+    assert list(select(stream.events, as_of, known_at)) == occurred_by(known, as_of)
+
+
+def test_known_at_accepts_naive_times_as_utc() -> None:
+    stream = Stream()
+    registration = PartnershipRegistered(partnership="acme", name="Acme", occurred_on=BASE_DAY)
+    stream.add(registration, recorded_at=datetime(2024, 3, 1, 12, 0, tzinfo=UTC))
+    as_of = BASE_DAY + timedelta(days=100)
+    assert replay(stream.events, as_of, known_at=datetime(2024, 3, 1, 11, 59)).partnerships == ()
+    assert len(replay(stream.events, as_of, known_at=datetime(2024, 3, 1, 12, 0)).partnerships) == 1
+
+
+def test_an_open_commitment_is_open_as_of_a_day_before_its_outcome() -> None:
+    stream = Stream()
+    stream.register("acme", BASE_DAY)
+    stream.commit("acme", "c1", BASE_DAY, due=BASE_DAY + timedelta(days=10), weight=3)
+    stream.renegotiate("acme", "c1", BASE_DAY + timedelta(days=5), BASE_DAY + timedelta(days=40))
+    stream.keep("acme", "c1", BASE_DAY + timedelta(days=20))
+    at = {
+        offset: replay(stream.events, BASE_DAY + timedelta(days=offset)).partnerships[0]
+        for offset in (3, 12, 19, 20)
+    }
+    assert at[3].commitments[0].stage == "open"
+    assert at[3].commitments[0].due == BASE_DAY + timedelta(days=10)
+    assert at[12].commitments[0].due == BASE_DAY + timedelta(days=40)
+    assert at[12].commitments[0].stage == "open"  # renegotiated before it fell due
+    assert at[19].trust == 0.5 and at[19].counts.open == 1
+    assert at[20].commitments[0].stage == "kept" and at[20].trust == pytest.approx(4 / 5)
+
+
+def test_as_of_in_the_future_shows_what_silence_would_do() -> None:
+    stream = Stream()
+    stream.register("acme", BASE_DAY)
+    stream.commit("acme", "c1", BASE_DAY, weight=5)
+    stream.keep("acme", "c1", BASE_DAY)
+    now = replay(stream.events, BASE_DAY).partnerships[0]
+    later = replay(stream.events, BASE_DAY + timedelta(days=3650)).partnerships[0]
+    assert now.trust == pytest.approx(6 / 7)
+    assert 0.5 < later.trust < now.trust
+
+
+# -- following ----------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_following_after_any_split_equals_one_full_replay(
+    stream: Stream, data: st.DataObject
+) -> None:
+    events = stream.events
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=6)))
+    follower = Follower()
+    changed: set[str] = set()
+    start = 0
+    for cut in [*cuts, len(events)]:
+        changed |= follower.apply(events[start:cut])
+        start = cut
+    assert follower.last_position == len(events)
+    assert changed == {r.line.partnership for r in events}
+    full = fold(events)
+    for as_of in (last_day(events), data.draw(days_around(events))):
+        assert follower.view(as_of) == portfolio_at(full, as_of)
+    as_of = last_day(events) + timedelta(days=data.draw(st.integers(0, 400)))
+    assert follower.view(as_of) == replay(events, as_of)
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_views_between_batches_match_replays_of_the_prefix(
+    stream: Stream, data: st.DataObject
+) -> None:
+    """The cached views of a follower never go stale as batches arrive."""
+    events = stream.events
+    as_of = last_day(events) + timedelta(days=30)
+    follower = Follower()
+    start = 0
+    for cut in sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=5))):
+        follower.apply(events[start:cut])
+        start = cut
+        assert follower.view(as_of) == replay(events[:cut], as_of)
+    follower.apply(events[start:])
+    assert follower.view(as_of) == replay(events, as_of)
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_a_warm_start_continues_like_a_cold_one(stream: Stream, data: st.DataObject) -> None:
+    events = stream.events
+    cut = data.draw(st.integers(0, len(events)))
+    overlap = data.draw(st.integers(0, cut))
+    first = Follower()
+    first.apply(events[:cut])
+    warm = Follower.load(first.dump())
+    assert warm.last_position == cut
+    warm.apply(events[overlap:])  # re-delivered events are skipped
+    as_of = last_day(events) + timedelta(days=1)
+    assert warm.view(as_of) == replay(events, as_of)
+    assert report_rows(warm.view(as_of)) == report_rows(replay(events, as_of))
+
+
+def test_a_snapshot_of_another_config_or_version_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = Stream()
+    stream.register("acme", BASE_DAY)
+    follower = Follower()
+    follower.apply(stream.events)
+    snapshot = follower.dump()
+    assert Follower.load(snapshot).view(BASE_DAY) == follower.view(BASE_DAY)
+    with pytest.raises(StaleSnapshot):
+        Follower.load(snapshot, ModelConfig(half_life_days=90))
+    with pytest.raises(StaleSnapshot):
+        Follower.load(b"not a pickle")
+    monkeypatch.setattr("projections.follower.MODEL_VERSION", "99.0")
+    with pytest.raises(StaleSnapshot):
+        Follower.load(snapshot)
+
+
+def test_events_of_unregistered_partnerships_are_skipped() -> None:
+    stream = Stream()
+    stream.register("acme", BASE_DAY)
+    orphan = Stream()
+    orphan.register("ghost", BASE_DAY)
+    orphan.commit("ghost", "c1", BASE_DAY)
+    stream.add(orphan.events[1].line)
+    follower = Follower()
+    assert follower.apply(stream.events) == {"acme"}
+    assert follower.view(BASE_DAY).handles == ["acme"]
