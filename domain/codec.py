@@ -174,6 +174,7 @@ class _Shape:
 
 
 _SHAPES = {name: _Shape(cls) for name, cls in EVENT_TYPES.items()}
+_ENVELOPE = frozenset(ENVELOPE_KEYS)
 
 
 def trusted_line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime, str]:
@@ -185,26 +186,29 @@ def trusted_line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime,
     a row of the current schema whose keys all belong to its type is rebuilt directly
     (dates parsed, defaults filled); anything else takes the validating path.
     """
-    type_name = state.get("type")
-    shape = _SHAPES.get(type_name) if isinstance(type_name, str) else None
-    if shape is None or state.get("schema", 1) != shape.cls.class_version:
-        return line_from_state(state)
-    data = dict(state)
     try:
-        recorded_at = datetime.fromisoformat(data.pop("recorded_at"))
-        link = data.pop("link")
-        data.pop("schema", None)
-        if not data.keys() <= shape.fields:
+        shape = _SHAPES.get(state.get("type"))  # type: ignore[arg-type]
+        if shape is None or state.get("schema", 1) != shape.cls.class_version:
             return line_from_state(state)
-        values = {**shape.defaults, **data}
+        recorded_at = datetime.fromisoformat(state["recorded_at"])
+        link = state["link"]
+        values = shape.defaults.copy()
+        values.update(state)
+        del values["link"]
+        values.pop("schema", None)
+        # Every key a field of the type (the defaults hold them all): nothing was added.
+        if len(values) != len(shape.defaults) or not isinstance(link, str):
+            return line_from_state(state)
+        values["recorded_at"] = None
         for name in shape.days:
             if values[name] is not None:
                 values[name] = date.fromisoformat(values[name])
     except (KeyError, TypeError, ValueError):
         return line_from_state(state)
     line = shape.cls.__new__(shape.cls)
-    object.__setattr__(line, "__dict__", values)
-    object.__setattr__(line, "__pydantic_fields_set__", set(data))
-    object.__setattr__(line, "__pydantic_extra__", None)
-    object.__setattr__(line, "__pydantic_private__", None)
+    setattr_ = object.__setattr__
+    setattr_(line, "__dict__", values)
+    setattr_(line, "__pydantic_fields_set__", state.keys() - _ENVELOPE)
+    setattr_(line, "__pydantic_extra__", None)
+    setattr_(line, "__pydantic_private__", None)
     return line, recorded_at, link
