@@ -10,7 +10,8 @@ Entry points:
 - :class:`Follower` -- live state fed batch by batch, with warm-start snapshots.
 - :func:`trend`, :func:`sparklines` -- trust/alignment series; :func:`explain` -- which events
   moved the scores.
-- :func:`fold`, :func:`evolve`, :func:`portfolio_at` -- the fold and the view builder beneath.
+- :func:`fold`, :func:`evolve`, :func:`evolve_all`, :func:`portfolio_at` -- the fold and the
+  view builder beneath.
 - :class:`ModelConfig`, :func:`load_config`, :data:`MODEL_VERSION` -- the model's parameters.
 """
 
@@ -20,7 +21,7 @@ from projections.follower import Follower, StaleSnapshot
 from projections.portfolio import assemble, partnership_view, portfolio_at
 from projections.replay import fold, is_visible, replay, select
 from projections.report import REPORT_KEYS, report_row, report_rows
-from projections.state import PartnershipState, PortfolioState, evolve
+from projections.state import PartnershipState, PortfolioState, evolve, evolve_all
 from projections.trends import series, sparklines, trend
 from projections.views import (
     STATUSES,
@@ -59,6 +60,7 @@ __all__ = [
     "assemble",
     "default_config_path",
     "evolve",
+    "evolve_all",
     "explain",
     "explain_partnership",
     "fold",

@@ -26,13 +26,31 @@ ScoreMap = Mapping[str, int]
 
 
 def review_level(scores: ScoreMap, partner_scores: ScoreMap | None) -> float:
-    """Mean of ``(score - 1) / 4`` over every score of both sides."""
-    values = list(scores.values())
+    """Mean of ``(score - 1) / 4`` over every score of both sides.
+
+    Computed as ``(sum - count) / (4 * count)`` over the integer scores: the same number,
+    rounded once.
+    """
+    total = sum(scores.values())
+    count = len(scores)
     if partner_scores:
-        values.extend(partner_scores.values())
-    if not values:
+        total += sum(partner_scores.values())
+        count += len(partner_scores)
+    return (total - count) / (4 * count) if count else 0.0
+
+
+def review_gap(scores: ScoreMap, partner_scores: ScoreMap | None) -> float:
+    """The review's perception gap: mean ``|ours - theirs| / 4`` over the dimensions both
+    sides scored, 0 when they share none (computed from integer sums, rounded once)."""
+    if not partner_scores:
         return 0.0
-    return sum((value - 1) / 4 for value in values) / len(values)
+    total = shared = 0
+    for dim, theirs in partner_scores.items():
+        ours = scores.get(dim)
+        if ours is not None:
+            total += abs(ours - theirs)
+            shared += 1
+    return total / (4 * shared) if shared else 0.0
 
 
 def compare(
@@ -64,7 +82,10 @@ def review_gaps(scores: ScoreMap, partner_scores: ScoreMap | None) -> dict[str, 
 
 
 def mean_gap(gaps: Mapping[str, float]) -> float:
-    """The review's perception gap: the mean per-dimension gap, 0 when none was shared."""
+    """The mean of per-dimension gaps (as from :func:`review_gaps`), 0 when there are none.
+
+    Equal to :func:`review_gap` of the same scores: the gaps are exact quarters.
+    """
     return sum(gaps.values()) / len(gaps) if gaps else 0.0
 
 

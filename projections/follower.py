@@ -13,9 +13,10 @@ Events at or below the last position already folded are skipped, so overlapping 
 poll that re-reads its last event, a warm start followed by a catch-up read from an earlier
 position) are harmless. Positions are the store's notification ids (1, 2, ...).
 
-Views are cached per partnership for the last as-of date asked; a batch invalidates only the
-partnerships it touched (portfolio-wide figures such as revenue shares are recomputed on every
-view, which is cheap).
+Views and sparkline series are cached per partnership for the last as-of date asked; a batch
+invalidates only the partnerships it touched, and portfolio-wide figures (revenue shares,
+counts) are recomputed once after each batch that changed something. Asking again with
+nothing new is free.
 
 :meth:`Follower.dump` returns bytes (a pickle of the state, its last position, the config and
 :data:`~projections.config.MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
@@ -34,7 +35,7 @@ from domain.events import Recorded
 from projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from projections.portfolio import assemble, partnership_view
 from projections.state import PortfolioState, evolve_all
-from projections.trends import sparklines
+from projections.trends import series
 from projections.views import PartnershipView, Portfolio, TrendPoint
 
 SNAPSHOT_FORMAT = 1
@@ -51,6 +52,9 @@ class Follower:
         self._state = PortfolioState(config)
         self._views: dict[str, PartnershipView | None] = {}
         self._views_key: tuple[date, bool] | None = None
+        self._portfolio: Portfolio | None = None  # the last view, until something changes
+        self._series: dict[str, list[TrendPoint]] = {}
+        self._series_key: tuple[date, int, int] | None = None
 
     @property
     def config(self) -> ModelConfig:
@@ -77,6 +81,9 @@ class Follower:
         evolve_all(state, (recorded for recorded in batch if recorded.position > seen), changed)
         for handle in changed:
             self._views.pop(handle, None)
+            self._series.pop(handle, None)
+        if changed:
+            self._portfolio = None
         return changed
 
     def view(self, as_of: date) -> Portfolio:
@@ -86,6 +93,9 @@ class Follower:
             # Another day, or an event dated after it arrived: every view is computed afresh.
             self._views.clear()
             self._views_key = (as_of, current)
+            self._portfolio = None
+        if self._portfolio is not None:
+            return self._portfolio
         cache = self._views
         config = self._state.config
         views: list[PartnershipView] = []
@@ -97,13 +107,30 @@ class Follower:
                 cache[handle] = view
             if view is not None:
                 views.append(view)
-        return assemble(views, as_of, config)
+        self._portfolio = assemble(views, as_of, config)
+        return self._portfolio
 
     def sparklines(
         self, as_of: date, points: int = 12, step_days: int = 30
     ) -> dict[str, list[TrendPoint]]:
-        """Trust and alignment series for every partnership (see :mod:`projections.trends`)."""
-        return sparklines(self._state, as_of, points, step_days)
+        """Trust and alignment series for every partnership (see :mod:`projections.trends`).
+
+        Cached like the views: after a batch only the partnerships it changed are computed.
+        """
+        key = (as_of, points, step_days)
+        if key != self._series_key:
+            self._series.clear()
+            self._series_key = key
+        state, cache = self._state, self._series
+        result: dict[str, list[TrendPoint]] = {}
+        for handle in sorted(state.partnerships):
+            ps = state.partnerships[handle]
+            if ps.registered_on > as_of:
+                continue
+            if handle not in cache:
+                cache[handle] = series(ps, as_of, state.config, points, step_days)
+            result[handle] = cache[handle]
+        return result
 
     def dump(self) -> bytes:
         """A snapshot for a warm start: state, last position, config and model version."""

@@ -129,35 +129,21 @@ def trust_from_sums(
 def trust_before_from_sums(ps: PartnershipState, start: date, config: ModelConfig) -> TrustFigures:
     """:func:`trust_figures` at ``start``, from the decayed sums less what came after it.
 
-    The sums must be current (for an as-of date on or after every folded event), ``start``
-    may be any earlier day. Every closed commitment is looked at, but only those closed after
-    ``start`` (and misses whose take-back came after it) cost any arithmetic, so this is much
-    cheaper than summing the facts afresh when looking back a few weeks.
+    The sums must be current (for an as-of date on or after every folded event); ``start``
+    may be any earlier day. Only the outcomes after ``start`` (and misses whose take-back
+    came after it) cost any arithmetic, so this is much cheaper than summing the facts afresh
+    when looking back a few weeks (the trust-drop alert).
     """
     inv_h = 1.0 / config.half_life_days
     ref = ps.ref_day
     share = config.recovery_share
     recoveries = ps.recoveries
     r_us, s_us, r_partner, s_partner = ps.r_us, ps.s_us, ps.r_partner, ps.s_partner
-    outcomes = 0
-    for value in ps.commitments.values():
-        if len(value) == C_LENGTH:
-            continue  # still open
-        c, outcome, closed_on, _ = value
-        handle = c[C_HANDLE]
-        # The sums took back part of every miss that has a resolution naming it.
-        taken_back = outcome != KEPT and handle in recoveries
-        if closed_on <= start and c[C_MADE_ON] <= start:
-            outcomes += 1
-            if taken_back and ps.recovery_on(handle, start) is None:
-                # ... but at `start` no resolution had happened yet: give it back.
-                amount = share * c[C_WEIGHT] * 2.0 ** ((closed_on.toordinal() - ref) * inv_h)
-                if c[C_BY_US]:
-                    s_us += amount
-                else:
-                    s_partner += amount
-            continue
-        # Closed after `start`: take it out of the sums, as they hold it.
+    closed = [value for value in ps.commitments.values() if len(value) != C_LENGTH]
+    later = [value for value in closed if value[2] > start or value[0][C_MADE_ON] > start]
+    for c, outcome, closed_on, _ in later:
+        # Take it out of the sums, as they hold it: the sums took back part of every miss
+        # that has a resolution naming it.
         amount = c[C_WEIGHT] * 2.0 ** ((closed_on.toordinal() - ref) * inv_h)
         if outcome == KEPT:
             if c[C_BY_US]:
@@ -165,15 +151,31 @@ def trust_before_from_sums(ps: PartnershipState, start: date, config: ModelConfi
             else:
                 r_partner -= amount
             continue
-        if taken_back:
+        if c[C_HANDLE] in recoveries:
             amount *= 1.0 - share
         if c[C_BY_US]:
             s_us -= amount
         else:
             s_partner -= amount
+    for handle in recoveries:
+        # A miss counted at `start` whose take-back only came later: give the share back.
+        value = ps.commitments[handle]
+        if len(value) == C_LENGTH or ps.recovery_on(handle, start) is not None:
+            continue
+        c, _, closed_on, _ = value  # type: ignore[misc]
+        if closed_on <= start and c[C_MADE_ON] <= start:
+            amount = share * c[C_WEIGHT] * 2.0 ** ((closed_on.toordinal() - ref) * inv_h)
+            if c[C_BY_US]:
+                s_us += amount
+            else:
+                s_partner += amount
     factor = 2.0 ** ((ref - start.toordinal()) * inv_h)
     return figures_from_sums(
-        r_us * factor, s_us * factor, r_partner * factor, s_partner * factor, outcomes
+        r_us * factor,
+        s_us * factor,
+        r_partner * factor,
+        s_partner * factor,
+        len(closed) - len(later),
     )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import overload
 
 from projections.alerts import (
     concentration_alert,
@@ -31,8 +30,8 @@ from projections.alerts import (
     review_alert,
     trust_drop_alert,
 )
-from projections.alignment import compare
 from projections.config import MODEL_VERSION, ModelConfig
+from projections.items import CommitmentList, ReviewList, issue_views, review_view
 from projections.measures import (
     alignment_figures,
     trust_before_from_sums,
@@ -41,26 +40,18 @@ from projections.measures import (
     visible_reviews,
 )
 from projections.state import (
-    C_LENGTH,
-    MISSED,
     V_AMOUNT,
     V_OCCURRED_ON,
     V_PERIOD,
     PartnershipState,
     PortfolioState,
-    ReviewFacts,
 )
 from projections.status import StatusInputs, classify
 from projections.views import (
     STATUSES,
     Alert,
-    CommitmentCounts,
-    CommitmentStage,
-    CommitmentView,
-    IssueView,
     PartnershipView,
     Portfolio,
-    ReviewView,
     Status,
 )
 
@@ -86,68 +77,6 @@ def revenue_12m(ps: PartnershipState, as_of: date) -> float:
     )
 
 
-# Item views are built with tuple.__new__ (what a named tuple's _make does, without the Python
-# level call): a portfolio view builds hundreds of thousands of them.
-_new = tuple.__new__
-
-
-def review_view(review: ReviewFacts, config: ModelConfig) -> ReviewView:
-    """A review with its per-dimension gaps and asymmetries."""
-    return _review_view(review, config.asymmetry_high, config.asymmetry_low)
-
-
-def _review_view(review: ReviewFacts, high: int, low: int) -> ReviewView:
-    day, position, score_pairs, partner_pairs, level, gap, alignment = review
-    scores = dict(score_pairs)
-    partner = dict(partner_pairs) if partner_pairs else None
-    gaps, flagged = compare(scores, partner, high, low)
-    return _new(ReviewView, (day, position, scores, partner, gaps, level, gap, alignment, flagged))
-
-
-class ReviewList(Sequence[ReviewView]):
-    """A view's reviews (by day), built on first use: a report needs none of them.
-
-    Compares equal to another list of the same reviews, or to any sequence of the same
-    :class:`ReviewView` items.
-    """
-
-    __slots__ = ("_built", "_high", "_low", "facts")
-
-    def __init__(self, facts: Sequence[ReviewFacts], config: ModelConfig) -> None:
-        self.facts = tuple(facts)
-        self._high = config.asymmetry_high
-        self._low = config.asymmetry_low
-        self._built: tuple[ReviewView, ...] | None = None
-
-    def _views(self) -> tuple[ReviewView, ...]:
-        if self._built is None:
-            high, low = self._high, self._low
-            self._built = tuple(_review_view(review, high, low) for review in self.facts)
-        return self._built
-
-    @overload
-    def __getitem__(self, index: int) -> ReviewView: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[ReviewView, ...]: ...
-    def __getitem__(self, index: int | slice) -> ReviewView | tuple[ReviewView, ...]:
-        return self._views()[index]
-
-    def __len__(self) -> int:
-        return len(self.facts)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ReviewList):
-            return (self.facts, self._high, self._low) == (other.facts, other._high, other._low)
-        if isinstance(other, Sequence):
-            return self._views() == tuple(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ReviewList({list(self._views())!r})"
-
-
 def _shift(day: date, days: int) -> date:
     try:
         return day + timedelta(days=days)
@@ -155,127 +84,37 @@ def _shift(day: date, days: int) -> date:
         return date.max if days > 0 else date.min
 
 
-def _commitments(
-    ps: PartnershipState, as_of: date, current: bool
-) -> tuple[tuple[CommitmentView, ...], CommitmentCounts]:
-    views: list[CommitmentView] = []
-    append = views.append
-    open_count = overdue = kept = missed = 0
-    changes = ps.renegotiations
-    for value in ps.commitments.values():
-        if len(value) == C_LENGTH:
-            facts, outcome, closed_on = value, None, None
-        else:
-            facts, outcome, closed_on, _ = value
-        handle, by_us, summary, weight, made_on, _, due = facts
-        if made_on > as_of:
-            continue
-        renegotiations = 0
-        if current:
-            if handle in changes:
-                renegotiations = len(changes[handle])
-                due = changes[handle][-1][1]
-        else:
-            if closed_on is not None and closed_on > as_of:
-                outcome = closed_on = None
-            if handle in changes:
-                for occurred_on, new_due, _ in changes[handle]:
-                    if occurred_on <= as_of:
-                        due = new_due
-                        renegotiations += 1
-        days_overdue = 0
-        recovered = False
-        stage: CommitmentStage
-        if outcome is None:
-            open_count += 1
-            if due < as_of:
-                stage = "overdue"
-                overdue += 1
-                days_overdue = (as_of - due).days
-            else:
-                stage = "open"
-        elif outcome == MISSED:
-            stage = "missed"
-            missed += 1
-            recovered = handle in ps.recoveries and ps.recovery_on(handle, as_of) is not None
-        else:
-            stage = "kept"
-            kept += 1
-        append(
-            _new(
-                CommitmentView,
-                (
-                    handle,
-                    "us" if by_us else "partner",
-                    summary,
-                    weight,
-                    made_on,
-                    due,
-                    stage,
-                    closed_on,
-                    days_overdue,
-                    renegotiations,
-                    recovered,
-                ),
-            )
-        )
-    return tuple(views), _new(CommitmentCounts, (open_count, overdue, kept, missed))
-
-
-def _issues(ps: PartnershipState, as_of: date) -> tuple[IssueView, ...]:
-    views: list[IssueView] = []
-    for issue in ps.issues.values():
-        (
-            handle,
-            summary,
-            severity,
-            commitment,
-            partner_card,
-            raised_on,
-            _,
-            resolved,
-            _,
-            resolution,
-        ) = issue
-        if raised_on > as_of:
-            continue
-        if resolved is not None and resolved > as_of:
-            resolved = resolution = None
-        days_open = ((resolved or as_of) - raised_on).days
-        views.append(
-            _new(
-                IssueView,
-                (
-                    handle,
-                    summary,
-                    severity,
-                    commitment,
-                    partner_card,
-                    raised_on,
-                    resolved,
-                    resolution,
-                    days_open,
-                ),
-            )
-        )
-    return tuple(views)
-
-
 def partnership_view(
-    ps: PartnershipState, as_of: date, config: ModelConfig, current: bool = False
+    ps: PartnershipState,
+    as_of: date,
+    config: ModelConfig,
+    current: bool = False,
+    revenue_total: float | None = None,
 ) -> PartnershipView | None:
     """The partnership at the end of ``as_of``; None when it was not yet registered.
 
     ``current`` tells that ``as_of`` is on or after every event folded (``state.max_day``),
     which allows the O(1) figures; without it everything is filtered to what had occurred.
 
-    ``revenue_share`` is left None and concentration is not checked: :func:`assemble` does
-    both, since they depend on the other partnerships.
+    ``revenue_share`` and the concentration alert depend on the other partnerships: given the
+    portfolio's ``revenue_total`` they are filled in, otherwise :func:`assemble` does it.
     """
     if ps.registered_on > as_of:
         return None
-    commitments, counts = _commitments(ps, as_of, current)
-    issues = _issues(ps, as_of)
+    return _view(ps, as_of, config, current, revenue_12m(ps, as_of), revenue_total)
+
+
+def _view(
+    ps: PartnershipState,
+    as_of: date,
+    config: ModelConfig,
+    current: bool,
+    revenue: float,
+    revenue_total: float | None,
+) -> PartnershipView:
+    commitments = CommitmentList(ps, as_of, current)
+    counts, overdue_commitments = commitments.counts()
+    issues = issue_views(ps, as_of)
     reviews = ReviewList(visible_reviews(ps, as_of), config)
     latest = review_view(reviews.facts[-1], config) if reviews.facts else None
     last_review = latest.occurred_on if latest else None
@@ -320,12 +159,17 @@ def partnership_view(
         alerts: tuple[Alert, ...] = ()
     else:
         alerts = (
-            *overdue_alerts(handle, commitments),
+            *overdue_alerts(handle, overdue_commitments),
             *review_alert(handle, as_of, next_review_due, last_review, ps.registered_on),
             *issue_alerts(handle, issues, config),
             *partner_card_alerts(handle, cards, as_of),
             *trust_drop_alert(handle, trust_before, trust.trust, config),
         )
+    share = None
+    if revenue_total is not None and revenue_total > 0:
+        share = revenue / revenue_total
+        if ended_on is None:
+            alerts += tuple(concentration_alert(handle, share, as_of, config))
     return PartnershipView(
         handle=handle,
         name=ps.name,
@@ -351,8 +195,8 @@ def partnership_view(
         reviews=reviews,
         last_review=last_review,
         next_review_due=next_review_due,
-        revenue_12m=revenue_12m(ps, as_of),
-        revenue_share=None,
+        revenue_12m=revenue,
+        revenue_share=share,
         alerts=alerts,
     )
 
@@ -363,7 +207,11 @@ def assemble(
     config: ModelConfig,
     known_at: datetime | None = None,
 ) -> Portfolio:
-    """The portfolio from partnership views (sorted by handle): shares, concentration, counts."""
+    """The portfolio from partnership views (sorted by handle): shares, concentration, counts.
+
+    Views built without the portfolio's revenue total (a follower's cached ones) get their
+    revenue share and concentration alert here.
+    """
     total = sum(view.revenue_12m for view in views)
     finished: list[PartnershipView] = []
     by_status: dict[Status, int] = dict.fromkeys(STATUSES, 0)
@@ -372,11 +220,11 @@ def assemble(
     alert_count = 0
     for view in views:
         share = view.revenue_12m / total if total > 0 else None
-        extra = (
-            concentration_alert(view.handle, share, as_of, config) if view.status != "ended" else []
-        )
-        if share is not None or extra:
-            view = replace(view, revenue_share=share, alerts=view.alerts + tuple(extra))
+        if share != view.revenue_share:  # a view built without (or with another) total
+            alerts = tuple(alert for alert in view.alerts if alert.kind != "concentration")
+            if view.status != "ended":
+                alerts += tuple(concentration_alert(view.handle, share, as_of, config))
+            view = replace(view, revenue_share=share, alerts=alerts)
         if share is not None and (largest is None or share > largest):
             largest, largest_handle = share, view.handle
         by_status[view.status] += 1
@@ -408,9 +256,15 @@ def portfolio_at(state: PortfolioState, as_of: date, known_at: datetime | None =
     """
     config = state.config
     current = as_of >= state.max_day
-    views = []
-    for handle in sorted(state.partnerships):
-        view = partnership_view(state.partnerships[handle], as_of, config, current)
-        if view is not None:
-            views.append(view)
+    shown = [
+        state.partnerships[handle]
+        for handle in sorted(state.partnerships)
+        if state.partnerships[handle].registered_on <= as_of
+    ]
+    revenues = [revenue_12m(ps, as_of) for ps in shown]
+    total = sum(revenues)
+    views = [
+        _view(ps, as_of, config, current, revenue, total)
+        for ps, revenue in zip(shown, revenues, strict=True)
+    ]
     return assemble(views, as_of, config, known_at)

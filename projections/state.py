@@ -35,7 +35,7 @@ from datetime import date
 from typing import Any
 
 from domain.events import EventLine, PartnershipRegistered, Recorded
-from projections.alignment import mean_gap, review_alignment, review_gaps, review_level
+from projections.alignment import review_alignment, review_gap, review_level
 from projections.config import DEFAULT_CONFIG, ModelConfig
 
 KEPT = "kept"
@@ -358,7 +358,7 @@ def _review(state: PortfolioState, ps: PartnershipState, line: Any, position: in
     scores: Mapping[str, int] = line.scores
     partner: Mapping[str, int] | None = line.partner_scores or None
     level = review_level(scores, partner)
-    gap = mean_gap(review_gaps(scores, partner))
+    gap = review_gap(scores, partner)
     align = review_alignment(level, gap)
     ps.reviews[position] = (
         day,
@@ -369,7 +369,10 @@ def _review(state: PortfolioState, ps: PartnershipState, line: Any, position: in
         gap,
         align,
     )
-    weight = 2.0 ** _exponent(state, day, state.inv_alignment_half_life)
+    exponent = (day.toordinal() - state.ref_day) * state.inv_alignment_half_life
+    if exponent > REBASE_HALF_LIVES:
+        exponent = _exponent(state, day, state.inv_alignment_half_life)
+    weight = 2.0**exponent
     ps.al_num += weight * align
     ps.al_gap += weight * gap
     ps.al_den += weight

@@ -1,10 +1,10 @@
 """The read models the report, the dashboard and ``check`` consume: plain immutable values.
 
 Nothing here computes; :mod:`projections.portfolio` builds these from the fold's state at an
-as-of date (a view's ``reviews`` is a sequence built there on first use). Item views are named
-tuples (cheap to build by the hundred thousand); the partnership and portfolio views are
-frozen dataclasses. All of them compare by value, so two replays of the same events give
-equal objects.
+as-of date (a view's ``commitments`` and ``reviews`` are sequences built there on first use).
+Item views are named tuples (cheap to build by the hundred thousand); the partnership and
+portfolio views are frozen dataclasses. All of them compare by value, so two replays of the
+same events give equal objects.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class PartnershipView:
     alignment: float | None
     perception_gap: float | None
     asymmetries: tuple[Asymmetry, ...]
-    commitments: tuple[CommitmentView, ...]
+    commitments: Sequence[CommitmentView]
     counts: CommitmentCounts
     issues: tuple[IssueView, ...]
     reviews: Sequence[ReviewView]

@@ -14,6 +14,7 @@ from projections.alignment import (
     asymmetries,
     mean_gap,
     review_alignment,
+    review_gap,
     review_gaps,
     review_level,
     weighted_alignment,
@@ -149,3 +150,20 @@ def test_asymmetry_thresholds_come_from_the_config() -> None:
     strict = replay(stream.events, BASE_DAY, config=ModelConfig(asymmetry_low=3))
     assert strict.partnerships[0].asymmetries == (Asymmetry("risk", 5, 3),)
     assert replay(stream.events, BASE_DAY).partnerships[0].asymmetries == ()
+
+
+score_dicts = st.dictionaries(st.sampled_from(DIMENSIONS), st.integers(1, 5), min_size=1)
+
+
+@SETTINGS
+@given(score_dicts, st.none() | score_dicts)
+def test_review_figures_follow_their_definitions(
+    ours: dict[str, int], theirs: dict[str, int] | None
+) -> None:
+    every = list(ours.values()) + list((theirs or {}).values())
+    assert review_level(ours, theirs) == sum((v - 1) / 4 for v in every) / len(every)
+    gaps = review_gaps(ours, theirs)
+    shared = [d for d in DIMENSIONS if theirs and d in ours and d in theirs]
+    assert list(gaps) == shared
+    assert review_gap(ours, theirs) == mean_gap(gaps)
+    assert 0.0 <= review_alignment(review_level(ours, theirs), review_gap(ours, theirs)) <= 1.0

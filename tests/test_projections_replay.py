@@ -18,6 +18,7 @@ from projections import (
     replay,
     report_rows,
     select,
+    sparklines,
 )
 from tests.test_projections_streams import (
     BASE_DAY,
@@ -191,3 +192,20 @@ def test_events_of_unregistered_partnerships_are_skipped() -> None:
     follower = Follower()
     assert follower.apply(stream.events) == {"acme"}
     assert follower.view(BASE_DAY).handles == ["acme"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(streams(), st.data())
+def test_a_followers_sparklines_match_the_portfolio_ones(
+    stream: Stream, data: st.DataObject
+) -> None:
+    events = stream.events
+    as_of = last_day(events)
+    follower = Follower()
+    start = 0
+    for cut in sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=4))):
+        follower.apply(events[start:cut])
+        start = cut
+        assert follower.sparklines(as_of, 4, 30) == sparklines(fold(events[:cut]), as_of, 4, 30)
+    follower.apply(events[start:])
+    assert follower.sparklines(as_of, 4, 30) == sparklines(fold(events), as_of, 4, 30)
