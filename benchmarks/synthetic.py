@@ -13,17 +13,9 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from domain.events import DIMENSIONS
+
 END = date(2026, 11, 1)
-DIMENSIONS = (
-    "vision",
-    "values",
-    "resources",
-    "risk",
-    "rewards",
-    "communication",
-    "roles",
-    "expectations",
-)
 
 
 def partnership_lines(n: int, count: int, rng: random.Random) -> list[dict]:

@@ -12,7 +12,8 @@ from domain.ledger import Ledger
 from projections.config import DEFAULT_CONFIG
 from projections.replay import replay
 from tests.test_tui_support import TODAY, sample_store, sample_template
-from tui.data import audit_picture, describe, detail_from_events, rule_error_field
+from tui.data import audit_picture, detail_from_events, rule_error_field
+from tui.labels import describe
 from tui.screens.record import friendly
 from tui.widgets.cells import Palette, days_text, score_text, status_text
 from tui.widgets.fields import SKIPPED, form_fields

@@ -7,26 +7,11 @@ from typing import Any
 
 import click
 
-from domain.events import EventLine, Recorded
+from domain.events import Recorded
 from domain.ledger import export_line
 from tui.cli import EXIT_REJECTED, fail, open_ledger, store_option
-from tui.labels import event_label
+from tui.labels import describe, event_label
 from tui.tables import print_table
-
-COMMON = {"type", "partnership", "occurred_on", "id", "actor", "note", "recorded_at"}
-
-
-def describe(line: EventLine) -> str:
-    """The event's own fields in a few words, for tables."""
-    data = line.model_dump(mode="json", exclude_none=True, exclude=COMMON)
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            value = " ".join(f"{k}={v}" for k, v in value.items())
-        parts.append(f"{key}={value}")
-    if line.note:
-        parts.append(f"note={line.note}")
-    return ", ".join(parts)
 
 
 def history_rows(events: list[Recorded]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from domain.events import Recorded
 from domain.moments import parse_date, parse_moment
 from projections.config import ModelConfig, load_config
 from projections.replay import replay
-from projections.report import report_rows
+from projections.report import REPORT_KEYS, report_rows
 from projections.views import Portfolio
 from tui.cli import EXIT_REJECTED, Failure, fail, open_ledger, store_option
 from tui.labels import status_label
@@ -123,27 +123,12 @@ def print_report_table(portfolio: Portfolio) -> None:
     )
 
 
+COUNTS = ("open", "overdue", "kept", "missed")
+# The JSON's keys in the same order, with the commitment counts flattened.
 CSV_FIELDS = [
-    "partnership",
-    "name",
-    "kind",
-    "status",
-    "status_reason",
-    "trust",
-    "trust_uncertainty",
-    "our_reliability",
-    "partner_reliability",
-    "alignment",
-    "perception_gap",
-    "commitments_open",
-    "commitments_overdue",
-    "commitments_kept",
-    "commitments_missed",
-    "open_issues",
-    "last_review",
-    "next_review_due",
-    "revenue_share",
-    "alerts",
+    name
+    for key in REPORT_KEYS
+    for name in ([f"commitments_{c}" for c in COUNTS] if key == "commitments" else [key])
 ]
 
 

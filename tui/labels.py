@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from domain.events import EventLine
+
+COMMON_FIELDS = {"type", "partnership", "occurred_on", "id", "actor", "note", "recorded_at"}
+
 EVENT_LABELS = {
     "partnership_registered": "registered",
     "commitment_made": "committed",
@@ -44,3 +48,16 @@ STATUS_WORDS = {
 def status_label(status: str) -> str:
     """``✔ trusted``, ``▲ at risk`` …"""
     return f"{STATUS_SYMBOLS.get(status, ' ')} {STATUS_WORDS.get(status, status)}"
+
+
+def describe(line: EventLine) -> str:
+    """An event's own fields in a few words, for tables and the timeline."""
+    data = line.model_dump(mode="json", exclude_none=True, exclude=COMMON_FIELDS)
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = " ".join(f"{k}={v}" for k, v in value.items())
+        parts.append(f"{key}={value}")
+    if line.note:
+        parts.append(f"note={line.note}")
+    return ", ".join(parts)

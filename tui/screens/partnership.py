@@ -22,8 +22,8 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from domain.errors import LedgerError
 from domain.events import DIMENSIONS
 from projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
-from tui.data import Detail, Picture, describe, partnership_detail
-from tui.labels import event_label
+from tui.data import Detail, Picture, partnership_detail
+from tui.labels import describe, event_label
 from tui.widgets.bars import ModeBar
 from tui.widgets.cells import Palette, status_text
 from tui.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
