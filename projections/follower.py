@@ -26,9 +26,11 @@ caller replays from scratch. Only load snapshots this program wrote (pickle runs
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from domain.events import Recorded
@@ -39,6 +41,20 @@ from projections.trends import series
 from projections.views import PartnershipView, Portfolio, TrendPoint
 
 SNAPSHOT_FORMAT = 1
+
+
+def _code_fingerprint() -> str:
+    """A hash of this package's source: a snapshot is only loaded by the very code that
+    wrote it, so a change to the state's layout can never be read with the wrong shape
+    (no one has to remember to bump a version)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CODE_FINGERPRINT = _code_fingerprint()
 
 
 class StaleSnapshot(ValueError):
@@ -136,6 +152,7 @@ class Follower:
         """A snapshot for a warm start: state, last position, config and model version."""
         payload: dict[str, Any] = {
             "format": SNAPSHOT_FORMAT,
+            "code": CODE_FINGERPRINT,
             "model_version": MODEL_VERSION,
             "config": self._state.config.model_dump(),
             "last_position": self._state.last_position,
@@ -152,6 +169,8 @@ class Follower:
             raise StaleSnapshot(f"unreadable snapshot: {exc}") from None
         if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT:
             raise StaleSnapshot("snapshot of an unknown format")
+        if payload.get("code") != CODE_FINGERPRINT:
+            raise StaleSnapshot("snapshot written by another version of the projections")
         if payload.get("model_version") != MODEL_VERSION:
             raise StaleSnapshot(
                 f"snapshot of model {payload.get('model_version')}, not {MODEL_VERSION}"

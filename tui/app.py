@@ -203,27 +203,51 @@ class TrustLedgerApp(App[None]):
             from tui.warmstart import load_follower
 
             follower = load_follower(ledger, self.config)
+        restored = follower is not None and follower.last_position > 0
+        saved_at = follower.last_position if follower is not None else 0
+
+        def emit(update: LiveUpdate) -> None:
+            nonlocal saved_at
+            self.post_message(LiveChanged(update))
+            # Snapshot right after the first load (in this thread, not at quit), and
+            # again at quit only when much has been recorded since.
+            if update.initial and self.warm_start:
+                saved_at = self._save_warm_start(ledger, live, saved_at)
+
+        def failed(message: str) -> None:
+            self.post_message(StoreFailed(message))
+
         live = LiveFollower(source, self.today, self.config, follower=follower)
         try:
-            live.run(
-                worker.cancelled_event,
-                lambda update: self.post_message(LiveChanged(update)),
-                lambda message: self.post_message(StoreFailed(message)),
-            )
+            try:
+                live.run(worker.cancelled_event, emit, failed)
+            except Exception as exc:
+                if not restored:
+                    raise
+                # A snapshot that does not fit this store or code: replay from scratch.
+                self.log.warning(f"warm-start snapshot unusable ({exc}); replaying the store")
+                live = LiveFollower(source, self.today, self.config)
+                saved_at = 0
+                live.run(worker.cancelled_event, emit, failed)
         finally:
             if self.warm_start:
-                self._save_warm_start(ledger, live)
+                self._save_warm_start(ledger, live, saved_at)
             source.close()
 
-    def _save_warm_start(self, ledger: Ledger, live: LiveFollower) -> None:
+    def _save_warm_start(self, ledger: Ledger, live: LiveFollower, saved_at: int) -> int:
+        """Save a snapshot when the state is big and has moved on since the last one;
+        return the position the newest snapshot holds."""
         from tui.warmstart import save_follower
 
-        if live.follower.last_position < WARM_START_MIN_EVENTS:
-            return  # small stores load faster than a snapshot is worth
+        position = live.follower.last_position
+        if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:
+            return saved_at  # small stores load faster than a snapshot is worth
         try:
             save_follower(ledger, live.follower)
         except (OSError, LedgerError) as exc:
             self.log.warning(f"could not save the warm-start snapshot: {exc}")
+            return saved_at
+        return position
 
     @on(LiveChanged)
     def _live_changed(self, message: LiveChanged) -> None:

@@ -37,6 +37,7 @@ from projections.portfolio import portfolio_at
 from projections.replay import fold, select
 from projections.trends import sparklines, trend
 from projections.views import Alert, PartnershipView, Portfolio, TrendPoint
+from tui.warmstart import gc_paused
 
 #: How many points each portfolio sparkline has, and how many days apart they are.
 SPARK_POINTS = 8
@@ -150,7 +151,7 @@ class LedgerSource:
         return self.ledger.max_position()
 
     def read(self, after: int, limit: int) -> list[Recorded]:
-        return self.ledger.read(after, limit)
+        return self.ledger.read(after, limit, trusted=True)
 
     def wait_for_new(self, position: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -226,8 +227,12 @@ class LiveFollower:
             changed |= self.follower.apply(batch)
 
     def step(self, initial: bool = False) -> LiveUpdate:
-        changed = self.catch_up()
-        picture = live_picture(self.follower, self.today())
+        # The cyclic garbage collector is paused meanwhile (:func:`tui.warmstart.gc_paused`):
+        # a first load keeps millions of new objects, and a picture of a big state makes
+        # millions of short-lived ones; each full collection would walk them all again.
+        with gc_paused():
+            changed = self.catch_up()
+            picture = live_picture(self.follower, self.today())
         alerts = [] if initial else new_alerts(self.last and self.last.portfolio, picture.portfolio)
         self.last = picture
         return LiveUpdate(picture, alerts, changed, initial)
@@ -280,7 +285,7 @@ class AuditReader:
         with self._lock:
             after = self.events[-1].position if self.events else 0
             while True:
-                batch = ledger.read(after, self.PAGE)
+                batch = ledger.read(after, self.PAGE, trusted=True)
                 if not batch:
                     break
                 self.events.extend(batch)
@@ -347,22 +352,6 @@ def detail_from_events(
         as_of=as_of,
         known_at=known_at,
     )
-
-
-COMMON_FIELDS = {"type", "partnership", "occurred_on", "id", "actor", "note", "recorded_at"}
-
-
-def describe(line: EventLine) -> str:
-    """An event's own fields in a few words, for the timeline."""
-    data = line.model_dump(mode="json", exclude_none=True, exclude=COMMON_FIELDS)
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            value = " ".join(f"{k}={v}" for k, v in value.items())
-        parts.append(f"{key}={value}")
-    if line.note:
-        parts.append(f"note={line.note}")
-    return ", ".join(parts)
 
 
 # -- recording ---------------------------------------------------------------------------
