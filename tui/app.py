@@ -207,11 +207,14 @@ class TrustLedgerApp(App[None]):
         saved_at = follower.last_position if follower is not None else 0
 
         def emit(update: LiveUpdate) -> None:
-            nonlocal saved_at
             self.post_message(LiveChanged(update))
-            # Snapshot right after the first load (in this thread, not at quit), and
-            # again at quit only when much has been recorded since.
-            if update.initial and self.warm_start:
+
+        def idle() -> None:
+            # Snapshot once the first screen is up and the store is quiet (in this
+            # thread, so it never races the fold, and not at quit, so quitting is quick);
+            # at quit only when much has been recorded since.
+            nonlocal saved_at
+            if self.warm_start:
                 saved_at = self._save_warm_start(ledger, live, saved_at)
 
         def failed(message: str) -> None:
@@ -220,7 +223,7 @@ class TrustLedgerApp(App[None]):
         live = LiveFollower(source, self.today, self.config, follower=follower)
         try:
             try:
-                live.run(worker.cancelled_event, emit, failed)
+                live.run(worker.cancelled_event, emit, failed, idle)
             except Exception as exc:
                 if not restored:
                     raise
@@ -228,7 +231,7 @@ class TrustLedgerApp(App[None]):
                 self.log.warning(f"warm-start snapshot unusable ({exc}); replaying the store")
                 live = LiveFollower(source, self.today, self.config)
                 saved_at = 0
-                live.run(worker.cancelled_event, emit, failed)
+                live.run(worker.cancelled_event, emit, failed, idle)
         finally:
             if self.warm_start:
                 self._save_warm_start(ledger, live, saved_at)

@@ -242,7 +242,10 @@ class LiveFollower:
         stop: threading.Event,
         emit: Callable[[LiveUpdate], None],
         on_error: Callable[[str], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
+        """Loop until ``stop``; ``on_idle`` runs in this thread whenever a wait ends with
+        nothing new (housekeeping that must not race the fold, such as a snapshot)."""
         first = True
         while not stop.is_set():
             try:
@@ -257,6 +260,8 @@ class LiveFollower:
                 day_turned = self.last is not None and self.today() != self.last.as_of
                 if arrived or day_turned:
                     emit(self.step())
+                elif on_idle is not None:
+                    on_idle()
             except StoreError as exc:
                 if on_error:
                     on_error(str(exc))
