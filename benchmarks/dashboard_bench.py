@@ -7,7 +7,8 @@
    snapshot cache is a temporary ``XDG_CACHE_HOME``. Stores: the sample data
    (``sample_events/*.ndjson`` recorded into a temporary SQLite store) and a synthetic
    1,000 partnerships x 1,000 events SQLite store (``verify_bench.build``), started cold (no
-   snapshot; the app saves one on its way out) and then warm (from that snapshot).
+   snapshot; the app saves one once the store is quiet, or on its way out) and then warm
+   (from that snapshot).
 2. Live-update latency: with the app following a store of the sample data (SQLite, then
    PostgreSQL with LISTEN/NOTIFY; the app's default poll interval), a separate OS process
    runs ``trustledger --store ... record -`` with one ``revenue_recorded`` line that lifts a
@@ -178,9 +179,14 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
     found["ready_s"] = ready_at - started
     found["ready_at"] = ready_at
     found["picture_s"] = found.pop("picture_at") - started
-    # The follow thread saves a snapshot on its way out (stores of 5,000 events or more).
+    # A start without a snapshot saves one (stores of 5,000 events or more) once the store
+    # is quiet, or on its way out; a warm start with nothing new keeps the one it loaded.
     before = found.pop("snapshot_mtime", None)
-    if found.get("snapshot_path") and store_size(url)[1] >= WARM_START_MIN_EVENTS:
+    if (
+        before is None
+        and found.get("snapshot_path")
+        and store_size(url)[1] >= WARM_START_MIN_EVENTS
+    ):
         snapshot = Path(found["snapshot_path"])
         while time.monotonic() < closed_at + START_TIMEOUT:
             if snapshot.is_file() and snapshot.stat().st_mtime_ns != before:
