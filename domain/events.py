@@ -12,6 +12,8 @@ version N in place; the codec applies them on read (see ``domain.codec``).
 from __future__ import annotations
 
 import re
+import types
+import typing
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -244,6 +246,19 @@ AnyLine = Annotated[
     Field(discriminator="type"),
 ]
 LINE_ADAPTER: TypeAdapter[EventLine] = TypeAdapter(AnyLine)
+
+
+def base_type(annotation: Any) -> Any:
+    """A field's type without ``Annotated`` and ``Optional`` wrappers: what the command line
+    and the dashboard's forms derive their inputs from."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
 
 
 def line_schema() -> dict[str, Any]:

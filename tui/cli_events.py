@@ -9,7 +9,6 @@ validates an NDJSON line, and the line goes through the same ``record`` path.
 from __future__ import annotations
 
 import re
-import types
 import typing
 from typing import Any, Literal
 
@@ -31,6 +30,7 @@ from domain.events import (
     PartnershipRegistered,
     RevenueRecorded,
     ReviewHeld,
+    base_type,
 )
 from domain.ledger import Located, validation_message
 from tui.cli import EXIT_REJECTED, Failure, record_lines, store_option
@@ -89,21 +89,8 @@ def option_flag(field: str) -> str:
     )
 
 
-def _base_type(annotation: Any) -> Any:
-    """Strip Optional and Annotated wrappers."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = args[0]
-        else:
-            return annotation
-
-
 def click_param(name: str, info: FieldInfo, positional: bool) -> click.Parameter:
-    base = _base_type(info.annotation)
+    base = base_type(info.annotation)
     origin = typing.get_origin(base)
     if positional:
         return click.Argument([name], metavar=name.upper())

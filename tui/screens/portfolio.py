@@ -34,6 +34,7 @@ from tui.widgets.cells import (
     score_text,
     status_text,
 )
+from tui.widgets.tables import cursor_key as table_cursor_key
 
 if TYPE_CHECKING:
     from tui.app import TrustLedgerApp
@@ -366,14 +367,7 @@ class PortfolioScreen(Screen):
             table.move_cursor(row=index, scroll=False)
 
     def cursor_key(self) -> str | None:
-        table = self.query_one(PortfolioTable)
-        if not table.row_count:
-            return None
-        try:
-            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        except Exception:
-            return None
-        return row_key.value
+        return table_cursor_key(self.query_one(PortfolioTable))
 
     def restyle(self) -> None:
         """Re-render every cell (after a theme change)."""

@@ -9,7 +9,6 @@ never accept what ``record`` would refuse, nor drift from the event format.
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from domain.events import DIMENSIONS, EventLine
+from domain.events import DIMENSIONS, EventLine, base_type
 
 FieldKind = Literal["text", "int", "float", "date", "choice", "bool", "scores"]
 
@@ -46,18 +45,6 @@ HINTS = {
     "amount": ">= 0",
     "currency": "ISO 4217, e.g. USD",
 }
-
-
-def base_type(annotation: Any) -> Any:
-    """Strip ``Annotated`` and ``Optional`` wrappers."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        else:
-            return annotation
 
 
 @dataclass(frozen=True)
