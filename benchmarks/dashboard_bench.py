@@ -66,16 +66,16 @@ def cpu_seconds() -> float:
 
 def store_size(url: str) -> tuple[int, int]:
     """(registered partnerships, events) of a store."""
-    from domain.ledger import Ledger
-    from domain.store import parse_store_url
+    from trustledger.domain.ledger import Ledger
+    from trustledger.domain.store import parse_store_url
 
     with Ledger(parse_store_url(url)) as ledger:
         return len(ledger.handles()), ledger.max_position()
 
 
 def record_samples(url: str) -> None:
-    from domain.ledger import Ledger, located_lines
-    from domain.store import parse_store_url
+    from trustledger.domain.ledger import Ledger, located_lines
+    from trustledger.domain.store import parse_store_url
 
     lines = []
     for file in sorted(SAMPLES.glob("*.ndjson")):
@@ -119,17 +119,17 @@ async def wait_ready(app: Any, timeout: float, errors: list[str]) -> None:
 
 async def one_start(url: str, expect: int) -> dict[str, Any]:
     """Start the app once, as ``trustledger`` does, and time it until every row is filled."""
-    import tui.data
-    import tui.warmstart
-    from domain.store import parse_store_url
-    from tui.app import WARM_START_MIN_EVENTS, TrustLedgerApp
-    from tui.screens.portfolio import PortfolioTable
+    import trustledger.service.live
+    import trustledger.service.warmstart
+    from trustledger.dashboard.app import WARM_START_MIN_EVENTS, TrustLedgerApp
+    from trustledger.dashboard.screens.portfolio import PortfolioTable
+    from trustledger.domain.store import parse_store_url
 
     found: dict[str, Any] = {}
-    real_load = tui.warmstart.load_follower
+    real_load = trustledger.service.warmstart.load_follower
 
     def load(ledger: Any, config: Any) -> Any:
-        path = tui.warmstart.snapshot_path(ledger)
+        path = trustledger.service.warmstart.snapshot_path(ledger)
         found["snapshot_path"] = str(path)
         found["snapshot_mtime"] = path.stat().st_mtime_ns if path.is_file() else None
         began = time.monotonic()
@@ -138,15 +138,17 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
         found["loaded_position"] = follower.last_position
         return follower
 
-    real_step = tui.data.LiveFollower.step
+    real_step = trustledger.service.live.LiveFollower.step
 
     def step(self: Any, initial: bool = False) -> Any:
         update = real_step(self, initial)
         found.setdefault("picture_at", time.monotonic())
         return update
 
-    tui.warmstart.load_follower = load  # the app imports it from the module at each start
-    tui.data.LiveFollower.step = step  # type: ignore[method-assign]
+    trustledger.service.warmstart.load_follower = (
+        load  # the app imports it from the module at each start
+    )
+    trustledger.service.live.LiveFollower.step = step  # type: ignore[method-assign]
 
     cpu_started = cpu_seconds()
     started = time.monotonic()
@@ -233,7 +235,7 @@ def show_start(label: str, r: dict[str, Any], expect: int) -> None:
 
 
 def startups(label: str, url: str, env: dict[str, str], cache: Path) -> None:
-    from tui.app import WARM_START_MIN_EVENTS
+    from trustledger.dashboard.app import WARM_START_MIN_EVENTS
 
     expect, events = store_size(url)
     print(f"  {label}: {expect:,} partnerships, {events:,} events")
@@ -250,9 +252,10 @@ def startups(label: str, url: str, env: dict[str, str], cache: Path) -> None:
 
 
 def big_store(path: Path | None, tmp: Path) -> str:
+    from trustledger.domain.ledger import Ledger
+    from trustledger.domain.store import parse_store_url
+
     from benchmarks.verify_bench import build
-    from domain.ledger import Ledger
-    from domain.store import parse_store_url
 
     target = (path or tmp / "big.sqlite").expanduser().absolute()
     if target.is_file():
@@ -298,15 +301,15 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
     """Per round, in seconds: process exit -> shown (negative: shown before the exit),
     ``recorded_at`` -> shown and its parts, ``recorded_at`` -> process exit, the record
     command's whole run, and the gap between the last two reads of the table."""
-    import tui.data
-    from domain.ledger import Ledger
-    from domain.store import parse_store_url
-    from tui.app import TrustLedgerApp
-    from tui.screens.portfolio import PortfolioTable
+    import trustledger.service.live
+    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.dashboard.screens.portfolio import PortfolioTable
+    from trustledger.domain.ledger import Ledger
+    from trustledger.domain.store import parse_store_url
 
     # The follow loop's turns (wall-clock start, end, position shown), for the breakdown.
     turns: list[tuple[float, float, int]] = []
-    real_step = tui.data.LiveFollower.step
+    real_step = trustledger.service.live.LiveFollower.step
 
     def step(self: Any, initial: bool = False) -> Any:
         began = time.time()
@@ -320,7 +323,7 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
     store = parse_store_url(store_arg)
     app = TrustLedgerApp(store)  # the app's own poll interval and today
     errors = error_notes(app)
-    tui.data.LiveFollower.step = step  # type: ignore[method-assign]
+    trustledger.service.live.LiveFollower.step = step  # type: ignore[method-assign]
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_ready(app, 60, errors)
@@ -387,7 +390,7 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
                 await pilot.pause(0.05)  # let the update settle before the next round
             reader.close()
     finally:
-        tui.data.LiveFollower.step = real_step  # type: ignore[method-assign]
+        trustledger.service.live.LiveFollower.step = real_step  # type: ignore[method-assign]
     return out
 
 
@@ -468,8 +471,7 @@ def main() -> None:
     rounds = args.rounds or (10 if args.quick else 30)
 
     import textual
-
-    from tui.app import TrustLedgerApp
+    from trustledger.dashboard.app import TrustLedgerApp
 
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp_name:
         tmp = Path(tmp_name)

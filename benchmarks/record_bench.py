@@ -28,10 +28,10 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from trustledger.domain.ledger import Ledger, located_lines
+from trustledger.domain.store import parse_store_url
 
 from benchmarks.synthetic import synthetic_lines
-from domain.ledger import Ledger, located_lines
-from domain.store import parse_store_url
 
 
 class BenchPartnership(Aggregate):

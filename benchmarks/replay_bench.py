@@ -28,9 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from trustledger.domain.ledger import Ledger
+from trustledger.domain.store import parse_store_url
+
 from benchmarks.verify_bench import build
-from domain.ledger import Ledger
-from domain.store import parse_store_url
 
 AS_OF = date(2026, 11, 1)
 PAGE = 20000
@@ -58,9 +59,9 @@ def library_read(path: str) -> dict:
 
 
 def cold_report(path: str) -> dict:
-    from projections.replay import replay
-    from projections.report import report_rows
-    from tui.warmstart import gc_paused
+    from trustledger.projections.replay import replay
+    from trustledger.projections.report import report_rows
+    from trustledger.service.warmstart import gc_paused
 
     with Ledger(parse_store_url(path)) as ledger, gc_paused():
         started = time.perf_counter()
@@ -72,9 +73,9 @@ def cold_report(path: str) -> dict:
 
 
 def warm_start(path: str, snapshot: str) -> dict:
-    from projections.config import DEFAULT_CONFIG
-    from projections.report import report_rows
-    from tui.warmstart import catch_up, load_follower, save_follower
+    from trustledger.projections.config import DEFAULT_CONFIG
+    from trustledger.projections.report import report_rows
+    from trustledger.service.warmstart import catch_up, load_follower, save_follower
 
     snap = Path(snapshot)
     with Ledger(parse_store_url(path)) as ledger:

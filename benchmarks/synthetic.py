@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from domain.events import DIMENSIONS
+from trustledger.domain.events import DIMENSIONS
 
 END = date(2026, 11, 1)
 

@@ -22,9 +22,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.backends import RawRow
-from domain.codec import GENESIS_LINK, DecodeError, chain_link, decode_state, line_from_state
-from domain.events import Recorded
+from trustledger.domain.backends import RawRow
+from trustledger.domain.codec import (
+    GENESIS_LINK,
+    DecodeError,
+    chain_link,
+    decode_state,
+    line_from_state,
+)
+from trustledger.domain.events import Recorded
 
 PAGE = 20000
 

@@ -2,7 +2,7 @@
 
 eventsourcing 9.5 ships no pydantic mapper, so this module is the ledger's own
 ``Mapper``: the stored state of an event is the JSON of its event line (the pydantic
-model of ``domain.events``) plus three envelope keys the ledger stamps:
+model of ``trustledger.domain.events``) plus three envelope keys the ledger stamps:
 
 - ``recorded_at`` — the library's event timestamp (recording time, UTC);
 - ``schema`` — the event type's ``class_version`` when it was written;
@@ -21,8 +21,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import ValidationError
-
-from domain.events import EVENT_TYPES, LINE_ADAPTER, EventLine
+from trustledger.domain.events import EVENT_TYPES, LINE_ADAPTER, EventLine
 
 GENESIS_LINK = "0" * 64
 ENVELOPE_KEYS = ("recorded_at", "schema", "link")
@@ -146,7 +145,7 @@ class LedgerMapper(Mapper[str]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        from domain.partnership import Partnership
+        from trustledger.domain.partnership import Partnership
 
         line, recorded_at, link = line_from_state(decode_state(stored_event.state))
         cls = Partnership.Registered if stored_event.originator_version == 1 else Partnership.Event

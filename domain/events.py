@@ -6,7 +6,7 @@ writes the model's JSON into the event store and reads it back through the same 
 
 Schema versions: every model has a ``class_version``. When a type's shape changes, bump
 it and add a static ``upcast_vN_vN1(data: dict) -> None`` that rewrites a stored dict of
-version N in place; the codec applies them on read (see ``domain.codec``).
+version N in place; the codec applies them on read (see ``trustledger.domain.codec``).
 """
 
 from __future__ import annotations

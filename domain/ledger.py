@@ -25,20 +25,19 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 from pydantic import ValidationError
-
-from domain.backends import Backend, PostgresBackend, RawRow, SQLiteBackend
-from domain.codec import (
+from trustledger.domain.backends import Backend, PostgresBackend, RawRow, SQLiteBackend
+from trustledger.domain.codec import (
     DecodeError,
     decode_state,
     line_from_state,
     line_payload,
     trusted_line_from_state,
 )
-from domain.errors import RuleError, StoreError, StoreMissing
-from domain.events import LINE_ADAPTER, EventLine, PartnershipRegistered, Recorded
-from domain.partnership import Partnership
-from domain.store import APP_NAME, StoreConfig, postgres_connect
-from domain.watch import SQLITE_POLL_SECONDS, Watcher
+from trustledger.domain.errors import RuleError, StoreError, StoreMissing
+from trustledger.domain.events import LINE_ADAPTER, EventLine, PartnershipRegistered, Recorded
+from trustledger.domain.partnership import Partnership
+from trustledger.domain.store import APP_NAME, StoreConfig, postgres_connect
+from trustledger.domain.watch import SQLITE_POLL_SECONDS, Watcher
 
 MAX_ATTEMPTS = 50
 SETUP_LOCK_KEY = 0x7472757374  # any constant shared by every trustledger process
@@ -149,7 +148,7 @@ def same_content(given: EventLine, stored: EventLine) -> bool:
 
 def to_recorded(row: RawRow, *, trusted: bool = False) -> Recorded:
     """Decode a stored row; ``trusted`` skips re-validating what the ledger itself wrote
-    (see ``domain.codec.trusted_line_from_state``): for replays, not for audits."""
+    (see ``trustledger.domain.codec.trusted_line_from_state``): for replays, not for audits."""
     decode = trusted_line_from_state if trusted else line_from_state
     line, recorded_at, link = decode(decode_state(row.state))
     return Recorded(row.position, row.version, recorded_at, line, link)

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from eventsourcing.persistence import StoredEvent
-
-from domain.audit import iter_rows
-from domain.errors import LedgerError
-from domain.ledger import Ledger
+from trustledger.domain.audit import iter_rows
+from trustledger.domain.errors import LedgerError
+from trustledger.domain.ledger import Ledger
 
 BATCH = 1000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from domain.events import parse_day
+from trustledger.domain.events import parse_day
 
 
 def parse_date(text: str) -> date:

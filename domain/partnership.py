@@ -4,7 +4,7 @@ One aggregate per partnership handle (the handle is the aggregate id). Every acc
 event line becomes one aggregate event; the aggregate refuses lines that break the
 contract's rules (registered first, commitment and issue lifecycles, nothing but revenue
 after the end, dates not before registration). Each event carries a ``link`` that chains
-it to the one before it in the partnership (see ``domain.codec.chain_link``).
+it to the one before it in the partnership (see ``trustledger.domain.codec.chain_link``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
-
-from domain.codec import GENESIS_LINK, seal
-from domain.errors import RuleError
-from domain.events import (
+from trustledger.domain.codec import GENESIS_LINK, seal
+from trustledger.domain.errors import RuleError
+from trustledger.domain.events import (
     CommitmentKept,
     CommitmentMade,
     CommitmentMissed,

@@ -16,8 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from platformdirs import user_data_dir
-
-from domain.errors import StoreError
+from trustledger.domain.errors import StoreError
 
 STORE_ENV = "TRUSTLEDGER_STORE"
 APP_NAME = "trustledger"
@@ -53,7 +52,7 @@ class StoreConfig:
         """The eventsourcing settings for this store."""
         env = {
             "ORIGINATOR_ID_TYPE": "text",
-            "MAPPER_TOPIC": "domain.codec:LedgerMapper",
+            "MAPPER_TOPIC": "trustledger.domain.codec:LedgerMapper",
             "CREATE_TABLE": "y" if create else "n",
         }
         if self.kind == "sqlite":

@@ -1,7 +1,7 @@
 """Pure read models over the ledger's events: trust, alignment, status, alerts, portfolio.
 
 A functional core: no I/O except reading the model's TOML config, no clock (as-of dates and
-known-at times are arguments). Imports point down only: ``domain.events``, never ``tui``.
+known-at times are arguments). Imports point down only: ``trustledger.domain.events``, never ``tui``.
 
 Entry points:
 
@@ -15,15 +15,20 @@ Entry points:
 - :class:`ModelConfig`, :func:`load_config`, :data:`MODEL_VERSION` -- the model's parameters.
 """
 
-from projections.config import MODEL_VERSION, ModelConfig, default_config_path, load_config
-from projections.explain import ExplainRow, explain, explain_partnership
-from projections.follower import Follower, StaleSnapshot
-from projections.portfolio import assemble, partnership_view, portfolio_at
-from projections.replay import fold, is_visible, replay, select
-from projections.report import REPORT_KEYS, report_row, report_rows
-from projections.state import PartnershipState, PortfolioState, evolve, evolve_all
-from projections.trends import series, sparklines, trend
-from projections.views import (
+from trustledger.projections.config import (
+    MODEL_VERSION,
+    ModelConfig,
+    default_config_path,
+    load_config,
+)
+from trustledger.projections.explain import ExplainRow, explain, explain_partnership
+from trustledger.projections.follower import Follower, StaleSnapshot
+from trustledger.projections.portfolio import assemble, partnership_view, portfolio_at
+from trustledger.projections.replay import fold, is_visible, replay, select
+from trustledger.projections.report import REPORT_KEYS, report_row, report_rows
+from trustledger.projections.state import PartnershipState, PortfolioState, evolve, evolve_all
+from trustledger.projections.trends import series, sparklines, trend
+from trustledger.projections.views import (
     STATUSES,
     Alert,
     Asymmetry,

@@ -1,4 +1,4 @@
-"""Alerts: the signals someone should act on, each as an :class:`~projections.views.Alert`.
+"""Alerts: the signals someone should act on, each as an :class:`~trustledger.projections.views.Alert`.
 
 Kinds, in the order they are listed for a partnership:
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from projections.config import ModelConfig
-from projections.views import Alert, CommitmentView, IssueView
+from trustledger.projections.config import ModelConfig
+from trustledger.projections.views import Alert, CommitmentView, IssueView
 
 # Float noise must not hide a drop of exactly the threshold.
 _EPSILON = 1e-12

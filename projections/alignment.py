@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from domain.events import DIMENSIONS
-from projections.views import Asymmetry
+from trustledger.domain.events import DIMENSIONS
+from trustledger.projections.views import Asymmetry
 
 ScoreMap = Mapping[str, int]
 

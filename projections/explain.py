@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from domain.events import Recorded
-from projections.beta import beta_trust
-from projections.config import DEFAULT_CONFIG, ModelConfig
-from projections.measures import Evidence, evidence, visible_reviews
-from projections.replay import fold
-from projections.state import PartnershipState, ReviewFacts
-from projections.trends import single_partnership
+from trustledger.domain.events import Recorded
+from trustledger.projections.beta import beta_trust
+from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.measures import Evidence, evidence, visible_reviews
+from trustledger.projections.replay import fold
+from trustledger.projections.state import PartnershipState, ReviewFacts
+from trustledger.projections.trends import single_partnership
 
 _EVIDENCE_TYPES = {
     "kept": "commitment_kept",

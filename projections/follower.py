@@ -4,7 +4,7 @@
 a thread worker, reading and writing the cache file) lives in the caller. Feed it the new
 events in recording order with :meth:`Follower.apply`; ask for the portfolio at any as-of date
 with :meth:`Follower.view`. After any split of the stream into batches the state equals one
-full :func:`~projections.replay.fold` of the same events, and ``view(d)`` equals
+full :func:`~trustledger.projections.replay.fold` of the same events, and ``view(d)`` equals
 ``portfolio_at(fold(events), d)``; for ``d`` on or after the last event's day that is exactly
 ``replay(events, d)``, and for an earlier ``d`` the same up to float rounding in the last bits
 (a replay folds only the events that had occurred, the follower filters its facts by day).
@@ -19,7 +19,7 @@ counts) are recomputed once after each batch that changed something. Asking agai
 nothing new is free.
 
 :meth:`Follower.dump` returns bytes (a pickle of the state, its last position, the config and
-:data:`~projections.config.MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
+:data:`~trustledger.projections.config.MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
 snapshot from another model version or config with :class:`StaleSnapshot`, after which the
 caller replays from scratch. Only load snapshots this program wrote (pickle runs code).
 """
@@ -33,12 +33,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from domain.events import Recorded
-from projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
-from projections.portfolio import assemble, partnership_view
-from projections.state import PortfolioState, evolve_all
-from projections.trends import series
-from projections.views import PartnershipView, Portfolio, TrendPoint
+from trustledger.domain.events import Recorded
+from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
+from trustledger.projections.portfolio import assemble, partnership_view
+from trustledger.projections.state import PortfolioState, evolve_all
+from trustledger.projections.trends import series
+from trustledger.projections.views import PartnershipView, Portfolio, TrendPoint
 
 SNAPSHOT_FORMAT = 1
 
@@ -129,7 +129,7 @@ class Follower:
     def sparklines(
         self, as_of: date, points: int = 12, step_days: int = 30
     ) -> dict[str, list[TrendPoint]]:
-        """Trust and alignment series for every partnership (see :mod:`projections.trends`).
+        """Trust and alignment series for every partnership (see :mod:`trustledger.projections.trends`).
 
         Cached like the views: after a batch only the partnerships it changed are computed.
         """

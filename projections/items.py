@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import overload
 
-from projections.alignment import compare
-from projections.config import ModelConfig
-from projections.state import (
+from trustledger.projections.alignment import compare
+from trustledger.projections.config import ModelConfig
+from trustledger.projections.state import (
     C_DUE,
     C_HANDLE,
     C_LENGTH,
@@ -28,7 +28,7 @@ from projections.state import (
     RenegotiationFacts,
     ReviewFacts,
 )
-from projections.views import (
+from trustledger.projections.views import (
     CommitmentCounts,
     CommitmentStage,
     CommitmentView,

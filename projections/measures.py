@@ -13,15 +13,15 @@ What counts as evidence (the model's decision):
   ``share * w_miss``). It happens at most once per miss, so trust never rises above what it
   would be without the miss.
 - **Not evidence**: issues (raised or open), partner-card appeals, reviews and overdue
-  commitments. They are signals for status and alerts (see :mod:`projections.status` and
-  :mod:`projections.alerts`). An overdue commitment is not a miss until a miss is recorded:
+  commitments. They are signals for status and alerts (see :mod:`trustledger.projections.status` and
+  :mod:`trustledger.projections.alerts`). An overdue commitment is not a miss until a miss is recorded:
   the ledger records facts and a late delivery may still be kept; counting it twice (as
   overdue now and missed later) would also make trust jump back when the miss is recorded.
   Reviews feed alignment, not trust.
 
 Two ways to evaluate, with the same result: for an as-of date on or after the last folded
 event (``PortfolioState.max_day``; the callers say so with ``current=True``) the decayed sums
-of :class:`~projections.state.PartnershipState` give O(1) answers; for an earlier date the
+of :class:`~trustledger.projections.state.PartnershipState` give O(1) answers; for an earlier date the
 facts are filtered to what had occurred by then (each fact knows the day from which it
 counts) and summed afresh.
 """
@@ -31,10 +31,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal, NamedTuple
 
-from projections.alignment import weighted_alignment
-from projections.beta import beta_trust
-from projections.config import ModelConfig
-from projections.state import (
+from trustledger.projections.alignment import weighted_alignment
+from trustledger.projections.beta import beta_trust
+from trustledger.projections.config import ModelConfig
+from trustledger.projections.state import (
     C_BY_US,
     C_HANDLE,
     C_LENGTH,

@@ -1,10 +1,10 @@
 """Building the read models: a partnership's view and the portfolio at the end of a day.
 
-:func:`partnership_view` turns one folded :class:`~projections.state.PartnershipState` into a
-:class:`~projections.views.PartnershipView` at an as-of date (everything the report and the
+:func:`partnership_view` turns one folded :class:`~trustledger.projections.state.PartnershipState` into a
+:class:`~trustledger.projections.views.PartnershipView` at an as-of date (everything the report and the
 dashboard show, with status, reason and alerts); :func:`assemble` adds what needs the whole
 portfolio (revenue shares, concentration alerts, counts by status); :func:`portfolio_at` does
-both for a :class:`~projections.state.PortfolioState`. The as-of date may be before some of the
+both for a :class:`~trustledger.projections.state.PortfolioState`. The as-of date may be before some of the
 folded events: only what had occurred by the end of that day is shown.
 
 Revenue: a partnership's ``revenue_12m`` sums the amounts of its ``revenue_recorded`` lines
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from projections.alerts import (
+from trustledger.projections.alerts import (
     concentration_alert,
     issue_alerts,
     overdue_alerts,
@@ -30,24 +30,24 @@ from projections.alerts import (
     review_alert,
     trust_drop_alert,
 )
-from projections.config import MODEL_VERSION, ModelConfig
-from projections.items import CommitmentList, ReviewList, issue_views, review_view
-from projections.measures import (
+from trustledger.projections.config import MODEL_VERSION, ModelConfig
+from trustledger.projections.items import CommitmentList, ReviewList, issue_views, review_view
+from trustledger.projections.measures import (
     alignment_figures,
     trust_before_from_sums,
     trust_figures,
     trust_from_sums,
     visible_reviews,
 )
-from projections.state import (
+from trustledger.projections.state import (
     V_AMOUNT,
     V_OCCURRED_ON,
     V_PERIOD,
     PartnershipState,
     PortfolioState,
 )
-from projections.status import StatusInputs, classify
-from projections.views import (
+from trustledger.projections.status import StatusInputs, classify
+from trustledger.projections.views import (
     STATUSES,
     Alert,
     PartnershipView,
@@ -252,7 +252,7 @@ def portfolio_at(state: PortfolioState, as_of: date, known_at: datetime | None =
     """Every partnership of ``state`` at the end of ``as_of``, and the portfolio figures.
 
     ``known_at`` is only reported: filtering by recording time happens in the fold
-    (:func:`projections.replay.fold`).
+    (:func:`trustledger.projections.replay.fold`).
     """
     config = state.config
     current = as_of >= state.max_day

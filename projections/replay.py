@@ -13,7 +13,7 @@ that had occurred by ``d``. An event whose subject did not exist yet on ``d`` (a
 kept before the day it was made, say) is simply not there.
 
 :func:`replay` is deterministic: the same events give equal :class:`Portfolio` objects (and
-equal :func:`projections.report.report_rows`), whichever store they were read from.
+equal :func:`trustledger.projections.report.report_rows`), whichever store they were read from.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 
-from domain.events import Recorded
-from projections.config import DEFAULT_CONFIG, ModelConfig
-from projections.portfolio import portfolio_at
-from projections.state import PortfolioState, evolve_all
-from projections.views import Portfolio
+from trustledger.domain.events import Recorded
+from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.portfolio import portfolio_at
+from trustledger.projections.state import PortfolioState, evolve_all
+from trustledger.projections.views import Portfolio
 
 
 def as_utc(moment: datetime) -> datetime:

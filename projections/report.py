@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from projections.views import PartnershipView, Portfolio
+from trustledger.projections.views import PartnershipView, Portfolio
 
 REPORT_KEYS: tuple[str, ...] = (
     "partnership",

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from projections.config import ModelConfig
-from projections.views import Status
+from trustledger.projections.config import ModelConfig
+from trustledger.projections.views import Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from domain.events import Recorded
-from projections.beta import beta_trust
-from projections.config import DEFAULT_CONFIG, ModelConfig
-from projections.measures import evidence, visible_reviews
-from projections.replay import fold
-from projections.state import R_ALIGNMENT, R_OCCURRED_ON, PartnershipState, PortfolioState
-from projections.views import TrendPoint
+from trustledger.domain.events import Recorded
+from trustledger.projections.beta import beta_trust
+from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.measures import evidence, visible_reviews
+from trustledger.projections.replay import fold
+from trustledger.projections.state import (
+    R_ALIGNMENT,
+    R_OCCURRED_ON,
+    PartnershipState,
+    PortfolioState,
+)
+from trustledger.projections.views import TrendPoint
 
 
 def trend_dates(as_of: date, points: int, step_days: int) -> list[date]:

@@ -26,8 +26,8 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
+from trustledger.domain.codec import chain_link
 
-from domain.codec import chain_link
 from tests.cli_helpers import Run, assert_no_traceback, run_cli
 from tests.pg_server import PgServer
 

@@ -143,8 +143,8 @@ def test_a_retry_racing_the_original_counts_as_already_recorded(
     writer records the same lines after this one has looked up their ids but before it
     has loaded the partnership. It must decide again ("already recorded"), not reject its
     lines because their commitments now exist."""
-    from domain.ledger import Ledger, located_lines
-    from domain.store import parse_store_url
+    from trustledger.domain.ledger import Ledger, located_lines
+    from trustledger.domain.store import parse_store_url
 
     assert invoke(store_url, "record", stdin=ndjson([registration("race")])).code == 0
     lines = ndjson(commitments("race", "same", 3)).splitlines()
@@ -205,8 +205,8 @@ def test_a_rejected_record_leaves_alone_a_store_another_writer_opened(
     rejected ``record`` runs on a store that does not exist yet, another writer opens
     (creates) that store; it records after the rejected one has finished. Nothing of what
     it records may be lost."""
-    from domain.ledger import Ledger, located_lines
-    from domain.store import parse_store_url
+    from trustledger.domain.ledger import Ledger, located_lines
+    from trustledger.domain.store import parse_store_url
 
     store = tmp_path / "ledger.sqlite"
     other: list[Ledger] = []

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from domain.ledger import Ledger
-from domain.store import parse_store_url
+from trustledger.domain.ledger import Ledger
+from trustledger.domain.store import parse_store_url
 
 pytestmark = pytest.mark.postgres
 

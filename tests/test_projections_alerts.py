@@ -6,8 +6,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from trustledger.projections import REPORT_KEYS, ModelConfig, PartnershipView, replay, report_rows
 
-from projections import REPORT_KEYS, ModelConfig, PartnershipView, replay, report_rows
 from tests.test_projections_streams import BASE_DAY, Stream
 
 D0 = date(2025, 6, 1)

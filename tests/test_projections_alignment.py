@@ -7,10 +7,9 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from domain.events import DIMENSIONS
-from projections import ModelConfig, fold, portfolio_at, replay
-from projections.alignment import (
+from trustledger.domain.events import DIMENSIONS
+from trustledger.projections import ModelConfig, fold, portfolio_at, replay
+from trustledger.projections.alignment import (
     asymmetries,
     mean_gap,
     review_alignment,
@@ -19,7 +18,8 @@ from projections.alignment import (
     review_level,
     weighted_alignment,
 )
-from projections.views import Asymmetry
+from trustledger.projections.views import Asymmetry
+
 from tests.test_projections_streams import BASE_DAY, Stream
 
 SETTINGS = settings(max_examples=150, deadline=None)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-
-from projections import MODEL_VERSION, ModelConfig, load_config
-from projections import config as config_module
+from trustledger.projections import MODEL_VERSION, ModelConfig, load_config
+from trustledger.projections import config as config_module
 
 DEFAULTS = {
     "half_life_days": 180,

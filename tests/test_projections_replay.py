@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from domain.events import PartnershipRegistered, Recorded
-from projections import (
+from trustledger.domain.events import PartnershipRegistered, Recorded
+from trustledger.projections import (
     Follower,
     ModelConfig,
     StaleSnapshot,
@@ -20,6 +19,7 @@ from projections import (
     select,
     sparklines,
 )
+
 from tests.test_projections_streams import (
     BASE_DAY,
     Stream,
@@ -177,7 +177,7 @@ def test_a_snapshot_of_another_config_or_version_is_refused(
         Follower.load(snapshot, ModelConfig(half_life_days=90))
     with pytest.raises(StaleSnapshot):
         Follower.load(b"not a pickle")
-    monkeypatch.setattr("projections.follower.MODEL_VERSION", "99.0")
+    monkeypatch.setattr("trustledger.projections.follower.MODEL_VERSION", "99.0")
     with pytest.raises(StaleSnapshot):
         Follower.load(snapshot)
 

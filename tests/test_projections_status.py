@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trustledger.projections import STATUSES, ModelConfig, replay
+from trustledger.projections.status import StatusInputs, classify
 
-from projections import STATUSES, ModelConfig, replay
-from projections.status import StatusInputs, classify
 from tests.test_projections_streams import BASE_DAY, Stream, days_around, streams
 
 CONFIG = ModelConfig()

@@ -17,8 +17,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from domain.events import (
+from trustledger.domain.events import (
     DIMENSIONS,
     CommitmentKept,
     CommitmentMade,
@@ -33,7 +32,7 @@ from domain.events import (
     RevenueRecorded,
     ReviewHeld,
 )
-from projections.views import PartnershipView, Portfolio
+from trustledger.projections.views import PartnershipView, Portfolio
 
 BASE_DAY = date(2024, 1, 1)
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trustledger.domain.events import Recorded
+from trustledger.projections import ModelConfig, explain, fold, replay, sparklines, trend
+from trustledger.projections.trends import trend_dates
 
-from domain.events import Recorded
-from projections import ModelConfig, explain, fold, replay, sparklines, trend
-from projections.trends import trend_dates
 from tests.test_projections_streams import BASE_DAY, Stream, days_around, streams
 
 SETTINGS = settings(max_examples=80, deadline=None)

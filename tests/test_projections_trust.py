@@ -12,8 +12,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from domain.events import (
+from trustledger.domain.events import (
     CommitmentKept,
     CommitmentMissed,
     EventLine,
@@ -21,9 +20,17 @@ from domain.events import (
     IssueResolved,
     Recorded,
 )
-from projections import ModelConfig, PartnershipView, fold, portfolio_at, replay, report_rows
-from projections.beta import beta_trust, decay
-from projections.measures import trust_before_from_sums, trust_figures
+from trustledger.projections import (
+    ModelConfig,
+    PartnershipView,
+    fold,
+    portfolio_at,
+    replay,
+    report_rows,
+)
+from trustledger.projections.beta import beta_trust, decay
+from trustledger.projections.measures import trust_before_from_sums, trust_figures
+
 from tests.test_projections_streams import BASE_DAY, Stream, days_around, last_day, streams
 
 EPS = 1e-12

@@ -7,11 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from domain.ledger import Ledger, located_lines
-from domain.store import parse_store_url
-from projections.replay import replay
-from projections.report import report_rows
+from trustledger.domain.ledger import Ledger, located_lines
+from trustledger.domain.store import parse_store_url
+from trustledger.projections.replay import replay
+from trustledger.projections.report import report_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_events"
@@ -70,7 +69,7 @@ def test_every_event_type_is_used_by_the_samples():
         for line in path.read_text().splitlines()
         if line.strip()
     }
-    from domain.events import EVENT_TYPES
+    from trustledger.domain.events import EVENT_TYPES
 
     assert types == set(EVENT_TYPES)
 

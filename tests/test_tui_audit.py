@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from textual.widgets import DataTable, MaskedInput, Static
+from trustledger.dashboard.app import add_months
+from trustledger.dashboard.screens.audit import AuditScreen
+from trustledger.dashboard.screens.partnership import PartnershipScreen
+from trustledger.dashboard.screens.portfolio import PortfolioTable
 
 from tests.test_tui_support import (
     RECORDED,
@@ -14,10 +18,6 @@ from tests.test_tui_support import (
     sample_template,
     screen_text,
 )
-from tui.app import add_months
-from tui.screens.audit import AuditScreen
-from tui.screens.partnership import PartnershipScreen
-from tui.screens.portfolio import PortfolioTable
 
 __all__ = ["sample_store", "sample_template"]
 

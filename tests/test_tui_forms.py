@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from textual.widgets import Checkbox, Input, Select, Static
+from trustledger.dashboard.screens.portfolio import PortfolioScreen
+from trustledger.dashboard.screens.record import ChooseEventScreen, RecordScreen
+from trustledger.domain.events import EVENT_TYPES
 
-from domain.events import EVENT_TYPES
 from tests.test_tui_support import (
     events_in,
     history,
@@ -18,8 +20,6 @@ from tests.test_tui_support import (
     sample_template,
     screen_text,
 )
-from tui.screens.portfolio import PortfolioScreen
-from tui.screens.record import ChooseEventScreen, RecordScreen
 
 __all__ = ["sample_store", "sample_template"]
 

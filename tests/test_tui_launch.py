@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from domain.store import parse_store_url
-from tui.launch import launch
+from trustledger.dashboard.launch import launch
+from trustledger.domain.store import parse_store_url
 
 TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 

@@ -10,13 +10,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from trustledger.dashboard.screens.portfolio import PortfolioTable
+from trustledger.dashboard.widgets.cells import spark
+from trustledger.domain.events import LINE_ADAPTER
+from trustledger.domain.ledger import Ledger, Located
+from trustledger.service.live import LedgerSource, LiveFollower, LiveUpdate, alert_key, new_alerts
 
-from domain.events import LINE_ADAPTER
-from domain.ledger import Ledger, Located
 from tests.test_tui_support import make_app, sample_store, sample_template
-from tui.data import LedgerSource, LiveFollower, LiveUpdate, alert_key, new_alerts
-from tui.screens.portfolio import PortfolioTable
-from tui.widgets.cells import spark
 
 __all__ = ["sample_store", "sample_template"]
 
@@ -115,7 +115,7 @@ def recorded_events(store):
 
 
 def test_live_follower_emits_initial_then_only_changes(sample_store):
-    from projections.config import DEFAULT_CONFIG
+    from trustledger.projections.config import DEFAULT_CONFIG
 
     events = recorded_events(sample_store)
     source = FakeSource(events[:-5])
@@ -130,7 +130,7 @@ def test_live_follower_emits_initial_then_only_changes(sample_store):
 
 
 def test_live_follower_run_stops_and_turns_the_day(sample_store):
-    from projections.config import DEFAULT_CONFIG
+    from trustledger.projections.config import DEFAULT_CONFIG
 
     days = [date(2026, 11, 20)]
     source = FakeSource(recorded_events(sample_store))
@@ -154,7 +154,7 @@ def test_live_follower_run_stops_and_turns_the_day(sample_store):
 
 
 def test_ledger_source_uses_notifications_where_the_store_pushes_them(sample_store):
-    from domain.store import StoreConfig
+    from trustledger.domain.store import StoreConfig
 
     class Pushing:
         store = StoreConfig(kind="postgresql", host="h", dbname="d")
@@ -199,7 +199,7 @@ def test_ledger_source_polls_and_can_be_stopped(sample_store):
 
 
 def test_new_alerts_are_told_apart_from_old_ones(sample_store):
-    from projections.replay import replay
+    from trustledger.projections.replay import replay
 
     events = recorded_events(sample_store)
     before = replay(events, date(2026, 11, 20))
@@ -218,20 +218,22 @@ def test_spark_scales_at_least_a_tenth():
 
 
 async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, monkeypatch):
-    import tui.app
-    import tui.warmstart
+    import trustledger.dashboard.app
+    import trustledger.service.warmstart
 
-    monkeypatch.setattr(tui.app, "WARM_START_MIN_EVENTS", 0)
-    monkeypatch.setattr(tui.warmstart, "user_cache_dir", lambda name: str(tmp_path / "cache"))
+    monkeypatch.setattr(trustledger.dashboard.app, "WARM_START_MIN_EVENTS", 0)
+    monkeypatch.setattr(
+        trustledger.service.warmstart, "user_cache_dir", lambda name: str(tmp_path / "cache")
+    )
     loaded: list[int] = []
-    real_load = tui.warmstart.load_follower
+    real_load = trustledger.service.warmstart.load_follower
 
     def load(ledger, config):
         follower = real_load(ledger, config)
         loaded.append(follower.last_position)
         return follower
 
-    monkeypatch.setattr(tui.warmstart, "load_follower", load)
+    monkeypatch.setattr(trustledger.service.warmstart, "load_follower", load)
     for _ in range(2):
         app = make_app(sample_store, warm_start=True)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -250,8 +252,9 @@ async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, mon
 
 @pytest.mark.postgres
 async def test_live_dashboard_on_postgresql(postgres_url):
-    from domain.ledger import located_lines
-    from domain.store import parse_store_url
+    from trustledger.domain.ledger import located_lines
+    from trustledger.domain.store import parse_store_url
+
     from tests.test_tui_support import RECORDED, SAMPLES
 
     store = parse_store_url(postgres_url)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Select, TabbedContent
+from trustledger.dashboard.screens.partnership import PartnershipScreen
+from trustledger.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 
 from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
-from tui.screens.partnership import PartnershipScreen
-from tui.screens.portfolio import PortfolioScreen, PortfolioTable
 
 __all__ = ["sample_store", "sample_template"]
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from trustledger.domain.codec import DecodeError, chain_link, decode_state, line_from_state
+from trustledger.domain.events import RevenueRecorded
+from trustledger.domain.ledger import Ledger, located_lines
+from trustledger.domain.store import parse_store_url
 
-from domain.codec import DecodeError, chain_link, decode_state, line_from_state
-from domain.events import RevenueRecorded
-from domain.ledger import Ledger, located_lines
-from domain.store import parse_store_url
 from tests.cli_helpers import assert_no_traceback, invoke, run_cli
 
 REGISTRATION = {

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-
-from domain.errors import LedgerError, StoreError
-from domain.events import line_schema
-from domain.ledger import Ledger, Located, RecordResult, export_line, located_lines
-from domain.store import StoreConfig, resolve_store
+from trustledger.domain.errors import LedgerError, StoreError
+from trustledger.domain.events import line_schema
+from trustledger.domain.ledger import Ledger, Located, RecordResult, export_line, located_lines
+from trustledger.domain.store import StoreConfig, resolve_store
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -139,17 +138,11 @@ def main(ctx: click.Context, store_url: str | None) -> None:
     With no command, opens the live dashboard.
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(tui_command, store_url=store_url)
-
-
-@main.command("tui")
-@store_option
-@click.option("--as-of", "as_of", metavar="DATE", help="Open in audit mode at this date.")
-def tui_command(store_url: str | None, as_of: str | None = None) -> None:
-    """Open the live dashboard."""
-    from tui.launch import launch
-
-    launch(chosen_store(store_url), as_of=as_of)
+        # The dashboard is a sibling front end: the entry point registers its command.
+        dashboard = main.get_command(ctx, "tui")
+        if dashboard is None:
+            fail("the dashboard is not installed")
+        ctx.invoke(dashboard, store_url=store_url)
 
 
 # -- record ---------------------------------------------------------------------------
@@ -268,9 +261,9 @@ def schema() -> None:
 
 def add_commands() -> None:
     """Register the commands that live in their own modules."""
-    from tui import cli_audit, cli_events, cli_history, cli_migrate, cli_report
+    from trustledger.cli import audit, events, history, migrate, report
 
-    for module in (cli_events, cli_history, cli_report, cli_audit, cli_migrate):
+    for module in (events, history, report, audit, migrate):
         module.register(main)
 
 

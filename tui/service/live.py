@@ -3,7 +3,7 @@
 Nothing here touches Textual. The app runs these pieces in thread workers and hands their
 results to the UI with messages, so the UI thread never waits on the store:
 
-- :class:`LiveFollower` loads every event into a :class:`~projections.follower.Follower`, then
+- :class:`LiveFollower` loads every event into a :class:`~trustledger.projections.follower.Follower`, then
   waits for new ones (:meth:`EventSource.wait_for_new`) and folds only those, producing a new
   :class:`Picture` each time something changed (or the calendar day turned).
 - :class:`AuditReader` replays the store's events at an as-of date (and known-at time).
@@ -26,18 +26,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from domain.errors import StoreError
-from domain.events import EventLine, Recorded
-from domain.ledger import Ledger, Located, RecordResult
-from domain.store import StoreConfig
-from projections.config import ModelConfig, load_config
-from projections.explain import ExplainRow, explain
-from projections.follower import Follower
-from projections.portfolio import portfolio_at
-from projections.replay import fold, select
-from projections.trends import sparklines, trend
-from projections.views import Alert, PartnershipView, Portfolio, TrendPoint
-from tui.warmstart import gc_paused
+from trustledger.domain.errors import StoreError
+from trustledger.domain.events import EventLine, Recorded
+from trustledger.domain.ledger import Ledger, Located, RecordResult
+from trustledger.domain.store import StoreConfig
+from trustledger.projections.config import ModelConfig, load_config
+from trustledger.projections.explain import ExplainRow, explain
+from trustledger.projections.follower import Follower
+from trustledger.projections.portfolio import portfolio_at
+from trustledger.projections.replay import fold, select
+from trustledger.projections.trends import sparklines, trend
+from trustledger.projections.views import Alert, PartnershipView, Portfolio, TrendPoint
+from trustledger.service.warmstart import gc_paused
 
 #: How many points each portfolio sparkline has, and how many days apart they are.
 SPARK_POINTS = 8
@@ -53,7 +53,7 @@ def load_model_config() -> ModelConfig:
     try:
         return load_config()
     except ValueError:
-        from projections.config import DEFAULT_CONFIG
+        from trustledger.projections.config import DEFAULT_CONFIG
 
         return DEFAULT_CONFIG
 
@@ -227,7 +227,7 @@ class LiveFollower:
             changed |= self.follower.apply(batch)
 
     def step(self, initial: bool = False) -> LiveUpdate:
-        # The cyclic garbage collector is paused meanwhile (:func:`tui.warmstart.gc_paused`):
+        # The cyclic garbage collector is paused meanwhile (:func:`trustledger.service.warmstart.gc_paused`):
         # a first load keeps millions of new objects, and a picture of a big state makes
         # millions of short-lived ones; each full collection would walk them all again.
         with gc_paused():

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from textual_plot import AxisFormatter, HiResMode, PlotWidget
-
-from projections.views import TrendPoint
+from trustledger.projections.views import TrendPoint
 
 
 class DateAxisFormatter(AxisFormatter):

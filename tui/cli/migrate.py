@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
-
-from domain.errors import StoreError
-from domain.migrate import TargetNotEmpty, migrate
-from domain.store import parse_store_url
-from tui.cli import EXIT_REJECTED, Failure, fail, open_ledger, store_option
+from trustledger.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
+from trustledger.domain.errors import StoreError
+from trustledger.domain.migrate import TargetNotEmpty, migrate
+from trustledger.domain.store import parse_store_url
 
 
 def register(group: click.Group) -> None:

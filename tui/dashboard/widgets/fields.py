@@ -21,8 +21,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
-
-from domain.events import DIMENSIONS, EventLine, base_type
+from trustledger.domain.events import DIMENSIONS, EventLine, base_type
 
 FieldKind = Literal["text", "int", "float", "date", "choice", "bool", "scores"]
 

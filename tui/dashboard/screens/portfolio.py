@@ -19,11 +19,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select
 from textual.widgets.data_table import RowDoesNotExist
-
-from projections.views import STATUSES, PartnershipView
-from tui.data import Picture
-from tui.widgets.bars import ModeBar, PortfolioSummary
-from tui.widgets.cells import (
+from trustledger.dashboard.widgets.bars import ModeBar, PortfolioSummary
+from trustledger.dashboard.widgets.cells import (
     STATUS_LOOK,
     STATUS_RANK,
     Palette,
@@ -34,10 +31,12 @@ from tui.widgets.cells import (
     score_text,
     status_text,
 )
-from tui.widgets.tables import cursor_key as table_cursor_key
+from trustledger.dashboard.widgets.tables import cursor_key as table_cursor_key
+from trustledger.projections.views import STATUSES, PartnershipView
+from trustledger.service.live import Picture
 
 if TYPE_CHECKING:
-    from tui.app import TrustLedgerApp
+    from trustledger.dashboard.app import TrustLedgerApp
 
 KINDS = ("customer", "channel", "alliance", "supplier", "other")
 #: From this many columns on the table shows kind and revenue share, longer sparklines and

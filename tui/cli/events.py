@@ -15,8 +15,8 @@ from typing import Any, Literal
 import click
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
-
-from domain.events import (
+from trustledger.cli.main import EXIT_REJECTED, Failure, record_lines, store_option
+from trustledger.domain.events import (
     DIMENSIONS,
     LINE_ADAPTER,
     CommitmentKept,
@@ -32,8 +32,7 @@ from domain.events import (
     ReviewHeld,
     base_type,
 )
-from domain.ledger import Located, validation_message
-from tui.cli import EXIT_REJECTED, Failure, record_lines, store_option
+from trustledger.domain.ledger import Located, validation_message
 
 # command name -> (model, positional fields, one-line help)
 COMMANDS: dict[str, tuple[type[EventLine], tuple[str, ...], str]] = {

@@ -7,11 +7,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from tui.screens.record import EVENT_CHOICES
+from trustledger.dashboard.screens.record import EVENT_CHOICES
 
 if TYPE_CHECKING:
-    from tui.app import TrustLedgerApp
+    from trustledger.dashboard.app import TrustLedgerApp
 
 
 class LedgerCommands(Provider):

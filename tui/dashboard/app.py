@@ -1,6 +1,6 @@
 """The live dashboard: the Textual app that ties the screens to the store.
 
-State lives here: the live :class:`~tui.data.Picture` (kept current by the follow worker),
+State lives here: the live :class:`~trustledger.service.live.Picture` (kept current by the follow worker),
 the audit picture and its as-of date / known-at time when in audit mode, and which of the two
 the screens show (:attr:`TrustLedgerApp.picture`). Every blocking call (reading, following,
 replaying, recording) runs in a thread worker; results come back as messages or through
@@ -23,12 +23,16 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
-
-from domain.errors import LedgerError
-from domain.ledger import Ledger
-from domain.store import StoreConfig
-from projections.config import ModelConfig
-from tui.data import (
+from trustledger.dashboard.screens.audit import AuditChoice, AuditScreen
+from trustledger.dashboard.screens.commands import LedgerCommands
+from trustledger.dashboard.screens.partnership import PartnershipScreen
+from trustledger.dashboard.screens.portfolio import PortfolioScreen
+from trustledger.dashboard.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
+from trustledger.domain.errors import LedgerError
+from trustledger.domain.ledger import Ledger
+from trustledger.domain.store import StoreConfig
+from trustledger.projections.config import ModelConfig
+from trustledger.service.live import (
     AuditReader,
     LedgerSource,
     LiveFollower,
@@ -38,11 +42,6 @@ from tui.data import (
     load_model_config,
     open_ledger,
 )
-from tui.screens.audit import AuditChoice, AuditScreen
-from tui.screens.commands import LedgerCommands
-from tui.screens.partnership import PartnershipScreen
-from tui.screens.portfolio import PortfolioScreen
-from tui.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
 
 #: Below this many events the dashboard replays the store rather than keep a snapshot.
 WARM_START_MIN_EVENTS = 5000
@@ -115,7 +114,7 @@ class TrustLedgerApp(App[None]):
         warm_start: bool = False,
     ) -> None:
         """``warm_start`` keeps a snapshot of the live state in the user cache between runs
-        (:mod:`tui.warmstart`), so a big store is not replayed at every start."""
+        (:mod:`trustledger.service.warmstart`), so a big store is not replayed at every start."""
         super().__init__()
         self.warm_start = warm_start
         self.store = store
@@ -200,7 +199,7 @@ class TrustLedgerApp(App[None]):
         source = LedgerSource(ledger, self.poll_interval, worker.cancelled_event)
         follower = None
         if self.warm_start:
-            from tui.warmstart import load_follower
+            from trustledger.service.warmstart import load_follower
 
             follower = load_follower(ledger, self.config)
         restored = follower is not None and follower.last_position > 0
@@ -240,7 +239,7 @@ class TrustLedgerApp(App[None]):
     def _save_warm_start(self, ledger: Ledger, live: LiveFollower, saved_at: int) -> int:
         """Save a snapshot when the state is big and has moved on since the last one;
         return the position the newest snapshot holds."""
-        from tui.warmstart import save_follower
+        from trustledger.service.warmstart import save_follower
 
         position = live.follower.last_position
         if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:

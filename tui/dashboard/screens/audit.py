@@ -10,8 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, MaskedInput, Static
-
-from domain.moments import parse_date, parse_moment
+from trustledger.domain.moments import parse_date, parse_moment
 
 AuditChoice = tuple[date, datetime | None]
 

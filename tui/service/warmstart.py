@@ -20,11 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from platformdirs import user_cache_dir
-
-from domain.ledger import Ledger
-from domain.store import APP_NAME
-from projections.config import ModelConfig
-from projections.follower import Follower, StaleSnapshot
+from trustledger.domain.ledger import Ledger
+from trustledger.domain.store import APP_NAME
+from trustledger.projections.config import ModelConfig
+from trustledger.projections.follower import Follower, StaleSnapshot
 
 PAGE = 20000
 

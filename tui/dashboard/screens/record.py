@@ -1,7 +1,7 @@
 """Forms that record one event each, and the chooser that opens them.
 
 A :class:`RecordScreen` is built from the event's pydantic model (see
-:mod:`tui.widgets.fields`). Saving validates the values with ``LINE_ADAPTER`` (the model that
+:mod:`trustledger.dashboard.widgets.fields`). Saving validates the values with ``LINE_ADAPTER`` (the model that
 validates an NDJSON line) and shows each error at its field; then the line is recorded in a
 thread worker through the ledger, all or nothing, like ``trustledger record``. The ledger's
 rule errors (``form: FIELD: message``) are shown at their field too. Success closes the form
@@ -21,16 +21,15 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
-
-from domain.errors import LedgerError
-from domain.events import DIMENSIONS, EVENT_TYPES, LINE_ADAPTER, EventLine
-from domain.ledger import RecordResult
-from tui.data import rule_error_field
-from tui.labels import event_label
-from tui.widgets.fields import FieldRow, FieldSpec, form_fields
+from trustledger.dashboard.widgets.fields import FieldRow, FieldSpec, form_fields
+from trustledger.domain.errors import LedgerError
+from trustledger.domain.events import DIMENSIONS, EVENT_TYPES, LINE_ADAPTER, EventLine
+from trustledger.domain.ledger import RecordResult
+from trustledger.service.labels import event_label
+from trustledger.service.live import rule_error_field
 
 if TYPE_CHECKING:
-    from tui.app import TrustLedgerApp
+    from trustledger.dashboard.app import TrustLedgerApp
 
 #: event type -> (key in the chooser, title)
 EVENT_CHOICES: dict[str, tuple[str, str]] = {

@@ -1,7 +1,7 @@
 """One partnership: its scores over time, commitments, reviews, issues, timeline, and why.
 
 The summary, commitments, reviews and issues come from the current picture's
-:class:`~projections.views.PartnershipView`; the timeline, the trend chart and the
+:class:`~trustledger.projections.views.PartnershipView`; the timeline, the trend chart and the
 explanation need the partnership's events, read in a thread worker whenever the picture
 moves on (a new event, another audit date).
 """
@@ -18,19 +18,18 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
-
-from domain.errors import LedgerError
-from domain.events import DIMENSIONS
-from projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
-from tui.data import Detail, Picture, partnership_detail
-from tui.labels import describe, event_label
-from tui.widgets.bars import ModeBar
-from tui.widgets.cells import Palette, status_text
-from tui.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
-from tui.widgets.trend import TrendChart
+from trustledger.dashboard.widgets.bars import ModeBar
+from trustledger.dashboard.widgets.cells import Palette, status_text
+from trustledger.dashboard.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
+from trustledger.dashboard.widgets.trend import TrendChart
+from trustledger.domain.errors import LedgerError
+from trustledger.domain.events import DIMENSIONS
+from trustledger.projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
+from trustledger.service.labels import describe, event_label
+from trustledger.service.live import Detail, Picture, partnership_detail
 
 if TYPE_CHECKING:
-    from tui.app import TrustLedgerApp
+    from trustledger.dashboard.app import TrustLedgerApp
 
 TABS = ("overview", "commitments", "reviews", "issues", "timeline", "explain")
 

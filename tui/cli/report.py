@@ -16,17 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from domain.events import Recorded
-from domain.moments import parse_date, parse_moment
-from projections.config import ModelConfig, load_config
-from projections.replay import replay
-from projections.report import REPORT_KEYS, report_rows
-from projections.views import Portfolio
-from tui.cli import EXIT_REJECTED, Failure, fail, open_ledger, store_option
-from tui.labels import status_label
-from tui.tables import print_table
-from tui.warmstart import gc_paused
+from trustledger.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
+from trustledger.cli.tables import print_table
+from trustledger.domain.events import Recorded
+from trustledger.domain.moments import parse_date, parse_moment
+from trustledger.projections.config import ModelConfig, load_config
+from trustledger.projections.replay import replay
+from trustledger.projections.report import REPORT_KEYS, report_rows
+from trustledger.projections.views import Portfolio
+from trustledger.service.labels import status_label
+from trustledger.service.warmstart import gc_paused
 
 
 def as_of_option(func: Any) -> Any:
@@ -142,7 +141,7 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def print_explanation(events: list[Recorded], as_of_text: str | None, fmt: str) -> None:
     """Used by ``history H --explain``: which events moved trust and alignment."""
-    from projections.explain import explain
+    from trustledger.projections.explain import explain
 
     as_of = resolve_as_of(as_of_text)
     rows = explain(events, as_of, resolve_config(None))
@@ -153,7 +152,7 @@ def print_explanation(events: list[Recorded], as_of_text: str | None, fmt: str) 
         ]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    from tui.explain_table import print_explain_table
+    from trustledger.cli.explain_table import print_explain_table
 
     print_explain_table(rows, as_of)
 

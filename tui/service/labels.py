@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.events import EventLine
+from trustledger.domain.events import EventLine
 
 COMMON_FIELDS = {"type", "partnership", "occurred_on", "id", "actor", "note", "recorded_at"}
 

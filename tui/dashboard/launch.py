@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from domain.errors import LedgerError
-from domain.moments import parse_date
-from domain.store import StoreConfig
+from trustledger.domain.errors import LedgerError
+from trustledger.domain.moments import parse_date
+from trustledger.domain.store import StoreConfig
 
 
 def launch(store: StoreConfig, as_of: str | None = None) -> None:
@@ -23,7 +23,7 @@ def launch(store: StoreConfig, as_of: str | None = None) -> None:
             print(f"trustledger: --as-of: {exc}", file=sys.stderr)
             sys.exit(2)
     try:
-        from tui.data import open_ledger
+        from trustledger.service.live import open_ledger
 
         open_ledger(store).close()
     except LedgerError as exc:
@@ -32,6 +32,6 @@ def launch(store: StoreConfig, as_of: str | None = None) -> None:
             message = message.replace(store.password, "***")
         print(f"trustledger: {message}", file=sys.stderr)
         sys.exit(2)
-    from tui.app import TrustLedgerApp
+    from trustledger.dashboard.app import TrustLedgerApp
 
     TrustLedgerApp(store, as_of=day, warm_start=True).run()

@@ -1,0 +1,1 @@
+"""The scripting command line: the commands of the contract (docs/CONTRACT.md)."""

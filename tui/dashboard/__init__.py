@@ -1,0 +1,1 @@
+"""The Textual dashboard: the live portfolio, partnership screens, forms and audit mode."""

@@ -1,0 +1,1 @@
+"""The application service under every front end (see the package docstring)."""
