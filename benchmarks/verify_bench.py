@@ -3,7 +3,7 @@
 Builds an SQLite store of 10,000 partnerships x 100 events (synthetic, rule-abiding,
 each partnership's history recorded whole, 100 partnerships per all-or-nothing
 ``Ledger.record`` call), or reuses the store given with ``--store`` when it already holds
-events. Then times ``trustledger.domain.audit.verify`` over every stored row and prints its rate next
+events. Then times ``domain.audit.verify`` over every stored row and prints its rate next
 to two read rates for the same rows, for context:
 
 - ledger raw read: the pages of rows verify consumes (``Ledger.read_raw``), no checks;

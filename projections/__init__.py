@@ -1,7 +1,7 @@
 """Pure read models over the ledger's events: trust, alignment, status, alerts, portfolio.
 
 A functional core: no I/O except reading the model's TOML config, no clock (as-of dates and
-known-at times are arguments). Imports point down only: ``trustledger.domain.events``, never ``tui``.
+known-at times are arguments). Imports point down only: ``domain.events``, never ``tui``.
 
 Entry points:
 

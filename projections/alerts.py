@@ -1,4 +1,4 @@
-"""Alerts: the signals someone should act on, each as an :class:`~trustledger.projections.views.Alert`.
+"""Alerts: the signals someone should act on, each as an :class:`Alert`.
 
 Kinds, in the order they are listed for a partnership:
 

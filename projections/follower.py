@@ -19,7 +19,7 @@ counts) are recomputed once after each batch that changed something. Asking agai
 nothing new is free.
 
 :meth:`Follower.dump` returns bytes (a pickle of the state, its last position, the config and
-:data:`~trustledger.projections.config.MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
+:data:`MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
 snapshot from another model version or config with :class:`StaleSnapshot`, after which the
 caller replays from scratch. Only load snapshots this program wrote (pickle runs code).
 """
@@ -129,7 +129,7 @@ class Follower:
     def sparklines(
         self, as_of: date, points: int = 12, step_days: int = 30
     ) -> dict[str, list[TrendPoint]]:
-        """Trust and alignment series for every partnership (see :mod:`trustledger.projections.trends`).
+        """Trust and alignment series for every partnership (see :mod:`trends`).
 
         Cached like the views: after a batch only the partnerships it changed are computed.
         """

@@ -14,14 +14,14 @@ What counts as evidence (the model's decision):
   would be without the miss.
 - **Not evidence**: issues (raised or open), partner-card appeals, reviews and overdue
   commitments. They are signals for status and alerts (see :mod:`trustledger.projections.status` and
-  :mod:`trustledger.projections.alerts`). An overdue commitment is not a miss until a miss is recorded:
+  :mod:`alerts`). An overdue commitment is not a miss until a miss is recorded:
   the ledger records facts and a late delivery may still be kept; counting it twice (as
   overdue now and missed later) would also make trust jump back when the miss is recorded.
   Reviews feed alignment, not trust.
 
 Two ways to evaluate, with the same result: for an as-of date on or after the last folded
 event (``PortfolioState.max_day``; the callers say so with ``current=True``) the decayed sums
-of :class:`~trustledger.projections.state.PartnershipState` give O(1) answers; for an earlier date the
+of :class:`PartnershipState` give O(1) answers; for an earlier date the
 facts are filtered to what had occurred by then (each fact knows the day from which it
 counts) and summed afresh.
 """

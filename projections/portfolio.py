@@ -1,10 +1,10 @@
 """Building the read models: a partnership's view and the portfolio at the end of a day.
 
-:func:`partnership_view` turns one folded :class:`~trustledger.projections.state.PartnershipState` into a
-:class:`~trustledger.projections.views.PartnershipView` at an as-of date (everything the report and the
+:func:`partnership_view` turns one folded :class:`PartnershipState` into a
+:class:`PartnershipView` at an as-of date (everything the report and the
 dashboard show, with status, reason and alerts); :func:`assemble` adds what needs the whole
 portfolio (revenue shares, concentration alerts, counts by status); :func:`portfolio_at` does
-both for a :class:`~trustledger.projections.state.PortfolioState`. The as-of date may be before some of the
+both for a :class:`PortfolioState`. The as-of date may be before some of the
 folded events: only what had occurred by the end of that day is shown.
 
 Revenue: a partnership's ``revenue_12m`` sums the amounts of its ``revenue_recorded`` lines

@@ -10,7 +10,7 @@ date on or after the partnership's last event is O(1)::
     r(as_of) = 2 ** (-(as_of - ref) / h) * sum(w_i * 2 ** (-(ref - d_i) / h))
 
 and the same for alignment. For an as-of date before some of the folded events (a follower
-asked about the past, or "trust a month ago") :mod:`trustledger.projections.measures` recomputes from the
+asked about the past, or "trust a month ago") :mod:`measures` recomputes from the
 facts, each of which knows the day from which it counts.
 
 Speed (a replay folds about a million events): the facts are exact tuples of dates, numbers
@@ -20,12 +20,12 @@ dicts beside the facts of the commitment made, so that recording an outcome neve
 touches) the older facts.
 
 ``evolve`` updates the state in place and returns it: the state is owned by one fold (a
-replay or a :class:`~trustledger.projections.follower.Follower`) and copying it per event would cost more
+replay or a :class:`Follower`) and copying it per event would cost more
 than the rest of the work. Nothing here reads a clock or does I/O.
 
 Events arrive in recording order. Lines that the domain would refuse (unknown partnership or
 commitment, a second outcome, a second registration...) are skipped, so the fold is total and
-deterministic on any input. What counts as evidence is decided in :mod:`trustledger.projections.measures`.
+deterministic on any input. What counts as evidence is decided in :mod:`measures`.
 """
 
 from __future__ import annotations

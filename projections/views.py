@@ -1,6 +1,6 @@
 """The read models the report, the dashboard and ``check`` consume: plain immutable values.
 
-Nothing here computes; :mod:`trustledger.projections.portfolio` builds these from the fold's state at an
+Nothing here computes; :mod:`portfolio` builds these from the fold's state at an
 as-of date (a view's ``commitments`` and ``reviews`` are sequences built there on first use).
 Item views are named tuples (cheap to build by the hundred thousand); the partnership and
 portfolio views are frozen dataclasses. All of them compare by value, so two replays of the
@@ -93,7 +93,7 @@ class ReviewView(NamedTuple):
     """One review with its derived figures.
 
     ``gaps`` maps each dimension both sides scored to ``|ours - theirs| / 4``; ``level``,
-    ``gap`` and ``alignment`` are the review's own figures (see :mod:`trustledger.projections.alignment`).
+    ``gap`` and ``alignment`` are the review's own figures (see :mod:`alignment`).
     """
 
     occurred_on: date

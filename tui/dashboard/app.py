@@ -1,6 +1,6 @@
 """The live dashboard: the Textual app that ties the screens to the store.
 
-State lives here: the live :class:`~trustledger.service.live.Picture` (kept current by the follow worker),
+State lives here: the live :class:`Picture` (kept current by the follow worker),
 the audit picture and its as-of date / known-at time when in audit mode, and which of the two
 the screens show (:attr:`TrustLedgerApp.picture`). Every blocking call (reading, following,
 replaying, recording) runs in a thread worker; results come back as messages or through

@@ -3,7 +3,7 @@
 Nothing here touches Textual. The app runs these pieces in thread workers and hands their
 results to the UI with messages, so the UI thread never waits on the store:
 
-- :class:`LiveFollower` loads every event into a :class:`~trustledger.projections.follower.Follower`, then
+- :class:`LiveFollower` loads every event into a :class:`Follower`, then
   waits for new ones (:meth:`EventSource.wait_for_new`) and folds only those, producing a new
   :class:`Picture` each time something changed (or the calendar day turned).
 - :class:`AuditReader` replays the store's events at an as-of date (and known-at time).
@@ -227,7 +227,7 @@ class LiveFollower:
             changed |= self.follower.apply(batch)
 
     def step(self, initial: bool = False) -> LiveUpdate:
-        # The cyclic garbage collector is paused meanwhile (:func:`trustledger.service.warmstart.gc_paused`):
+        # The cyclic garbage collector is paused meanwhile (:func:`gc_paused`):
         # a first load keeps millions of new objects, and a picture of a big state makes
         # millions of short-lived ones; each full collection would walk them all again.
         with gc_paused():

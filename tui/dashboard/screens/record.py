@@ -1,7 +1,7 @@
 """Forms that record one event each, and the chooser that opens them.
 
 A :class:`RecordScreen` is built from the event's pydantic model (see
-:mod:`trustledger.dashboard.widgets.fields`). Saving validates the values with ``LINE_ADAPTER`` (the model that
+:mod:`..widgets.fields`). Saving validates the values with ``LINE_ADAPTER`` (the model that
 validates an NDJSON line) and shows each error at its field; then the line is recorded in a
 thread worker through the ledger, all or nothing, like ``trustledger record``. The ledger's
 rule errors (``form: FIELD: message``) are shown at their field too. Success closes the form
