@@ -119,17 +119,17 @@ async def wait_ready(app: Any, timeout: float, errors: list[str]) -> None:
 
 async def one_start(url: str, expect: int) -> dict[str, Any]:
     """Start the app once, as ``trustledger`` does, and time it until every row is filled."""
-    import trustledger.service.live
-    import trustledger.service.warmstart
-    from trustledger.dashboard.app import WARM_START_MIN_EVENTS, TrustLedgerApp
-    from trustledger.dashboard.screens.portfolio import PortfolioTable
+    import trustledger.tui.service.live
+    import trustledger.tui.service.warmstart
     from trustledger.domain.store import parse_store_url
+    from trustledger.tui.dashboard.app import WARM_START_MIN_EVENTS, TrustLedgerApp
+    from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
     found: dict[str, Any] = {}
-    real_load = trustledger.service.warmstart.load_follower
+    real_load = trustledger.tui.service.warmstart.load_follower
 
     def load(ledger: Any, config: Any) -> Any:
-        path = trustledger.service.warmstart.snapshot_path(ledger)
+        path = trustledger.tui.service.warmstart.snapshot_path(ledger)
         found["snapshot_path"] = str(path)
         found["snapshot_mtime"] = path.stat().st_mtime_ns if path.is_file() else None
         began = time.monotonic()
@@ -138,17 +138,17 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
         found["loaded_position"] = follower.last_position
         return follower
 
-    real_step = trustledger.service.live.LiveFollower.step
+    real_step = trustledger.tui.service.live.LiveFollower.step
 
     def step(self: Any, initial: bool = False) -> Any:
         update = real_step(self, initial)
         found.setdefault("picture_at", time.monotonic())
         return update
 
-    trustledger.service.warmstart.load_follower = (
+    trustledger.tui.service.warmstart.load_follower = (
         load  # the app imports it from the module at each start
     )
-    trustledger.service.live.LiveFollower.step = step  # type: ignore[method-assign]
+    trustledger.tui.service.live.LiveFollower.step = step  # type: ignore[method-assign]
 
     cpu_started = cpu_seconds()
     started = time.monotonic()
@@ -235,7 +235,7 @@ def show_start(label: str, r: dict[str, Any], expect: int) -> None:
 
 
 def startups(label: str, url: str, env: dict[str, str], cache: Path) -> None:
-    from trustledger.dashboard.app import WARM_START_MIN_EVENTS
+    from trustledger.tui.dashboard.app import WARM_START_MIN_EVENTS
 
     expect, events = store_size(url)
     print(f"  {label}: {expect:,} partnerships, {events:,} events")
@@ -301,15 +301,15 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
     """Per round, in seconds: process exit -> shown (negative: shown before the exit),
     ``recorded_at`` -> shown and its parts, ``recorded_at`` -> process exit, the record
     command's whole run, and the gap between the last two reads of the table."""
-    import trustledger.service.live
-    from trustledger.dashboard.app import TrustLedgerApp
-    from trustledger.dashboard.screens.portfolio import PortfolioTable
+    import trustledger.tui.service.live
     from trustledger.domain.ledger import Ledger
     from trustledger.domain.store import parse_store_url
+    from trustledger.tui.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
     # The follow loop's turns (wall-clock start, end, position shown), for the breakdown.
     turns: list[tuple[float, float, int]] = []
-    real_step = trustledger.service.live.LiveFollower.step
+    real_step = trustledger.tui.service.live.LiveFollower.step
 
     def step(self: Any, initial: bool = False) -> Any:
         began = time.time()
@@ -323,7 +323,7 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
     store = parse_store_url(store_arg)
     app = TrustLedgerApp(store)  # the app's own poll interval and today
     errors = error_notes(app)
-    trustledger.service.live.LiveFollower.step = step  # type: ignore[method-assign]
+    trustledger.tui.service.live.LiveFollower.step = step  # type: ignore[method-assign]
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_ready(app, 60, errors)
@@ -390,7 +390,7 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
                 await pilot.pause(0.05)  # let the update settle before the next round
             reader.close()
     finally:
-        trustledger.service.live.LiveFollower.step = real_step  # type: ignore[method-assign]
+        trustledger.tui.service.live.LiveFollower.step = real_step  # type: ignore[method-assign]
     return out
 
 
@@ -471,7 +471,7 @@ def main() -> None:
     rounds = args.rounds or (10 if args.quick else 30)
 
     import textual
-    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
 
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp_name:
         tmp = Path(tmp_name)

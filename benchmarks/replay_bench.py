@@ -61,7 +61,7 @@ def library_read(path: str) -> dict:
 def cold_report(path: str) -> dict:
     from trustledger.projections.replay import replay
     from trustledger.projections.report import report_rows
-    from trustledger.service.warmstart import gc_paused
+    from trustledger.tui.service.warmstart import gc_paused
 
     with Ledger(parse_store_url(path)) as ledger, gc_paused():
         started = time.perf_counter()
@@ -75,7 +75,7 @@ def cold_report(path: str) -> dict:
 def warm_start(path: str, snapshot: str) -> dict:
     from trustledger.projections.config import DEFAULT_CONFIG
     from trustledger.projections.report import report_rows
-    from trustledger.service.warmstart import catch_up, load_follower, save_follower
+    from trustledger.tui.service.warmstart import catch_up, load_follower, save_follower
 
     snap = Path(snapshot)
     with Ledger(parse_store_url(path)) as ledger:

@@ -105,7 +105,7 @@ def invoke(
     env: Mapping[str, str | None] | None = None,
 ) -> Run:
     """Run the ``trustledger`` click command in-process (CliRunner)."""
-    from trustledger.cli.main import main
+    from trustledger.tui.cli.main import main
 
     full_env: dict[str, str | None] = {k: None for k in _SCRUBBED}
     if env:

@@ -574,7 +574,7 @@ def test_history_of_an_unknown_partnership(lifecycle_store: str) -> None:
 
 
 def all_command_paths() -> list[list[str]]:
-    from trustledger.cli.main import main
+    from trustledger.tui.cli.main import main
 
     paths: list[list[str]] = []
 

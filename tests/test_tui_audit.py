@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from textual.widgets import DataTable, MaskedInput, Static
-from trustledger.dashboard.app import add_months
-from trustledger.dashboard.screens.audit import AuditScreen
-from trustledger.dashboard.screens.partnership import PartnershipScreen
-from trustledger.dashboard.screens.portfolio import PortfolioTable
+from trustledger.tui.dashboard.app import add_months
+from trustledger.tui.dashboard.screens.audit import AuditScreen
+from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
 from tests.test_tui_support import (
     RECORDED,

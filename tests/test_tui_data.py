@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from trustledger.dashboard.screens.record import friendly
-from trustledger.dashboard.widgets.cells import Palette, days_text, score_text, status_text
-from trustledger.dashboard.widgets.fields import SKIPPED, form_fields
 from trustledger.domain.events import EVENT_TYPES
 from trustledger.domain.ledger import Ledger
 from trustledger.projections.config import DEFAULT_CONFIG
 from trustledger.projections.replay import replay
-from trustledger.service.labels import describe
-from trustledger.service.live import audit_picture, detail_from_events, rule_error_field
+from trustledger.tui.dashboard.screens.record import friendly
+from trustledger.tui.dashboard.widgets.cells import Palette, days_text, score_text, status_text
+from trustledger.tui.dashboard.widgets.fields import SKIPPED, form_fields
+from trustledger.tui.service.labels import describe
+from trustledger.tui.service.live import audit_picture, detail_from_events, rule_error_field
 
 from tests.test_tui_support import TODAY, sample_store, sample_template
 

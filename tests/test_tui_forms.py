@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from textual.widgets import Checkbox, Input, Select, Static
-from trustledger.dashboard.screens.portfolio import PortfolioScreen
-from trustledger.dashboard.screens.record import ChooseEventScreen, RecordScreen
 from trustledger.domain.events import EVENT_TYPES
+from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen
+from trustledger.tui.dashboard.screens.record import ChooseEventScreen, RecordScreen
 
 from tests.test_tui_support import (
     events_in,

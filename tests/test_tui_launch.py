@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from trustledger.dashboard.launch import launch
 from trustledger.domain.store import parse_store_url
+from trustledger.tui.dashboard.launch import launch
 
 TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 

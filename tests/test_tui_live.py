@@ -10,11 +10,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from trustledger.dashboard.screens.portfolio import PortfolioTable
-from trustledger.dashboard.widgets.cells import spark
 from trustledger.domain.events import LINE_ADAPTER
 from trustledger.domain.ledger import Ledger, Located
-from trustledger.service.live import LedgerSource, LiveFollower, LiveUpdate, alert_key, new_alerts
+from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
+from trustledger.tui.dashboard.widgets.cells import spark
+from trustledger.tui.service.live import (
+    LedgerSource,
+    LiveFollower,
+    LiveUpdate,
+    alert_key,
+    new_alerts,
+)
 
 from tests.test_tui_support import make_app, sample_store, sample_template
 
@@ -218,22 +224,22 @@ def test_spark_scales_at_least_a_tenth():
 
 
 async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, monkeypatch):
-    import trustledger.dashboard.app
-    import trustledger.service.warmstart
+    import trustledger.tui.dashboard.app
+    import trustledger.tui.service.warmstart
 
-    monkeypatch.setattr(trustledger.dashboard.app, "WARM_START_MIN_EVENTS", 0)
+    monkeypatch.setattr(trustledger.tui.dashboard.app, "WARM_START_MIN_EVENTS", 0)
     monkeypatch.setattr(
-        trustledger.service.warmstart, "user_cache_dir", lambda name: str(tmp_path / "cache")
+        trustledger.tui.service.warmstart, "user_cache_dir", lambda name: str(tmp_path / "cache")
     )
     loaded: list[int] = []
-    real_load = trustledger.service.warmstart.load_follower
+    real_load = trustledger.tui.service.warmstart.load_follower
 
     def load(ledger, config):
         follower = real_load(ledger, config)
         loaded.append(follower.last_position)
         return follower
 
-    monkeypatch.setattr(trustledger.service.warmstart, "load_follower", load)
+    monkeypatch.setattr(trustledger.tui.service.warmstart, "load_follower", load)
     for _ in range(2):
         app = make_app(sample_store, warm_start=True)
         async with app.run_test(size=(80, 24)) as pilot:

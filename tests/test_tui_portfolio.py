@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Select, TabbedContent
-from trustledger.dashboard.screens.partnership import PartnershipScreen
-from trustledger.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
+from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 
 from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
 

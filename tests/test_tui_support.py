@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.app import App
-from trustledger.dashboard.app import TrustLedgerApp
 from trustledger.domain.ledger import Ledger, located_lines
 from trustledger.domain.store import StoreConfig, parse_store_url
+from trustledger.tui.dashboard.app import TrustLedgerApp
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_events"
 #: The app's as-of date in the tests: the last day of the sample data.

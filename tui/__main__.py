@@ -5,7 +5,7 @@ place that knows them all."""
 from __future__ import annotations
 
 import click
-from trustledger.cli.main import chosen_store, main, store_option
+from trustledger.tui.cli.main import chosen_store, main, store_option
 
 
 @main.command("tui")
@@ -13,7 +13,7 @@ from trustledger.cli.main import chosen_store, main, store_option
 @click.option("--as-of", "as_of", metavar="DATE", help="Open in audit mode at this date.")
 def tui_command(store_url: str | None, as_of: str | None = None) -> None:
     """Open the live dashboard."""
-    from trustledger.dashboard.launch import launch
+    from trustledger.tui.dashboard.launch import launch
 
     launch(chosen_store(store_url), as_of=as_of)
 

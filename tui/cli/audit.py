@@ -6,12 +6,12 @@ import json
 import sys
 
 import click
-from trustledger.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
-from trustledger.cli.tables import print_table
 from trustledger.domain.audit import LogFilter, iter_rows, verify
 from trustledger.domain.codec import DecodeError
 from trustledger.domain.moments import parse_moment
-from trustledger.service.labels import event_label
+from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
+from trustledger.tui.cli.tables import print_table
+from trustledger.tui.service.labels import event_label
 
 
 def register(group: click.Group) -> None:

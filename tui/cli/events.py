@@ -15,7 +15,6 @@ from typing import Any, Literal
 import click
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
-from trustledger.cli.main import EXIT_REJECTED, Failure, record_lines, store_option
 from trustledger.domain.events import (
     DIMENSIONS,
     LINE_ADAPTER,
@@ -33,6 +32,7 @@ from trustledger.domain.events import (
     base_type,
 )
 from trustledger.domain.ledger import Located, validation_message
+from trustledger.tui.cli.main import EXIT_REJECTED, Failure, record_lines, store_option
 
 # command name -> (model, positional fields, one-line help)
 COMMANDS: dict[str, tuple[type[EventLine], tuple[str, ...], str]] = {

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from trustledger.cli.tables import print_table
-from trustledger.service.labels import event_label
+from trustledger.tui.cli.tables import print_table
+from trustledger.tui.service.labels import event_label
 
 
 def signed(value: float | None) -> str:

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import click
-from trustledger.cli.main import EXIT_REJECTED, fail, open_ledger, store_option
-from trustledger.cli.tables import print_table
 from trustledger.domain.events import Recorded
 from trustledger.domain.ledger import export_line
-from trustledger.service.labels import describe, event_label
+from trustledger.tui.cli.main import EXIT_REJECTED, fail, open_ledger, store_option
+from trustledger.tui.cli.tables import print_table
+from trustledger.tui.service.labels import describe, event_label
 
 
 def history_rows(events: list[Recorded]) -> list[dict[str, Any]]:
@@ -41,7 +41,7 @@ def register(group: click.Group) -> None:
         if not events:
             fail(f"no partnership {handle!r} in this ledger", EXIT_REJECTED)
         if explain:
-            from trustledger.cli.report import print_explanation
+            from trustledger.tui.cli.report import print_explanation
 
             print_explanation(events, as_of, fmt)
             return

@@ -261,7 +261,7 @@ def schema() -> None:
 
 def add_commands() -> None:
     """Register the commands that live in their own modules."""
-    from trustledger.cli import audit, events, history, migrate, report
+    from trustledger.tui.cli import audit, events, history, migrate, report
 
     for module in (events, history, report, audit, migrate):
         module.register(main)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
-from trustledger.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
 from trustledger.domain.errors import StoreError
 from trustledger.domain.migrate import TargetNotEmpty, migrate
 from trustledger.domain.store import parse_store_url
+from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
 
 
 def register(group: click.Group) -> None:

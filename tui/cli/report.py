@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-from trustledger.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
-from trustledger.cli.tables import print_table
 from trustledger.domain.events import Recorded
 from trustledger.domain.moments import parse_date, parse_moment
 from trustledger.projections.config import ModelConfig, load_config
 from trustledger.projections.replay import replay
 from trustledger.projections.report import REPORT_KEYS, report_rows
 from trustledger.projections.views import Portfolio
-from trustledger.service.labels import status_label
-from trustledger.service.warmstart import gc_paused
+from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
+from trustledger.tui.cli.tables import print_table
+from trustledger.tui.service.labels import status_label
+from trustledger.tui.service.warmstart import gc_paused
 
 
 def as_of_option(func: Any) -> Any:
@@ -152,7 +152,7 @@ def print_explanation(events: list[Recorded], as_of_text: str | None, fmt: str) 
         ]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    from trustledger.cli.explain_table import print_explain_table
+    from trustledger.tui.cli.explain_table import print_explain_table
 
     print_explain_table(rows, as_of)
 

@@ -23,16 +23,16 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
-from trustledger.dashboard.screens.audit import AuditChoice, AuditScreen
-from trustledger.dashboard.screens.commands import LedgerCommands
-from trustledger.dashboard.screens.partnership import PartnershipScreen
-from trustledger.dashboard.screens.portfolio import PortfolioScreen
-from trustledger.dashboard.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.ledger import Ledger
 from trustledger.domain.store import StoreConfig
 from trustledger.projections.config import ModelConfig
-from trustledger.service.live import (
+from trustledger.tui.dashboard.screens.audit import AuditChoice, AuditScreen
+from trustledger.tui.dashboard.screens.commands import LedgerCommands
+from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen
+from trustledger.tui.dashboard.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
+from trustledger.tui.service.live import (
     AuditReader,
     LedgerSource,
     LiveFollower,
@@ -114,7 +114,7 @@ class TrustLedgerApp(App[None]):
         warm_start: bool = False,
     ) -> None:
         """``warm_start`` keeps a snapshot of the live state in the user cache between runs
-        (:mod:`trustledger.service.warmstart`), so a big store is not replayed at every start."""
+        (:mod:`..service.warmstart`), so a big store is not replayed at every start."""
         super().__init__()
         self.warm_start = warm_start
         self.store = store
@@ -199,7 +199,7 @@ class TrustLedgerApp(App[None]):
         source = LedgerSource(ledger, self.poll_interval, worker.cancelled_event)
         follower = None
         if self.warm_start:
-            from trustledger.service.warmstart import load_follower
+            from trustledger.tui.service.warmstart import load_follower
 
             follower = load_follower(ledger, self.config)
         restored = follower is not None and follower.last_position > 0
@@ -239,7 +239,7 @@ class TrustLedgerApp(App[None]):
     def _save_warm_start(self, ledger: Ledger, live: LiveFollower, saved_at: int) -> int:
         """Save a snapshot when the state is big and has moved on since the last one;
         return the position the newest snapshot holds."""
-        from trustledger.service.warmstart import save_follower
+        from trustledger.tui.service.warmstart import save_follower
 
         position = live.follower.last_position
         if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:

@@ -23,7 +23,7 @@ def launch(store: StoreConfig, as_of: str | None = None) -> None:
             print(f"trustledger: --as-of: {exc}", file=sys.stderr)
             sys.exit(2)
     try:
-        from trustledger.service.live import open_ledger
+        from trustledger.tui.service.live import open_ledger
 
         open_ledger(store).close()
     except LedgerError as exc:
@@ -32,6 +32,6 @@ def launch(store: StoreConfig, as_of: str | None = None) -> None:
             message = message.replace(store.password, "***")
         print(f"trustledger: {message}", file=sys.stderr)
         sys.exit(2)
-    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
 
     TrustLedgerApp(store, as_of=day, warm_start=True).run()

@@ -37,7 +37,7 @@ from trustledger.projections.portfolio import portfolio_at
 from trustledger.projections.replay import fold, select
 from trustledger.projections.trends import sparklines, trend
 from trustledger.projections.views import Alert, PartnershipView, Portfolio, TrendPoint
-from trustledger.service.warmstart import gc_paused
+from trustledger.tui.service.warmstart import gc_paused
 
 #: How many points each portfolio sparkline has, and how many days apart they are.
 SPARK_POINTS = 8

@@ -7,10 +7,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from trustledger.dashboard.screens.record import EVENT_CHOICES
+from trustledger.tui.dashboard.screens.record import EVENT_CHOICES
 
 if TYPE_CHECKING:
-    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
 
 
 class LedgerCommands(Provider):

@@ -18,18 +18,18 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
-from trustledger.dashboard.widgets.bars import ModeBar
-from trustledger.dashboard.widgets.cells import Palette, status_text
-from trustledger.dashboard.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
-from trustledger.dashboard.widgets.trend import TrendChart
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.events import DIMENSIONS
 from trustledger.projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
-from trustledger.service.labels import describe, event_label
-from trustledger.service.live import Detail, Picture, partnership_detail
+from trustledger.tui.dashboard.widgets.bars import ModeBar
+from trustledger.tui.dashboard.widgets.cells import Palette, status_text
+from trustledger.tui.dashboard.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
+from trustledger.tui.dashboard.widgets.trend import TrendChart
+from trustledger.tui.service.labels import describe, event_label
+from trustledger.tui.service.live import Detail, Picture, partnership_detail
 
 if TYPE_CHECKING:
-    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
 
 TABS = ("overview", "commitments", "reviews", "issues", "timeline", "explain")
 

@@ -19,8 +19,9 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select
 from textual.widgets.data_table import RowDoesNotExist
-from trustledger.dashboard.widgets.bars import ModeBar, PortfolioSummary
-from trustledger.dashboard.widgets.cells import (
+from trustledger.projections.views import STATUSES, PartnershipView
+from trustledger.tui.dashboard.widgets.bars import ModeBar, PortfolioSummary
+from trustledger.tui.dashboard.widgets.cells import (
     STATUS_LOOK,
     STATUS_RANK,
     Palette,
@@ -31,12 +32,11 @@ from trustledger.dashboard.widgets.cells import (
     score_text,
     status_text,
 )
-from trustledger.dashboard.widgets.tables import cursor_key as table_cursor_key
-from trustledger.projections.views import STATUSES, PartnershipView
-from trustledger.service.live import Picture
+from trustledger.tui.dashboard.widgets.tables import cursor_key as table_cursor_key
+from trustledger.tui.service.live import Picture
 
 if TYPE_CHECKING:
-    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
 
 KINDS = ("customer", "channel", "alliance", "supplier", "other")
 #: From this many columns on the table shows kind and revenue share, longer sparklines and

@@ -21,15 +21,15 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
-from trustledger.dashboard.widgets.fields import FieldRow, FieldSpec, form_fields
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.events import DIMENSIONS, EVENT_TYPES, LINE_ADAPTER, EventLine
 from trustledger.domain.ledger import RecordResult
-from trustledger.service.labels import event_label
-from trustledger.service.live import rule_error_field
+from trustledger.tui.dashboard.widgets.fields import FieldRow, FieldSpec, form_fields
+from trustledger.tui.service.labels import event_label
+from trustledger.tui.service.live import rule_error_field
 
 if TYPE_CHECKING:
-    from trustledger.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
 
 #: event type -> (key in the chooser, title)
 EVENT_CHOICES: dict[str, tuple[str, str]] = {

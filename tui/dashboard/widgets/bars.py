@@ -7,7 +7,7 @@ from datetime import date, datetime
 from rich.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
-from trustledger.service.live import Picture
+from trustledger.tui.service.live import Picture
 
 
 def known_at_text(known_at: datetime) -> str:

@@ -14,12 +14,12 @@ from typing import Any
 
 from rich.text import Text
 from textual.color import Color
-from trustledger.service.labels import STATUS_SYMBOLS
+from trustledger.tui.service.labels import STATUS_SYMBOLS
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 #: status -> (symbol, short word, long words, theme colour variable); the symbols are the
-#: command line's (``trustledger.service.labels``), so a status looks the same everywhere.
+#: command line's (``trustledger.tui.service.labels``), so a status looks the same everywhere.
 STATUS_LOOK: dict[str, tuple[str, str, str, str]] = {
     "trusted": (STATUS_SYMBOLS["trusted"], "trusted", "trusted", "text-success"),
     "emerging": (STATUS_SYMBOLS["emerging"], "emerging", "emerging", "text-primary"),

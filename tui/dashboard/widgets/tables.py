@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
-from trustledger.dashboard.widgets.cells import SortText
+from trustledger.tui.dashboard.widgets.cells import SortText
 
 Cell = str | Text
 
