@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := .demo/events.sqlite
 
-.PHONY: demo test install install-test lint bench clean
+.PHONY: demo test install install-test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,21 @@ demo: install
 ## test: install what the tests need (PostgreSQL included) and run the whole suite
 test: install-test
 	bash .ci/install-postgres
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
 
+## lint: ruff, and the import-linter contracts that keep the layers apart
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+## typecheck: mypy over the installed layout (a link farm maps trustledger.* to the folders,
+## since mypy cannot follow setuptools' editable import hook)
+typecheck: install-test
+	@mkdir -p .typecheck/trustledger
+	@for d in domain projections tui sample_events; do ln -sfn ../../$$d .typecheck/trustledger/$$d; done
+	MYPYPATH=.typecheck $(BIN)/mypy -p trustledger.domain -p trustledger.projections -p trustledger.tui
 
 ## bench: run every benchmark and print its figures
 bench: install
