@@ -121,9 +121,10 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
     """Start the app once, as ``trustledger`` does, and time it until every row is filled."""
     import trustledger.tui.service.live
     import trustledger.tui.service.warmstart
-    from trustledger.domain.store import parse_store_url
-    from trustledger.tui.dashboard.app import WARM_START_MIN_EVENTS, TrustLedgerApp
+    from trustledger.tui.dashboard.app import TrustLedgerApp
     from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
+    from trustledger.tui.service.ledger_service import LedgerService
+    from trustledger.tui.service.live import WARM_START_MIN_EVENTS
 
     found: dict[str, Any] = {}
     real_load = trustledger.tui.service.warmstart.load_follower
@@ -152,7 +153,7 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
 
     cpu_started = cpu_seconds()
     started = time.monotonic()
-    app = TrustLedgerApp(parse_store_url(url), warm_start=True)
+    app = TrustLedgerApp(LedgerService.for_url(url), warm_start=True)
     errors = error_notes(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(app, START_TIMEOUT, errors)
@@ -235,7 +236,7 @@ def show_start(label: str, r: dict[str, Any], expect: int) -> None:
 
 
 def startups(label: str, url: str, env: dict[str, str], cache: Path) -> None:
-    from trustledger.tui.dashboard.app import WARM_START_MIN_EVENTS
+    from trustledger.tui.service.live import WARM_START_MIN_EVENTS
 
     expect, events = store_size(url)
     print(f"  {label}: {expect:,} partnerships, {events:,} events")
@@ -306,6 +307,7 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
     from trustledger.domain.store import parse_store_url
     from trustledger.tui.dashboard.app import TrustLedgerApp
     from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
+    from trustledger.tui.service.ledger_service import LedgerService
 
     # The follow loop's turns (wall-clock start, end, position shown), for the breakdown.
     turns: list[tuple[float, float, int]] = []
@@ -321,7 +323,7 @@ async def latency_rounds(store_arg: str, rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {name: [] for name in names}
     out["missed"] = 0
     store = parse_store_url(store_arg)
-    app = TrustLedgerApp(store)  # the app's own poll interval and today
+    app = TrustLedgerApp(LedgerService(store))  # the real clock; the store's own watcher
     errors = error_notes(app)
     trustledger.tui.service.live.LiveFollower.step = step  # type: ignore[method-assign]
     try:
@@ -471,13 +473,13 @@ def main() -> None:
     rounds = args.rounds or (10 if args.quick else 30)
 
     import textual
-    from trustledger.tui.dashboard.app import TrustLedgerApp
+    from trustledger.domain.watch import POLL_SECONDS
 
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp_name:
         tmp = Path(tmp_name)
         cache = tmp / "cache"  # the warm-start snapshots, for the child processes only
         env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-        default_poll = TrustLedgerApp.__init__.__kwdefaults__["poll_interval"]
+        default_poll = POLL_SECONDS
         print(
             f"dashboard benchmark: headless run_test(size={SIZE}), Python "
             f"{sys.version.split()[0]}, Textual {textual.__version__}, {os.cpu_count()} CPUs"

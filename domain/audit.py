@@ -31,6 +31,7 @@ from trustledger.domain.codec import (
     line_from_state,
 )
 from trustledger.domain.events import Recorded
+from trustledger.domain.paging import items
 
 PAGE = 20000
 
@@ -59,10 +60,7 @@ class Verdict:
 
 
 def iter_rows(read: Callable[[int, int], list[RawRow]]) -> Iterator[RawRow]:
-    after = 0
-    while batch := read(after, PAGE):
-        yield from batch
-        after = batch[-1].position
+    return items(read, 0, PAGE)
 
 
 def verify(

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import ValidationError
-from trustledger.domain.events import EVENT_TYPES, LINE_ADAPTER, EventLine
+from trustledger.domain.events import EVENT_TYPES, EventLine
 
 GENESIS_LINK = "0" * 64
 ENVELOPE_KEYS = ("recorded_at", "schema", "link")
@@ -117,11 +117,10 @@ def line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime, str]:
             ) from None
         version += 1
     try:
-        line = LINE_ADAPTER.validate_python(data)
+        line = cls.model_validate(data)
     except ValidationError as exc:
-        # The first location part is the union's tag (the event type): not a field.
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'type'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or 'type'}: {err['msg']}"
             for err in exc.errors()
         )
         raise DecodeError(f"stored line is invalid: {problems}") from None

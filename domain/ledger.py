@@ -14,13 +14,14 @@ import getpass
 import json
 import random
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
@@ -33,15 +34,31 @@ from trustledger.domain.codec import (
     line_payload,
     trusted_line_from_state,
 )
-from trustledger.domain.errors import RuleError, StoreError, StoreMissing
-from trustledger.domain.events import LINE_ADAPTER, EventLine, PartnershipRegistered, Recorded
+from trustledger.domain.errors import (
+    QUOTE_LIMIT,
+    InvalidLine,
+    LineError,
+    RuleError,
+    StoreError,
+    StoreMissing,
+    clip,
+    quoted,
+)
+from trustledger.domain.events import (
+    EVENT_TYPES,
+    LINE_ADAPTER,
+    EventLine,
+    PartnershipRegistered,
+    Recorded,
+)
+from trustledger.domain.paging import PAGE as READ_PAGE
+from trustledger.domain.paging import items
 from trustledger.domain.partnership import Partnership
 from trustledger.domain.store import APP_NAME, StoreConfig, postgres_connect
-from trustledger.domain.watch import SQLITE_POLL_SECONDS, Watcher
+from trustledger.domain.watch import NotifyWatcher, PollingWatcher, Watcher
 
 MAX_ATTEMPTS = 50
 SETUP_LOCK_KEY = 0x7472757374  # any constant shared by every trustledger process
-READ_PAGE = 5000
 
 Progress = Callable[[str, int, int], None]
 
@@ -57,16 +74,27 @@ class Located:
     def where(self) -> str:
         return f"{self.source}:{self.lineno}" if self.lineno else self.source
 
+    def error(self, field: str | None, message: str) -> LineError:
+        """A problem with this line."""
+        return LineError(self.source, self.lineno, field, message)
+
 
 @dataclass
 class RecordResult:
+    """What recording an input did: how many lines were recorded or already there, or,
+    when any line was bad (and so nothing was recorded), what was wrong with each."""
+
     recorded: int = 0
     already: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def bad_lines(self) -> int:
+        return len({(e.source, e.line) for e in self.errors})
 
 
 def login_name() -> str:
@@ -76,50 +104,59 @@ def login_name() -> str:
         return "unknown"
 
 
-def validation_message(exc: ValidationError) -> str:
-    """One line naming the field(s) at fault, from a pydantic error."""
-    parts = []
+def validation_problems(
+    exc: ValidationError, *, tagged: bool = False
+) -> list[tuple[str | None, str]]:
+    """The field(s) at fault in a pydantic error, each with a message for a person.
+
+    ``tagged``: the error came from the union of every type, whose locations start with
+    the event type (not a field).
+
+    Values are quoted at most :data:`~trustledger.domain.errors.QUOTE_LIMIT` characters long,
+    and pydantic's own wording ("Value error, ...") is left out.
+    """
+    problems: list[tuple[str | None, str]] = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        # The first part of a union location is the event type: not a field.
-        if (
-            loc
-            and err.get("type") != "union_tag_invalid"
-            and loc[0].endswith(
-                (
-                    "_registered",
-                    "_made",
-                    "_renegotiated",
-                    "_kept",
-                    "_missed",
-                    "_held",
-                    "_raised",
-                    "_resolved",
-                    "_recorded",
-                    "_ended",
-                )
-            )
-        ):
+        if tagged and loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]
-        where = ".".join(p for p in loc if p != "[key]") or "type"
+        where = ".".join(clip(p) for p in loc if p != "[key]") or "type"
         msg = err["msg"]
+        given = err.get("input")
         if err["type"] == "union_tag_not_found":
             where, msg = "type", "missing: every line needs a type"
         elif err["type"] == "union_tag_invalid":
             where = "type"
             msg = (
-                f"unknown event type {err['input'].get('type')!r}"
-                if isinstance(err["input"], dict)
+                f"unknown event type {quoted(given.get('type'))}"
+                if isinstance(given, dict)
                 else msg
             )
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts)
+        elif err["type"] == "value_error":
+            msg = str(err.get("ctx", {}).get("error", msg.removeprefix("Value error, ")))
+            if isinstance(given, str):
+                # The validators quote what they were given: never the whole of a long value.
+                for text in (given, given.strip()):
+                    msg = msg.replace(repr(text), quoted(text))
+        problems.append((where, clip(msg, 4 * QUOTE_LIMIT)))
+    return problems
+
+
+def check_line(data: dict[str, Any]) -> EventLine:
+    """Validate an event line given as a mapping (a form, command-line options); raise
+    :class:`InvalidLine` naming the field(s) at fault."""
+    model = EVENT_TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    try:
+        # One type's own model when the type is known: only its validator is built.
+        return model.model_validate(data) if model else LINE_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise InvalidLine(validation_problems(exc, tagged=model is None)) from None
 
 
 def parse_line(text: str) -> EventLine:
-    """Validate one NDJSON line; raise ValueError with a one-line, field-naming message."""
+    """Validate one NDJSON line; raise :class:`InvalidLine` naming the field(s) at fault."""
     try:
         return LINE_ADAPTER.validate_json(text)
     except ValidationError:
@@ -127,13 +164,12 @@ def parse_line(text: str) -> EventLine:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+        raise InvalidLine([(None, f"not valid JSON: {exc.msg} (column {exc.colno})")]) from None
+    except RecursionError:
+        raise InvalidLine([(None, "not valid JSON: nested too deeply")]) from None
     if not isinstance(data, dict):
-        raise ValueError("each line must be a JSON object")
-    try:
-        return LINE_ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        raise ValueError(validation_message(exc)) from None
+        raise InvalidLine([(None, "each line must be a JSON object")])
+    return check_line(data)
 
 
 def same_content(given: EventLine, stored: EventLine) -> bool:
@@ -234,15 +270,15 @@ class Ledger:
     ) -> RecordResult:
         """Record ``lines`` all or nothing (see the module docstring)."""
         parsed: list[tuple[int, Located, EventLine]] = []
-        errors: list[tuple[int, str]] = []
+        errors: list[tuple[int, LineError]] = []
         for n, item in enumerate(lines):
             if isinstance(item.content, EventLine):
                 parsed.append((n, item, item.content))
             else:
                 try:
                     parsed.append((n, item, parse_line(item.content)))
-                except ValueError as exc:
-                    errors.append((n, f"{item.where()}: {exc}"))
+                except InvalidLine as exc:
+                    errors.extend((n, item.error(f, m)) for f, m in exc.problems)
             if progress and n % 5000 == 0:
                 progress("reading", n, len(lines))
         default_actor = actor or login_name()
@@ -255,7 +291,7 @@ class Ledger:
                     # verdicts may mix two states of the store, so decide again.
                     continue
                 if errors or rule_errors:
-                    return RecordResult(errors=[m for _, m in sorted(errors + rule_errors)])
+                    return RecordResult(errors=_in_input_order(errors + rule_errors))
                 if aggregates:
                     if progress:
                         progress("saving", 0, result.recorded)
@@ -279,12 +315,12 @@ class Ledger:
         parsed: list[tuple[int, Located, EventLine]],
         default_actor: str,
         progress: Progress | None,
-    ) -> tuple[RecordResult, list[tuple[int, str]], list[Partnership]]:
+    ) -> tuple[RecordResult, list[tuple[int, LineError]], list[Partnership]]:
         now = self.clock()
         today = now.astimezone().date()
         latest_day = today + timedelta(days=1)
         result = RecordResult()
-        errors: list[tuple[int, str]] = []
+        errors: list[tuple[int, LineError]] = []
         given_ids = [line.id for _, _, line in parsed if line.id is not None]
         stored_ids = self.backend.find_ids(sorted(set(given_ids))) if given_ids else {}
         seen_ids: dict[str, EventLine] = {}
@@ -300,7 +336,7 @@ class Ledger:
                     if earlier is not None:
                         if not same_content(line, earlier):
                             raise RuleError(
-                                "id", f"{line.id!r} is already recorded with other content"
+                                "id", f"{quoted(line.id)} is already recorded with other content"
                             )
                         result.already += 1
                         continue
@@ -334,7 +370,7 @@ class Ledger:
                     seen_ids[line.id] = full  # as it will be stored: a retry matches it
                 result.recorded += 1
             except RuleError as exc:
-                errors.append((index, f"{where.where()}: {exc}"))
+                errors.append((index, where.error(exc.field, exc.message)))
         changed = [a for a in aggregates.values() if a is not None and a.pending_events]
         return result, errors, changed
 
@@ -363,12 +399,7 @@ class Ledger:
         self, after: int = 0, page: int = READ_PAGE, *, trusted: bool = False
     ) -> Iterator[Recorded]:
         """Every recorded event after ``after`` in recording order, read page by page."""
-        while True:
-            batch = self.read(after, page, trusted=trusted)
-            if not batch:
-                return
-            yield from batch
-            after = batch[-1].position
+        return items(lambda start, limit: self.read(start, limit, trusted=trusted), after, page)
 
     def history(self, handle: str) -> list[Recorded]:
         """One partnership's events, oldest first."""
@@ -384,15 +415,21 @@ class Ledger:
             self._watcher = self.watcher()
         return self._watcher.wait(after, timeout)
 
-    def watcher(self, poll_interval: float = SQLITE_POLL_SECONDS) -> Watcher:
-        """A waiter for new events: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+    def watcher(self, stop: threading.Event | None = None) -> Watcher:
+        """A waiter for new events (``trustledger.domain.watch``): LISTEN/NOTIFY on
+        PostgreSQL, polling on SQLite; setting ``stop`` ends any wait at once."""
         if self.store.kind == "postgresql":
-            return Watcher(
+            return NotifyWatcher(
                 self.max_position,
                 listen=lambda: postgres_connect(self.store, autocommit=True),
-                channel=self.app.recorder.channel_name,
+                channel=cast(Any, self.app.recorder).channel_name,
+                stop=stop,
             )
-        return Watcher(self.max_position, poll_interval=poll_interval)
+        return PollingWatcher(self.max_position, stop=stop)
+
+
+def _in_input_order(errors: list[tuple[int, LineError]]) -> list[LineError]:
+    return [error for _, error in sorted(errors, key=lambda pair: pair[0])]
 
 
 def export_line(event: Recorded) -> dict[str, Any]:
@@ -410,10 +447,8 @@ def _postgres_setup_lock(store: StoreConfig) -> Any:
     try:
         return postgres_connect(store, autocommit=True)
     except psycopg.Error as exc:
-        reason = _first_line(exc)
-        if store.password:
-            reason = reason.replace(store.password, "***")
-        raise StoreError(f"cannot reach {store.display}: {reason}") from None
+        # The service scrubs the password from every store error it passes on.
+        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
 
 
 def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:

@@ -103,9 +103,11 @@ def invoke(
     stdin: str = "",
     store_after: bool = False,
     env: Mapping[str, str | None] | None = None,
+    clock: Any = None,
 ) -> Run:
-    """Run the ``trustledger`` click command in-process (CliRunner)."""
-    from trustledger.tui.cli.main import main
+    """Run the ``trustledger`` click command in-process (CliRunner); ``clock`` (a ``Clock``)
+    pins what the command takes for now and today."""
+    from trustledger.tui.cli.main import CliContext, main
 
     full_env: dict[str, str | None] = {k: None for k in _SCRUBBED}
     if env:
@@ -116,6 +118,7 @@ def invoke(
         input=stdin,
         env=full_env,
         prog_name="trustledger",
+        obj=CliContext(clock) if clock is not None else None,
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         # A real process would have shown a traceback: never let it pass as exit code 1.

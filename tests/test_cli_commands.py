@@ -307,7 +307,7 @@ BAD_OPTIONS = [
     (["commit", "acme", "c1", "--by", "us", "--summary", "s", "--due", "2026-01-01"], "commitment"),
     (["renegotiate", "acme", "c1", "--due", "someday"], "--due"),
     (["kept", "acme", "nope"], "commitment"),
-    (["missed", "acme", "c1", "--occurred-on", "2024-06-01"], "occurred_on"),
+    (["missed", "acme", "c1", "--occurred-on", "2024-06-01"], "--occurred-on"),
     (["review", "acme", "--score", "vision=9"], "--score"),
     (["review", "acme", "--score", "vision=0"], "--score"),
     (["review", "acme", "--score", "trust=3"], "--score"),
@@ -328,9 +328,9 @@ BAD_OPTIONS = [
     ),
     (["partner", "add", "Zed!", "--name", "Zed"], "partnership"),
     (["partner", "add", "acme", "--name", "Again"], "partnership"),
-    (["end", "acme", "--occurred-on", "2099-01-01"], "occurred_on"),
+    (["end", "acme", "--occurred-on", "2099-01-01"], "--occurred-on"),
     (["end", "nobody"], "partnership"),
-    (["end", "acme", "--id", "a-1"], "id"),
+    (["end", "acme", "--id", "a-1"], "--id"),
 ]
 
 
@@ -579,7 +579,10 @@ def all_command_paths() -> list[list[str]]:
     paths: list[list[str]] = []
 
     def walk(group: click.Group, prefix: list[str]) -> None:
-        for name, command in sorted(group.commands.items()):
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, name
             paths.append([*prefix, name])
             if isinstance(command, click.Group):
                 walk(command, [*prefix, name])

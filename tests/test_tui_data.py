@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from trustledger.domain.errors import LineError
 from trustledger.domain.events import EVENT_TYPES
 from trustledger.domain.ledger import Ledger
 from trustledger.projections.config import DEFAULT_CONFIG
 from trustledger.projections.replay import replay
-from trustledger.tui.dashboard.screens.record import friendly
+from trustledger.tui.dashboard.screens.record import RecordScreen, friendly
 from trustledger.tui.dashboard.widgets.cells import Palette, days_text, score_text, status_text
 from trustledger.tui.dashboard.widgets.fields import SKIPPED, form_fields
 from trustledger.tui.service.labels import describe
-from trustledger.tui.service.live import audit_picture, detail_from_events, rule_error_field
+from trustledger.tui.service.live import audit_picture, detail_from_events
 
 from tests.test_tui_support import TODAY, sample_store, sample_template
 
@@ -47,16 +48,21 @@ def test_field_kinds_follow_the_types():
     assert made["weight"].kind == "int" and made["weight"].default == 1
 
 
-def test_ledger_errors_name_their_field():
-    assert rule_error_field("form: commitment: 'x' is not open") == (
-        "commitment",
-        "'x' is not open",
-    )
-    assert rule_error_field("form: occurred_on: 2031-01-01 is in the future") == (
-        "occurred_on",
-        "2031-01-01 is in the future",
-    )
-    assert rule_error_field("something odd happened") == (None, "something odd happened")
+def test_ledger_errors_show_at_their_field():
+    errors = [
+        LineError("form", 0, "commitment", "'x' is not open"),
+        LineError("form", 0, "scores.vision", "out of range"),
+        LineError("form", 0, None, "the store is gone"),
+    ]
+    shown: list = []
+    screen = RecordScreen("review_held")
+    screen.show_errors = shown.extend  # type: ignore[method-assign]
+    screen.show_rule_errors(errors)
+    assert shown == [
+        ("commitment", None, "'x' is not open"),
+        ("scores", "vision", "out of range"),
+        (None, None, "the store is gone"),
+    ]
 
 
 def test_friendly_messages():

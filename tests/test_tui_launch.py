@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from trustledger.domain.store import parse_store_url
 from trustledger.tui.dashboard.launch import launch
+from trustledger.tui.service.ledger_service import LedgerService
 
 TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 
@@ -16,7 +17,7 @@ TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 def test_launch_on_a_missing_store_exits_2(tmp_path, capsys):
     store = parse_store_url(str(tmp_path / "nothing.sqlite"))
     with pytest.raises(SystemExit) as exit_info:
-        launch(store, None)
+        launch(LedgerService(store), None)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("trustledger: no ledger at")
@@ -26,7 +27,7 @@ def test_launch_on_a_missing_store_exits_2(tmp_path, capsys):
 def test_launch_refuses_a_bad_as_of(tmp_path, capsys):
     store = parse_store_url(str(tmp_path / "nothing.sqlite"))
     with pytest.raises(SystemExit) as exit_info:
-        launch(store, "2026-02-30")
+        launch(LedgerService(store), "2026-02-30")
     assert exit_info.value.code == 2
     assert "--as-of" in capsys.readouterr().err
 
@@ -42,3 +43,27 @@ def test_the_command_line_reports_a_missing_store(tmp_path):
     assert done.stderr.startswith("trustledger: no ledger at")
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_broken_config_stops_the_dashboard_with_one_line(tmp_path):
+    """The same rule as the command line: a bad configuration is an error, not the defaults."""
+    store = tmp_path / "store.sqlite"
+    config = tmp_path / "config.toml"
+    config.write_text("[model]\nhalf_life_days = -1\n", encoding="utf-8")
+    done = subprocess.run(
+        [str(TRUSTLEDGER), "--store", str(store), "partner", "add", "acme", "--name", "A"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for args in (["tui", "--config", str(config)], ["report", "--config", str(config)]):
+        done = subprocess.run(
+            [str(TRUSTLEDGER), "--store", str(store), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, (args, done)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert done.stderr.startswith("trustledger: config: ") and "half_life_days" in done.stderr

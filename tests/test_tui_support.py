@@ -18,6 +18,8 @@ from textual.app import App
 from trustledger.domain.ledger import Ledger, located_lines
 from trustledger.domain.store import StoreConfig, parse_store_url
 from trustledger.tui.dashboard.app import TrustLedgerApp
+from trustledger.tui.service.clock import Clock, FixedClock
+from trustledger.tui.service.ledger_service import LedgerService
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_events"
 #: The app's as-of date in the tests: the last day of the sample data.
@@ -56,10 +58,13 @@ def sample_store(sample_template: Path, tmp_path: Path) -> StoreConfig:
     return copy_store(sample_template, tmp_path / "sample.sqlite")
 
 
-def make_app(store: StoreConfig, **kwargs: object) -> TrustLedgerApp:
-    kwargs.setdefault("today", lambda: TODAY)
-    kwargs.setdefault("poll_interval", 0.05)
-    return TrustLedgerApp(store, **kwargs)  # type: ignore[arg-type]
+#: The dashboard's clock in the tests: the app's live day is TODAY, and so is the default day
+#: of what its forms record, whatever the real date.
+CLOCK = FixedClock.on(TODAY)
+
+
+def make_app(store: StoreConfig, clock: Clock = CLOCK, **kwargs: object) -> TrustLedgerApp:
+    return TrustLedgerApp(LedgerService(store, clock=clock), **kwargs)  # type: ignore[arg-type]
 
 
 def screen_text(app: App) -> str:

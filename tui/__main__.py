@@ -4,18 +4,24 @@ place that knows them all."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from trustledger.tui.cli.main import chosen_store, main, store_option
+from trustledger.tui.cli.main import main, service, store_option
+from trustledger.tui.cli.options import config_option
 
 
 @main.command("tui")
 @store_option
 @click.option("--as-of", "as_of", metavar="DATE", help="Open in audit mode at this date.")
-def tui_command(store_url: str | None, as_of: str | None = None) -> None:
+@config_option
+def tui_command(
+    store_url: str | None, as_of: str | None = None, config_path: Path | None = None
+) -> None:
     """Open the live dashboard."""
     from trustledger.tui.dashboard.launch import launch
 
-    launch(chosen_store(store_url), as_of=as_of)
+    launch(service(store_url), as_of=as_of, config_path=config_path)
 
 
 if __name__ == "__main__":

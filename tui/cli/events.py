@@ -8,16 +8,14 @@ validates an NDJSON line, and the line goes through the same ``record`` path.
 
 from __future__ import annotations
 
-import re
 import typing
 from typing import Any, Literal
 
 import click
-from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+from trustledger.domain.errors import quoted
 from trustledger.domain.events import (
     DIMENSIONS,
-    LINE_ADAPTER,
     CommitmentKept,
     CommitmentMade,
     CommitmentMissed,
@@ -31,8 +29,9 @@ from trustledger.domain.events import (
     ReviewHeld,
     base_type,
 )
-from trustledger.domain.ledger import Located, validation_message
-from trustledger.tui.cli.main import EXIT_REJECTED, Failure, record_lines, store_option
+from trustledger.tui.cli.main import EXIT_USAGE, Failure, store_option
+from trustledger.tui.cli.record import record_lines, reject
+from trustledger.tui.service.recording import LineRejected, Located, RecordResult, check_values
 
 # command name -> (model, positional fields, one-line help)
 COMMANDS: dict[str, tuple[type[EventLine], tuple[str, ...], str]] = {
@@ -120,36 +119,43 @@ def parse_scores(flag: str, values: tuple[str, ...]) -> dict[str, Any] | None:
     for value in values:
         dim, sep, number = value.partition("=")
         if not sep:
-            raise Failure(f"{flag} {value!r}: expected DIMENSION=N, e.g. vision=4", 2)
+            raise Failure(
+                f"{flag} {quoted(value)}: expected DIMENSION=N, e.g. vision=4", EXIT_USAGE
+            )
         try:
             scores[dim.strip()] = int(number)
         except ValueError:
-            raise Failure(f"{flag} {value!r}: the score must be a whole number 1-5", 2) from None
+            raise Failure(
+                f"{flag} {quoted(value)}: the score must be a whole number 1-5", EXIT_USAGE
+            ) from None
     return scores
 
 
-def option_message(message: str, positional: tuple[str, ...]) -> str:
-    """Name the options instead of the model fields in a validation message.
-
-    Each part of the message starts with the field (``weight: ...``, ``scores.vision: ...``);
-    that becomes the option (``--weight: ...``, ``--score vision: ...``).
-    """
-
-    def rename(match: re.Match[str]) -> str:
-        start, key, sep = match.groups()
-        if key in positional or key in ("type", "recorded_at"):
-            return match.group(0)
-        return start + option_flag(key) + (" " if sep == "." else sep)
-
-    return re.sub(r"(^|; )([a-z_]+)([:.])", rename, message)
+def option_name(field: str, positional: tuple[str, ...]) -> str:
+    """How a command names a field of its event: its option (``--weight``, ``--score
+    vision`` for ``scores.vision``), or the field itself for an argument."""
+    key, _, sub = field.partition(".")
+    if key in positional or key in ("type", "recorded_at"):
+        return field
+    return option_flag(key) + (f" {sub}" if sub else "")
 
 
 def build_command(
-    name: str, model: type[EventLine], positional: tuple[str, ...], help_text: str
+    name: str,
+    model: type[EventLine],
+    positional: tuple[str, ...],
+    help_text: str,
+    path: str | None = None,
 ) -> click.Command:
+    """The command ``name`` (``path``: its full name, when in a group) for ``model``."""
     fields = {k: v for k, v in model.model_fields.items() if k not in ("type", "recorded_at")}
     ordered = list(positional) + [k for k in fields if k not in positional]
     params = [click_param(k, fields[k], k in positional) for k in ordered]
+
+    source = f"trustledger {path or name}"
+
+    def named(field: str) -> str:
+        return option_name(field, positional)
 
     def callback(store_url: str | None, **values: Any) -> None:
         data: dict[str, Any] = {"type": model.model_fields["type"].default}
@@ -160,21 +166,30 @@ def build_command(
                 continue
             data[key] = value
         try:
-            line = LINE_ADAPTER.validate_python(data)
-        except ValidationError as exc:
-            message = option_message(validation_message(exc), positional)
-            raise Failure(message, EXIT_REJECTED) from None
-        record_lines(store_url, [Located(f"trustledger {name}", 0, line)], quiet_progress=True)
+            line = check_values(data, source)
+        except LineRejected as exc:
+            reject(RecordResult(errors=exc.errors), named)
+        record_lines(store_url, [Located(source, 0, line)], quiet_progress=True, name=named)
 
     command = click.Command(name, callback=callback, params=params, help=help_text)
     return store_option(command)  # type: ignore[return-value]
 
 
-def register(group: click.Group) -> None:
-    for name, (model, positional, help_text) in COMMANDS.items():
-        group.add_command(build_command(name, model, positional, help_text))
+def commands() -> dict[str, click.Command]:
+    """Every one-event command, and the ``partner`` group (``partner add``)."""
+    built: dict[str, click.Command] = {
+        name: build_command(name, model, positional, help_text)
+        for name, (model, positional, help_text) in COMMANDS.items()
+    }
     partner = click.Group("partner", help="Partnerships: register them.")
     partner.add_command(
-        build_command("add", PartnershipRegistered, ("partnership",), "Register a partnership.")
+        build_command(
+            "add",
+            PartnershipRegistered,
+            ("partnership",),
+            "Register a partnership.",
+            path="partner add",
+        )
     )
-    group.add_command(partner)
+    built["partner"] = partner
+    return built

@@ -1,19 +1,24 @@
-"""``trustledger history H``: one partnership's events, in order, with who recorded them."""
+"""``trustledger history H``: one partnership's events, in order, with who recorded them; with
+``--explain``, which of them moved its trust and alignment."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
+from trustledger.domain.errors import quoted
 from trustledger.domain.events import Recorded
-from trustledger.domain.ledger import export_line
-from trustledger.tui.cli.main import EXIT_REJECTED, fail, open_ledger, store_option
+from trustledger.tui.cli.main import EXIT_REJECTED, fail, service, store_option
+from trustledger.tui.cli.options import as_of_option, config_option, resolve_as_of, resolve_config
 from trustledger.tui.cli.tables import print_table
 from trustledger.tui.service.labels import describe, event_label
 
 
 def history_rows(events: list[Recorded]) -> list[dict[str, Any]]:
+    from trustledger.tui.service.ledger_service import export_line
+
     rows = []
     for event in events:
         row = export_line(event)
@@ -23,44 +28,62 @@ def history_rows(events: list[Recorded]) -> list[dict[str, Any]]:
     return rows
 
 
-def register(group: click.Group) -> None:
-    @group.command()
-    @store_option
-    @click.argument("handle", metavar="H")
-    @click.option(
-        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-    )
-    @click.option("--explain", is_flag=True, help="Show which events moved trust and alignment.")
-    @click.option("--as-of", "as_of", metavar="DATE", help="Explain the scores as of this date.")
-    def history(
-        store_url: str | None, handle: str, fmt: str, explain: bool, as_of: str | None
-    ) -> None:
-        """The events of partnership H, in order, with who recorded them and when."""
-        with open_ledger(store_url) as ledger:
-            events = ledger.history(handle)
-        if not events:
-            fail(f"no partnership {handle!r} in this ledger", EXIT_REJECTED)
-        if explain:
-            from trustledger.tui.cli.report import print_explanation
-
-            print_explanation(events, as_of, fmt)
-            return
+@click.command()
+@store_option
+@click.argument("handle", metavar="H")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--explain", is_flag=True, help="Show which events moved trust and alignment.")
+@as_of_option
+@config_option
+def history(
+    store_url: str | None,
+    handle: str,
+    fmt: str,
+    explain: bool,
+    as_of: str | None,
+    config_path: Path | None,
+) -> None:
+    """The events of partnership H, in order, with who recorded them and when."""
+    ledger = service(store_url)
+    events = ledger.history(handle)
+    if not events:
+        fail(f"no partnership {quoted(handle)} in this ledger", EXIT_REJECTED)
+    if explain:
+        day = resolve_as_of(as_of)
+        rows = ledger.explanation(events, day, resolve_config(config_path))
         if fmt == "json":
-            click.echo(json.dumps(history_rows(events), indent=2, ensure_ascii=False))
+            data = [
+                {**row._asdict(), "occurred_on": row.occurred_on and row.occurred_on.isoformat()}
+                for row in rows
+            ]
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return
-        print_table(
-            f"{handle}: {len(events)} events",
-            ["#", "occurred", "type", "details", "actor", "recorded (UTC)"],
+        from trustledger.tui.cli.explain_table import print_explain_table
+
+        print_explain_table(rows, day)
+        return
+    if fmt == "json":
+        click.echo(json.dumps(history_rows(events), indent=2, ensure_ascii=False))
+        return
+    print_table(
+        f"{handle}: {len(events)} events",
+        ["#", "occurred", "type", "details", "actor", "recorded (UTC)"],
+        [
             [
-                [
-                    str(e.version),
-                    e.occurred_on.isoformat(),
-                    event_label(e.type),
-                    describe(e.line),
-                    e.line.actor or "",
-                    e.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                ]
-                for e in events
-            ],
-            wrap={"details"},
-        )
+                str(e.version),
+                e.occurred_on.isoformat(),
+                event_label(e.type),
+                describe(e.line),
+                e.line.actor or "",
+                e.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+            for e in events
+        ],
+        wrap={"details"},
+    )
+
+
+def commands() -> dict[str, click.Command]:
+    return {"history": history}

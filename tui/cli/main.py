@@ -4,37 +4,73 @@ Every command takes ``--store URL`` (before or after the command name) or reads
 ``TRUSTLEDGER_STORE``. Machine output goes to stdout; errors go to stderr as one line
 each. Exit codes: 0 done, 1 input rejected (or ``check`` found alerts), 2 usage error,
 unreadable input file, or a store that cannot be opened.
+
+Commands are loaded on first use (:class:`LedgerGroup`): ``trustledger --help`` lists them
+from :data:`COMMANDS` without importing one, and a one-event command imports only what
+recording needs. Everything below the command line goes through the application service
+(:class:`~trustledger.tui.service.ledger_service.LedgerService`), made by :func:`service`
+with the clock of the :class:`CliContext` (``main(obj=CliContext(clock))`` pins it).
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, NoReturn
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from trustledger.domain.errors import LedgerError, StoreError
-from trustledger.domain.events import line_schema
-from trustledger.domain.ledger import Ledger, Located, RecordResult, export_line, located_lines
-from trustledger.domain.store import StoreConfig, resolve_store
+from trustledger.domain.errors import LedgerError, clip
+from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from trustledger.tui.service.ledger_service import LedgerService
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 
+#: command name -> (module that builds it, its one-line help for ``trustledger --help``).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("audit", "Audit the stored history: verify its chain, list who did what."),
+    "check": ("report", "Print every alert; exit 1 when there is at least one, else 0."),
+    "commit": ("events", "Record a commitment one side made."),
+    "end": ("events", "End a partnership."),
+    "export": ("export", "Write every recorded event as NDJSON, in recording order."),
+    "history": (
+        "history",
+        "The events of partnership H, in order, with who recorded them and when.",
+    ),
+    "issue": ("events", "Raise an issue."),
+    "kept": ("events", "Record that a commitment was kept."),
+    "migrate": ("migrate", "Copy the store into another, keeping order, ids, times and actors."),
+    "missed": ("events", "Record that a commitment was missed."),
+    "partner": ("events", "Partnerships: register them."),
+    "record": ("record", "Append event lines (NDJSON) from FILEs, or stdin when none or '-'."),
+    "renegotiate": ("events", "Give an open commitment a new due date."),
+    "report": ("report", "One row per partnership: status, trust, alignment, commitments, alerts."),
+    "resolve": ("events", "Resolve an open issue."),
+    "revenue": ("events", "Record a month's revenue."),
+    "review": ("events", "Record a review's scores (1-5 per dimension)."),
+    "schema": ("export", "Print the JSON Schema of an event line."),
+}
 
-class Failure(click.ClickException):
-    """A one-line error with the contract's exit code."""
+
+@dataclass
+class CliContext:
+    """What the command line is given rather than finds for itself: the clock."""
+
+    clock: Clock = field(default_factory=lambda: SYSTEM_CLOCK)
+
+
+class Failure(Exception):
+    """A one-line error with the contract's exit code (shown by :class:`LedgerGroup`)."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
+        self.message = message
         self.exit_code = code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"trustledger: {self.format_message()}", err=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -42,26 +78,58 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 class LedgerGroup(click.Group):
-    """A command group whose usage errors are one line and exit 2."""
+    """A command group whose commands load on first use, whose usage errors are one line
+    (exit 2), and whose ledger errors (a store that cannot be opened, a bad configuration)
+    are one line too."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands or name not in COMMANDS:
+            return self.commands.get(name)
+        module = importlib.import_module(f"trustledger.tui.cli.{COMMANDS[name][0]}")
+        command: click.Command = module.commands()[name]
+        self.add_command(command, name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`, without loading the commands."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit=formatter.width)))
+            else:
+                rows.append((name, COMMANDS[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            return super().main(*args, **kwargs)
+            code = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("trustledger: aborted", err=True)
             sys.exit(130)
+        except Failure as exc:
+            click.echo(f"trustledger: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
-            nested = exc.ctx is not None and exc.ctx.parent is not None
-            where = f"{exc.ctx.command_path}: " if nested and exc.ctx else ""
+            # "trustledger commit: Missing option '--by' (see 'trustledger commit --help')"
+            where = exc.ctx.command_path if exc.ctx else "trustledger"
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"trustledger: {where}{exc.format_message()}{hint}", err=True)
+            message = clip(exc.format_message().rstrip("."), 4 * 80)
+            click.echo(f"{where}: {message}{hint}", err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
+        except LedgerError as exc:
+            click.echo(f"trustledger: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
@@ -73,11 +141,14 @@ class LedgerGroup(click.Group):
                 raise
             text = (str(exc).strip().splitlines() or [""])[0]
             click.echo(
-                f"trustledger: unexpected error: {type(exc).__name__}: {text} "
+                f"trustledger: unexpected error: {type(exc).__name__}: {clip(text, 4 * 80)} "
                 "(set TRUSTLEDGER_DEBUG=1 for details)",
                 err=True,
             )
             sys.exit(EXIT_USAGE)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+        return code
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,35 +164,23 @@ def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def chosen_store(store_url: str | None) -> StoreConfig:
+def cli_context() -> CliContext:
+    """The :class:`CliContext` the command line was started with (a default one if none)."""
+    found = click.get_current_context().find_object(CliContext)
+    return found if found is not None else CliContext()
+
+
+def service(store_url: str | None) -> LedgerService:
+    """The application service for the chosen store: ``--store`` after the command name,
+    else before it, else the environment, else the default; a bad URL exits 2."""
+    from trustledger.tui.service.ledger_service import LedgerService
+
     ctx = click.get_current_context()
-    url = store_url or (ctx.find_root().params.get("store_url") if ctx.find_root() else None)
+    url = store_url or ctx.find_root().params.get("store_url")
     try:
-        return resolve_store(url)
-    except StoreError as exc:
-        fail(str(exc))
-
-
-@contextmanager
-def open_ledger(store_url: str | None, *, create: bool = False) -> Iterator[Ledger]:
-    """Open the chosen store, turning store failures into one-line exit-2 errors."""
-    store = chosen_store(store_url)
-    try:
-        ledger = Ledger(store, create=create)
+        return LedgerService.for_url(url, clock=cli_context().clock)
     except LedgerError as exc:
-        fail(_scrub(str(exc), store))
-    try:
-        yield ledger
-    except StoreError as exc:
-        fail(_scrub(str(exc), store))
-    finally:
-        ledger.close()
-
-
-def _scrub(message: str, store: StoreConfig) -> str:
-    if store.password:
-        message = message.replace(store.password, "***")
-    return message
+        fail(str(exc))
 
 
 @click.group(
@@ -143,128 +202,3 @@ def main(ctx: click.Context, store_url: str | None) -> None:
         if dashboard is None:
             fail("the dashboard is not installed")
         ctx.invoke(dashboard, store_url=store_url)
-
-
-# -- record ---------------------------------------------------------------------------
-
-
-def read_inputs(files: Sequence[str]) -> list[Located]:
-    """Read every input (``-`` is stdin) into numbered lines; unreadable input exits 2."""
-    lines: list[Located] = []
-    for name in files or ["-"]:
-        if name == "-":
-            source, stream = "stdin", sys.stdin
-            try:
-                text = stream.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                fail(f"cannot read stdin: {exc}")
-        else:
-            source = name
-            try:
-                text = Path(name).read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                fail(f"cannot read {name}: not UTF-8 text")
-            except OSError as exc:
-                fail(f"cannot read {name}: {exc.strerror or exc}")
-        # NDJSON lines end at \n only: str.splitlines() would also split inside a JSON
-        # string at U+2028, U+0085 and the like, which JSON allows unescaped.
-        lines.extend(located_lines(source, text.split("\n")))
-    return lines
-
-
-def record_lines(
-    store_url: str | None, lines: Sequence[Located], *, quiet_progress: bool = False
-) -> RecordResult:
-    """Record ``lines`` and print the outcome the contract describes; exits 1 on errors."""
-    store = chosen_store(store_url)
-    if store.kind == "sqlite" and store.path is not None and not store.path.exists():
-        # A new SQLite store: check the input against an empty ledger in memory first, so a
-        # rejected input creates no file. (Deleting the file afterwards instead would race
-        # another writer creating the same store, and lose what that writer recorded.)
-        with Ledger(StoreConfig(kind="sqlite", path=Path(":memory:")), create=True) as scratch:
-            checked = scratch.record(lines)
-        if not checked.ok:
-            _reject(checked)
-    with (
-        open_ledger(store_url, create=True) as ledger,
-        _progress(len(lines), enabled=not quiet_progress) as progress,
-    ):
-        result = ledger.record(lines, progress=progress)
-    if not result.ok:
-        _reject(result)
-    click.echo(f"recorded {result.recorded}, already recorded {result.already}")
-    return result
-
-
-def _reject(result: RecordResult) -> NoReturn:
-    for message in result.errors:
-        click.echo(message, err=True)
-    raise Failure(f"{len(result.errors)} bad line(s); nothing was recorded", EXIT_REJECTED)
-
-
-@contextmanager
-def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on stderr for large inputs, only when stderr is a terminal."""
-    if not enabled or total < 5000 or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("checking", total=total)
-
-        def update(phase: str, done: int, _total: int) -> None:
-            bar.update(task, description=phase, completed=done if phase != "saving" else total)
-
-        yield update
-
-
-@main.command()
-@store_option
-@click.argument("files", nargs=-1, metavar="[FILE ...]")
-def record(store_url: str | None, files: tuple[str, ...]) -> None:
-    """Append event lines (NDJSON) from FILEs, or stdin when none or '-'.
-
-    All or nothing: every line is checked first (JSON, schema, and the ledger's rules
-    against the store plus the earlier lines); one bad line and nothing is recorded.
-    """
-    record_lines(store_url, read_inputs(files))
-
-
-# -- export, history, schema ------------------------------------------------------------
-
-
-@main.command()
-@store_option
-@click.option("--partnership", "handle", metavar="H", help="Only this partnership's events.")
-def export(store_url: str | None, handle: str | None) -> None:
-    """Write every recorded event as NDJSON, in recording order."""
-    with open_ledger(store_url) as ledger:
-        events = ledger.history(handle) if handle else ledger.iter_events()
-        out = sys.stdout
-        for event in events:
-            out.write(json.dumps(export_line(event), ensure_ascii=False) + "\n")
-
-
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of an event line."""
-    click.echo(json.dumps(line_schema(), indent=2))
-
-
-def add_commands() -> None:
-    """Register the commands that live in their own modules."""
-    from trustledger.tui.cli import audit, events, history, migrate, report
-
-    for module in (events, history, report, audit, migrate):
-        module.register(main)
-
-
-add_commands()

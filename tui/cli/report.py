@@ -11,73 +11,22 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from trustledger.domain.events import Recorded
-from trustledger.domain.moments import parse_date, parse_moment
-from trustledger.projections.config import ModelConfig, load_config
-from trustledger.projections.replay import replay
-from trustledger.projections.report import REPORT_KEYS, report_rows
-from trustledger.projections.views import Portfolio
-from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, open_ledger, store_option
+from trustledger.projections import REPORT_KEYS, Portfolio, report_rows
+from trustledger.tui.cli.main import EXIT_REJECTED, Failure, service, store_option
+from trustledger.tui.cli.options import (
+    as_of_option,
+    config_option,
+    known_at_option,
+    resolve_as_of,
+    resolve_config,
+    resolve_known_at,
+)
 from trustledger.tui.cli.tables import print_table
 from trustledger.tui.service.labels import status_label
-from trustledger.tui.service.warmstart import gc_paused
-
-
-def as_of_option(func: Any) -> Any:
-    return click.option(
-        "--as-of",
-        "as_of",
-        metavar="DATE",
-        help="The state at the end of DATE (YYYY-MM-DD; default: today). May be in the future.",
-    )(func)
-
-
-def config_option(func: Any) -> Any:
-    return click.option(
-        "--config",
-        "config_path",
-        metavar="FILE",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Model parameters (TOML, [model] table); default: config.toml in the user "
-        "config directory when it exists.",
-    )(func)
-
-
-def resolve_as_of(text: str | None) -> date:
-    if not text:
-        return date.today()
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        fail(f"--as-of: {exc}")
-
-
-def resolve_known_at(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return parse_moment(text, end_of_day=True)
-    except ValueError as exc:
-        fail(f"--known-at: {exc}")
-
-
-def resolve_config(path: Path | None) -> ModelConfig:
-    try:
-        return load_config(path)
-    except (OSError, ValueError) as exc:
-        fail(f"--config: {str(exc).splitlines()[0]}")
-
-
-def portfolio_from_store(
-    store_url: str | None, as_of: date, known_at: datetime | None, config: ModelConfig
-) -> Portfolio:
-    with open_ledger(store_url) as ledger, gc_paused():
-        return replay(ledger.iter_events(trusted=True), as_of, known_at, config)
 
 
 def _fmt(value: float | None, places: int = 2) -> str:
@@ -139,92 +88,72 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: ("" if flat.get(k) is None else flat.get(k)) for k in CSV_FIELDS}
 
 
-def print_explanation(events: list[Recorded], as_of_text: str | None, fmt: str) -> None:
-    """Used by ``history H --explain``: which events moved trust and alignment."""
-    from trustledger.projections.explain import explain
-
-    as_of = resolve_as_of(as_of_text)
-    rows = explain(events, as_of, resolve_config(None))
+@click.command()
+@store_option
+@as_of_option
+@known_at_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@config_option
+def report(
+    store_url: str | None,
+    as_of: str | None,
+    known_at: str | None,
+    fmt: str,
+    config_path: Path | None,
+) -> None:
+    """One row per partnership: status, trust, alignment, commitments, alerts."""
+    day, known, config = (
+        resolve_as_of(as_of),
+        resolve_known_at(known_at),
+        resolve_config(config_path),
+    )
+    portfolio = service(store_url).portfolio(day, known, config)
     if fmt == "json":
-        data = [
-            {**row._asdict(), "occurred_on": row.occurred_on and row.occurred_on.isoformat()}
-            for row in rows
-        ]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    from trustledger.tui.cli.explain_table import print_explain_table
+        click.echo(json.dumps(report_rows(portfolio), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in report_rows(portfolio):
+            writer.writerow(csv_row(row))
+    else:
+        print_report_table(portfolio)
 
-    print_explain_table(rows, as_of)
 
-
-def register(group: click.Group) -> None:
-    @group.command()
-    @store_option
-    @as_of_option
-    @click.option(
-        "--known-at",
-        "known_at",
-        metavar="TIME",
-        help="Count only events recorded at or before TIME (RFC 3339, or a date "
-        "meaning the end of that day in UTC).",
-    )
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["table", "json", "csv"]),
-        default="table",
-        show_default=True,
-    )
-    @config_option
-    def report(
-        store_url: str | None,
-        as_of: str | None,
-        known_at: str | None,
-        fmt: str,
-        config_path: Path | None,
-    ) -> None:
-        """One row per partnership: status, trust, alignment, commitments, alerts."""
-        day, known, config = (
-            resolve_as_of(as_of),
-            resolve_known_at(known_at),
-            resolve_config(config_path),
-        )
-        portfolio = portfolio_from_store(store_url, day, known, config)
-        if fmt == "json":
-            click.echo(json.dumps(report_rows(portfolio), indent=2, ensure_ascii=False))
-        elif fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            for row in report_rows(portfolio):
-                writer.writerow(csv_row(row))
-        else:
-            print_report_table(portfolio)
-
-    @group.command()
-    @store_option
-    @as_of_option
-    @click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-    )
-    @config_option
-    def check(store_url: str | None, as_of: str | None, fmt: str, config_path: Path | None) -> None:
-        """Print every alert; exit 1 when there is at least one, else 0."""
-        day, config = resolve_as_of(as_of), resolve_config(config_path)
-        portfolio = portfolio_from_store(store_url, day, None, config)
-        alerts = portfolio.alerts
-        if fmt == "json":
-            click.echo(
-                json.dumps(
-                    [
-                        {"partnership": a.partnership, "kind": a.kind, "message": a.message}
-                        for a in alerts
-                    ],
-                    indent=2,
-                    ensure_ascii=False,
-                )
+@click.command()
+@store_option
+@as_of_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@config_option
+def check(store_url: str | None, as_of: str | None, fmt: str, config_path: Path | None) -> None:
+    """Print every alert; exit 1 when there is at least one, else 0."""
+    day, config = resolve_as_of(as_of), resolve_config(config_path)
+    portfolio = service(store_url).portfolio(day, None, config)
+    alerts = portfolio.alerts
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {"partnership": a.partnership, "kind": a.kind, "message": a.message}
+                    for a in alerts
+                ],
+                indent=2,
+                ensure_ascii=False,
             )
-        else:
-            for alert in alerts:
-                click.echo(f"{alert.partnership}: {alert.message}")
-        if alerts:
-            raise Failure(f"{len(alerts)} alert(s) as of {day}", EXIT_REJECTED)
+        )
+    else:
+        for alert in alerts:
+            click.echo(f"{alert.partnership}: {alert.message}")
+    if alerts:
+        raise Failure(f"{len(alerts)} alert(s) as of {day}", EXIT_REJECTED)
+
+
+def commands() -> dict[str, click.Command]:
+    return {"report": report, "check": check}

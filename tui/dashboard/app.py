@@ -6,15 +6,16 @@ the screens show (:attr:`TrustLedgerApp.picture`). Every blocking call (reading,
 replaying, recording) runs in a thread worker; results come back as messages or through
 ``call_from_thread``, and the screens redraw in place.
 
-For tests the app takes the store, a ``today`` function (the live as-of date), the poll
-interval and the model config; ``ready()`` / ``detail_ready()`` wait until data is shown.
+Everything below the UI goes through the application service it is given
+(:class:`~trustledger.tui.service.ledger_service.LedgerService`: the store and the clock,
+whose ``today()`` is the live as-of date); tests give it a fixed clock and a model config.
+``ready()`` / ``detail_ready()`` wait until data is shown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import calendar
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from textual import on, work
@@ -24,27 +25,16 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 from trustledger.domain.errors import LedgerError
-from trustledger.domain.ledger import Ledger
-from trustledger.domain.store import StoreConfig
-from trustledger.projections.config import ModelConfig
+from trustledger.projections import ModelConfig
 from trustledger.tui.dashboard.screens.audit import AuditChoice, AuditScreen
 from trustledger.tui.dashboard.screens.commands import LedgerCommands
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen
 from trustledger.tui.dashboard.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
-from trustledger.tui.service.live import (
-    AuditReader,
-    LedgerSource,
-    LiveFollower,
-    LiveUpdate,
-    Picture,
-    Recorder,
-    load_model_config,
-    open_ledger,
-)
+from trustledger.tui.service.config import load_model_config
+from trustledger.tui.service.ledger_service import LedgerService
+from trustledger.tui.service.live import LiveUpdate, Picture
 
-#: Below this many events the dashboard replays the store rather than keep a snapshot.
-WARM_START_MIN_EVENTS = 5000
 #: Actions that do not apply while a modal (a form, the date picker) is open.
 MODELESS = {"quit", "record", "audit", "live", "step", "step_month", "toggle_theme"}
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "textual-ansi")
@@ -104,25 +94,23 @@ class TrustLedgerApp(App[None]):
 
     def __init__(
         self,
-        store: StoreConfig,
+        service: LedgerService,
         *,
         as_of: date | None = None,
         known_at: datetime | None = None,
-        today: Callable[[], date] | None = None,
-        poll_interval: float = 0.1,
         config: ModelConfig | None = None,
         warm_start: bool = False,
     ) -> None:
-        """``warm_start`` keeps a snapshot of the live state in the user cache between runs
-        (:mod:`..service.warmstart`), so a big store is not replayed at every start."""
+        """``config`` defaults to the user's configuration file (an error when it cannot be
+        used); ``warm_start`` keeps a snapshot of the live state in the user cache between
+        runs (:mod:`..service.warmstart`), so a big store is not replayed at every start."""
         super().__init__()
         self.warm_start = warm_start
-        self.store = store
-        self.today: Callable[[], date] = today or date.today
-        self.poll_interval = poll_interval
+        self.service = service
+        self.store = service.store
         self.config = config or load_model_config()
-        self.recorder = Recorder(store)
-        self.auditor = AuditReader(store, self.config)
+        self.recorder = service.recorder()
+        self.auditor = service.audit_reader(self.config)
         self.live_picture: Picture | None = None
         self.audit_picture: Picture | None = None
         self.audit = as_of is not None or known_at is not None
@@ -139,6 +127,10 @@ class TrustLedgerApp(App[None]):
     def picture(self) -> Picture | None:
         return self.audit_picture if self.audit else self.live_picture
 
+    def today(self) -> date:
+        """The live as-of date: today by the service's clock."""
+        return self.service.clock.today()
+
     @property
     def as_of(self) -> date:
         return self.audit_as_of if self.audit else self.today()
@@ -146,9 +138,7 @@ class TrustLedgerApp(App[None]):
     @property
     def store_label(self) -> str:
         """The store as the mode bar names it: the file name, or the server and database."""
-        if self.store.kind == "sqlite" and self.store.path is not None:
-            return self.store.path.name
-        return self.store.display
+        return self.service.label
 
     @property
     def known_at(self) -> datetime | None:
@@ -191,65 +181,21 @@ class TrustLedgerApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="follow")
     def follow(self) -> None:
         worker = get_current_worker()
-        try:
-            ledger = open_ledger(self.store)
-        except LedgerError as exc:
-            self.post_message(StoreFailed(str(exc)))
-            return
-        source = LedgerSource(ledger, self.poll_interval, worker.cancelled_event)
-        follower = None
-        if self.warm_start:
-            from trustledger.tui.service.warmstart import load_follower
-
-            follower = load_follower(ledger, self.config)
-        restored = follower is not None and follower.last_position > 0
-        saved_at = follower.last_position if follower is not None else 0
 
         def emit(update: LiveUpdate) -> None:
             self.post_message(LiveChanged(update))
 
-        def idle() -> None:
-            # Snapshot once the first screen is up and the store is quiet (in this
-            # thread, so it never races the fold, and not at quit, so quitting is quick);
-            # at quit only when much has been recorded since.
-            nonlocal saved_at
-            if self.warm_start:
-                saved_at = self._save_warm_start(ledger, live, saved_at)
-
         def failed(message: str) -> None:
             self.post_message(StoreFailed(message))
 
-        live = LiveFollower(source, self.today, self.config, follower=follower)
-        try:
-            try:
-                live.run(worker.cancelled_event, emit, failed, idle)
-            except Exception as exc:
-                if not restored:
-                    raise
-                # A snapshot that does not fit this store or code: replay from scratch.
-                self.log.warning(f"warm-start snapshot unusable ({exc}); replaying the store")
-                live = LiveFollower(source, self.today, self.config)
-                saved_at = 0
-                live.run(worker.cancelled_event, emit, failed, idle)
-        finally:
-            if self.warm_start:
-                self._save_warm_start(ledger, live, saved_at)
-            source.close()
-
-    def _save_warm_start(self, ledger: Ledger, live: LiveFollower, saved_at: int) -> int:
-        """Save a snapshot when the state is big and has moved on since the last one;
-        return the position the newest snapshot holds."""
-        from trustledger.tui.service.warmstart import save_follower
-
-        position = live.follower.last_position
-        if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:
-            return saved_at  # small stores load faster than a snapshot is worth
-        try:
-            save_follower(ledger, live.follower)
-        except (OSError, LedgerError) as exc:
-            self.log.warning(f"could not save the warm-start snapshot: {exc}")
-            return saved_at
-        return position
+        self.service.follow(
+            self.config,
+            worker.cancelled_event,
+            emit,
+            failed,
+            warm_start=self.warm_start,
+            warn=self.log.warning,
+        )
 
     @on(LiveChanged)
     def _live_changed(self, message: LiveChanged) -> None:

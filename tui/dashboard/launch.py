@@ -3,35 +3,40 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import NoReturn
 
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.moments import parse_date
-from trustledger.domain.store import StoreConfig
+from trustledger.tui.service.config import load_model_config
+from trustledger.tui.service.ledger_service import LedgerService
 
 
-def launch(store: StoreConfig, as_of: str | None = None) -> None:
-    """Open the dashboard on ``store``; ``as_of`` (YYYY-MM-DD) opens it in audit mode.
+def _exit(message: str) -> NoReturn:
+    print(f"trustledger: {message}", file=sys.stderr)
+    sys.exit(2)
 
-    A store that does not exist (or cannot be opened) is a one-line error and exit 2, like
-    every reading command; nothing is created.
+
+def launch(
+    service: LedgerService, as_of: str | None = None, config_path: Path | None = None
+) -> None:
+    """Open the dashboard on ``service``'s store; ``as_of`` (YYYY-MM-DD) opens it in audit
+    mode; ``config_path`` names the model configuration (default: the user's file).
+
+    A store that does not exist (or cannot be opened) or a configuration that cannot be used
+    is a one-line error and exit 2, like every reading command; nothing is created.
     """
     day = None
     if as_of:
         try:
             day = parse_date(as_of)
         except ValueError as exc:
-            print(f"trustledger: --as-of: {exc}", file=sys.stderr)
-            sys.exit(2)
+            _exit(f"--as-of: {exc}")
     try:
-        from trustledger.tui.service.live import open_ledger
-
-        open_ledger(store).close()
+        config = load_model_config(config_path)
+        service.check()
     except LedgerError as exc:
-        message = str(exc)
-        if store.password:
-            message = message.replace(store.password, "***")
-        print(f"trustledger: {message}", file=sys.stderr)
-        sys.exit(2)
+        _exit(str(exc))
     from trustledger.tui.dashboard.app import TrustLedgerApp
 
-    TrustLedgerApp(store, as_of=day, warm_start=True).run()
+    TrustLedgerApp(service, as_of=day, config=config, warm_start=True).run()

@@ -1,61 +1,63 @@
-"""The dashboard's shell: opening the store, loading it, following it, recording into it.
+"""The dashboard's shell: following the store, replaying it, gathering one partnership.
 
-Nothing here touches Textual. The app runs these pieces in thread workers and hands their
-results to the UI with messages, so the UI thread never waits on the store:
+Nothing here touches Textual. The app runs these pieces in thread workers (through
+:class:`~trustledger.tui.service.ledger_service.LedgerService`) and hands their results to
+the UI with messages, so the UI thread never waits on the store:
 
-- :class:`LiveFollower` loads every event into a :class:`Follower`, then
-  waits for new ones (:meth:`EventSource.wait_for_new`) and folds only those, producing a new
-  :class:`Picture` each time something changed (or the calendar day turned).
+- :func:`follow` opens the store, restores the warm-start snapshot, and runs a
+  :class:`LiveFollower`: it loads every event into a ``Follower``, then waits for new ones
+  (the store's own watcher: LISTEN/NOTIFY on PostgreSQL, polling on SQLite) and folds only
+  those, producing a new :class:`Picture` each time something changed (or the day turned).
 - :class:`AuditReader` replays the store's events at an as-of date (and known-at time).
 - :func:`partnership_detail` gathers one partnership's timeline, trend and explanation.
-- :class:`Recorder` records one event line, all or nothing, like ``trustledger record``.
-
-Following is behind :class:`EventSource` so that another store can wake the loop its own way:
-``wait_for_new(position, timeout)`` returns once the store holds events after ``position`` (or
-the timeout passed). A ledger that offers ``wait_for_new`` itself (PostgreSQL LISTEN/NOTIFY)
-is used as is; otherwise the source polls ``max_position()`` every ``poll_interval`` seconds.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from trustledger.domain.errors import StoreError
-from trustledger.domain.events import EventLine, Recorded
-from trustledger.domain.ledger import Ledger, Located, RecordResult
+from trustledger.domain.errors import LedgerError, StoreError
+from trustledger.domain.events import Recorded
+from trustledger.domain.paging import pages
 from trustledger.domain.store import StoreConfig
-from trustledger.projections.config import ModelConfig, load_config
-from trustledger.projections.explain import ExplainRow, explain
-from trustledger.projections.follower import Follower
-from trustledger.projections.portfolio import portfolio_at
-from trustledger.projections.replay import fold, select
-from trustledger.projections.trends import sparklines, trend
-from trustledger.projections.views import Alert, PartnershipView, Portfolio, TrendPoint
+from trustledger.projections import (
+    Alert,
+    ExplainRow,
+    Follower,
+    ModelConfig,
+    PartnershipView,
+    Portfolio,
+    TrendPoint,
+    explain,
+    fold,
+    portfolio_at,
+    select,
+    sparklines,
+    trend,
+)
+from trustledger.tui.service.stores import opened
 from trustledger.tui.service.warmstart import gc_paused
+
+if TYPE_CHECKING:
+    from trustledger.domain.ledger import Ledger
+    from trustledger.tui.service.ledger_service import LedgerService
 
 #: How many points each portfolio sparkline has, and how many days apart they are.
 SPARK_POINTS = 8
 SPARK_STEP_DAYS = 30
 #: How many points the partnership screen's trend chart has.
 CHART_POINTS = 40
-#: Where a form's line says it came from, in the ledger's error messages.
-FORM_SOURCE = "form"
-
-
-def load_model_config() -> ModelConfig:
-    """The scoring parameters the command line uses too (defaults when no config file)."""
-    try:
-        return load_config()
-    except ValueError:
-        from trustledger.projections.config import DEFAULT_CONFIG
-
-        return DEFAULT_CONFIG
+#: Below this many events the live view replays the store rather than keep a snapshot.
+WARM_START_MIN_EVENTS = 5000
+#: How often the live loop wakes with nothing new, to see whether the day has turned.
+WAKE_SECONDS = 1.0
+#: Events per page while the live view catches up.
+PAGE = 5000
 
 
 # -- what the screens show ---------------------------------------------------------------
@@ -109,67 +111,33 @@ def new_alerts(before: Portfolio | None, after: Portfolio) -> list[Alert]:
     return [alert for alert in after.alerts if alert_key(alert) not in known]
 
 
-# -- opening the store and following it --------------------------------------------------
-
-
-def open_ledger(store: StoreConfig) -> Ledger:
-    """Open an existing store (``StoreMissing`` when there is none)."""
-    return Ledger(store)
+# -- following the store ------------------------------------------------------------------
 
 
 class EventSource(Protocol):
-    """Where the follower reads events from; see the module docstring."""
+    """Where the live loop reads events from, and how it waits for more."""
 
-    def max_position(self) -> int: ...
     def read(self, after: int, limit: int) -> list[Recorded]: ...
     def wait_for_new(self, position: int, timeout: float) -> bool: ...
-    def close(self) -> None: ...
 
 
 class LedgerSource:
-    """An :class:`EventSource` over a :class:`Ledger` (one connection, used by one thread).
+    """An :class:`EventSource` over an open ledger, used by one thread: it reads pages of
+    events and waits with the store's own watcher (``Ledger.watcher``: LISTEN/NOTIFY on
+    PostgreSQL, polling on SQLite), which ``stop`` interrupts."""
 
-    On a store that pushes notifications (PostgreSQL's LISTEN/NOTIFY, through the ledger's
-    own ``wait_for_new``) it waits on those, in short slices; otherwise it polls
-    ``max_position()`` every ``poll_interval`` seconds. ``stop`` (the worker's cancellation
-    event) ends a wait within a slice.
-    """
-
-    #: How long one wait on notifications lasts before ``stop`` is looked at again.
-    NOTIFY_SLICE = 0.25
-
-    def __init__(
-        self, ledger: Ledger, poll_interval: float, stop: threading.Event | None = None
-    ) -> None:
+    def __init__(self, ledger: Ledger, stop: threading.Event) -> None:
         self.ledger = ledger
-        self.poll_interval = poll_interval
-        self.stop = stop or threading.Event()
-        pushes = getattr(getattr(ledger, "store", None), "kind", "sqlite") != "sqlite"
-        self._native = getattr(ledger, "wait_for_new", None) if pushes else None
-
-    def max_position(self) -> int:
-        return self.ledger.max_position()
+        self.watcher = ledger.watcher(stop)
 
     def read(self, after: int, limit: int) -> list[Recorded]:
         return self.ledger.read(after, limit, trusted=True)
 
     def wait_for_new(self, position: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not self.stop.is_set():
-            remaining = deadline - time.monotonic()
-            if self._native is not None:
-                if self._native(position, max(0.0, min(self.NOTIFY_SLICE, remaining))):
-                    return True
-            else:
-                if self.ledger.max_position() > position:
-                    return True
-                self.stop.wait(max(0.0, min(self.poll_interval, remaining)))
-            if time.monotonic() >= deadline:
-                return False
-        return False
+        return self.watcher.wait(position, timeout)
 
     def close(self) -> None:
-        self.ledger.close()
+        self.watcher.close()
 
 
 def live_picture(follower: Follower, as_of: date) -> Picture:
@@ -199,15 +167,13 @@ class LiveFollower:
     fails, after which the loop waits and tries again.
     """
 
-    PAGE = 5000
-
     def __init__(
         self,
         source: EventSource,
         today: Callable[[], date],
         config: ModelConfig,
         *,
-        wake_every: float = 1.0,
+        wake_every: float = WAKE_SECONDS,
         follower: Follower | None = None,
     ) -> None:
         self.source = source
@@ -220,11 +186,9 @@ class LiveFollower:
     def catch_up(self) -> set[str]:
         """Fold every event after the follower's position; the partnerships that changed."""
         changed: set[str] = set()
-        while True:
-            batch = self.source.read(self.follower.last_position, self.PAGE)
-            if not batch:
-                return changed
+        for batch in pages(self.source.read, self.follower.last_position, PAGE):
             changed |= self.follower.apply(batch)
+        return changed
 
     def step(self, initial: bool = False) -> LiveUpdate:
         # The cyclic garbage collector is paused meanwhile (:func:`gc_paused`):
@@ -233,7 +197,8 @@ class LiveFollower:
         with gc_paused():
             changed = self.catch_up()
             picture = live_picture(self.follower, self.today())
-        alerts = [] if initial else new_alerts(self.last and self.last.portfolio, picture.portfolio)
+        before = self.last.portfolio if self.last is not None else None
+        alerts = [] if initial else new_alerts(before, picture.portfolio)
         self.last = picture
         return LiveUpdate(picture, alerts, changed, initial)
 
@@ -268,6 +233,89 @@ class LiveFollower:
                 stop.wait(2.0)
 
 
+def follow(
+    service: LedgerService,
+    config: ModelConfig,
+    stop: threading.Event,
+    emit: Callable[[LiveUpdate], None],
+    on_error: Callable[[str], None],
+    *,
+    warm_start: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> None:
+    """Follow ``service``'s store until ``stop``, emitting a :class:`LiveUpdate` at the start
+    and whenever something changed; ``warm_start`` keeps a snapshot of the live state in the
+    user cache between runs (:mod:`.warmstart`), so a big store is not replayed at every
+    start. A store that cannot be opened is reported through ``on_error``; the loop ends."""
+    try:
+        with opened(service.store, clock=service.clock) as ledger:
+            source = LedgerSource(ledger, stop)
+            try:
+                _follow(ledger, source, service, config, stop, emit, on_error, warm_start, warn)
+            finally:
+                source.close()
+    except LedgerError as exc:
+        on_error(str(exc))
+
+
+def _follow(
+    ledger: Ledger,
+    source: LedgerSource,
+    service: LedgerService,
+    config: ModelConfig,
+    stop: threading.Event,
+    emit: Callable[[LiveUpdate], None],
+    on_error: Callable[[str], None],
+    warm_start: bool,
+    warn: Callable[[str], None] | None,
+) -> None:
+    from trustledger.tui.service.warmstart import load_follower, save_follower
+
+    today = service.clock.today
+    follower = load_follower(ledger, config) if warm_start else None
+    restored = follower is not None and follower.last_position > 0
+    saved_at = follower.last_position if follower is not None else 0
+
+    def save(live: LiveFollower, saved_at: int) -> int:
+        """Save a snapshot when the state is big and has moved on since the last one;
+        return the position the newest snapshot holds."""
+        position = live.follower.last_position
+        if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:
+            return saved_at  # small stores load faster than a snapshot is worth
+        try:
+            save_follower(ledger, live.follower)
+        except (OSError, LedgerError) as exc:
+            if warn is not None:
+                warn(f"could not save the warm-start snapshot: {exc}")
+            return saved_at
+        return position
+
+    def idle() -> None:
+        # Snapshot once the first screen is up and the store is quiet (in this thread, so
+        # it never races the fold, and not at quit, so quitting is quick); at quit only
+        # when much has been recorded since.
+        nonlocal saved_at
+        if warm_start:
+            saved_at = save(live, saved_at)
+
+    live = LiveFollower(source, today, config, follower=follower)
+    try:
+        try:
+            live.run(stop, emit, on_error, idle)
+        except Exception as exc:
+            if not restored:
+                raise
+            # A snapshot that does not fit this store or code: replay from scratch.
+            if warn is not None:
+                warn(f"warm-start snapshot unusable ({exc}); replaying the store")
+            live = LiveFollower(source, today, config)
+            saved_at = 0
+            live.run(stop, emit, on_error, idle)
+    finally:
+        if warm_start:
+            save(live, saved_at)
+
+
 # -- audit: replaying the past -----------------------------------------------------------
 
 
@@ -278,8 +326,6 @@ class AuditReader:
     dates costs one fold, not one full read of the store.
     """
 
-    PAGE = 5000
-
     def __init__(self, store: StoreConfig, config: ModelConfig) -> None:
         self.store = store
         self.config = config
@@ -289,16 +335,12 @@ class AuditReader:
     def refresh(self, ledger: Ledger) -> list[Recorded]:
         with self._lock:
             after = self.events[-1].position if self.events else 0
-            while True:
-                batch = ledger.read(after, self.PAGE, trusted=True)
-                if not batch:
-                    break
+            for batch in pages(lambda a, n: ledger.read(a, n, trusted=True), after, PAGE):
                 self.events.extend(batch)
-                after = batch[-1].position
             return list(self.events)
 
     def picture(self, as_of: date, known_at: datetime | None) -> Picture:
-        with open_ledger(self.store) as ledger:
+        with opened(self.store) as ledger:
             events = self.refresh(ledger)
         return audit_picture(events, as_of, known_at, self.config)
 
@@ -330,7 +372,7 @@ def partnership_detail(
     audit: bool,
 ) -> Detail:
     """Read one partnership's events and derive its chart series and explanation."""
-    with open_ledger(store) as ledger:
+    with opened(store) as ledger:
         events = ledger.history(handle)
     return detail_from_events(handle, events, as_of, known_at, config, audit=audit)
 
@@ -357,38 +399,3 @@ def detail_from_events(
         as_of=as_of,
         known_at=known_at,
     )
-
-
-# -- recording ---------------------------------------------------------------------------
-
-
-class Recorder:
-    """Records lines into the store through one ledger connection, one call at a time."""
-
-    def __init__(self, store: StoreConfig) -> None:
-        self.store = store
-        self._ledger: Ledger | None = None
-        self._lock = threading.Lock()
-
-    def record(self, line: EventLine, actor: str | None = None) -> RecordResult:
-        with self._lock:
-            if self._ledger is None:
-                self._ledger = open_ledger(self.store)
-            return self._ledger.record([Located(FORM_SOURCE, 0, line)], actor=actor)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._ledger is not None:
-                self._ledger.close()
-                self._ledger = None
-
-
-def rule_error_field(message: str) -> tuple[str | None, str]:
-    """Split a ledger error for a form line, ``form: FIELD: message``, into field and text."""
-    text = message
-    if text.startswith(f"{FORM_SOURCE}: "):
-        text = text[len(FORM_SOURCE) + 2 :]
-    name, sep, rest = text.partition(": ")
-    if sep and re.fullmatch(r"[a-z_]+(\.[a-z_]+)?", name):
-        return name, rest
-    return None, text

@@ -17,13 +17,17 @@ import os
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_cache_dir
-from trustledger.domain.ledger import Ledger
+from trustledger.domain.paging import pages
 from trustledger.domain.store import APP_NAME
-from trustledger.projections.config import ModelConfig
-from trustledger.projections.follower import Follower, StaleSnapshot
+from trustledger.projections import Follower, ModelConfig, StaleSnapshot
+
+if TYPE_CHECKING:
+    from trustledger.domain.ledger import Ledger
 
 PAGE = 20000
 
@@ -76,8 +80,9 @@ def catch_up(
     """Fold every event recorded after the follower's position; return the changed handles."""
     changed: set[str] = set()
     newest = ledger.max_position()
+    read = partial(ledger.read, trusted=True)
     with gc_paused():
-        while batch := ledger.read(follower.last_position, PAGE, trusted=True):
+        for batch in pages(read, follower.last_position, PAGE):
             changed |= follower.apply(batch)
             if progress:
                 progress(follower.last_position, newest)

@@ -531,7 +531,7 @@ class PartnershipScreen(Screen):
     def show_explanation(self, detail: Detail, palette: Palette) -> None:
         table = self.query_one("#explain-table", DataTable)
         total = detail.explanation[-1] if detail.explanation else None
-        rows = []
+        rows: list[tuple[str, list[Cell]]] = []
         for row in reversed(detail.explanation[:-1]):
             delta = row.delta_trust
             colour = (

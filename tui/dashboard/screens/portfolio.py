@@ -337,7 +337,7 @@ class PortfolioScreen(Screen):
                             or before.plain != value.plain
                             or before.spans != value.spans
                             or before.style != value.style
-                            or getattr(before, "sort_key", None) != value.sort_key
+                            or getattr(before, "sort_key", None) != getattr(value, "sort_key", None)
                         ):
                             table.update_cell(handle, key, value)
                 self._cells[handle] = cells

@@ -3,13 +3,14 @@
 A :class:`RecordScreen` is built from the event's pydantic model (see
 :mod:`..widgets.fields`). Saving validates the values with ``LINE_ADAPTER`` (the model that
 validates an NDJSON line) and shows each error at its field; then the line is recorded in a
-thread worker through the ledger, all or nothing, like ``trustledger record``. The ledger's
-rule errors (``form: FIELD: message``) are shown at their field too. Success closes the form
-with a notification; the live follower then shows the event.
+thread worker through the application service, all or nothing, like ``trustledger record``.
+The ledger's rule errors come back as ``LineError``s and are shown at their ``field`` too.
+Success closes the form with a notification; the live follower then shows the event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -21,12 +22,10 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
-from trustledger.domain.errors import LedgerError
 from trustledger.domain.events import DIMENSIONS, EVENT_TYPES, LINE_ADAPTER, EventLine
-from trustledger.domain.ledger import RecordResult
 from trustledger.tui.dashboard.widgets.fields import FieldRow, FieldSpec, form_fields
 from trustledger.tui.service.labels import event_label
-from trustledger.tui.service.live import rule_error_field
+from trustledger.tui.service.recording import LineError, RecordResult
 
 if TYPE_CHECKING:
     from trustledger.tui.dashboard.app import TrustLedgerApp
@@ -45,11 +44,13 @@ EVENT_CHOICES: dict[str, tuple[str, str]] = {
     "partnership_ended": ("e", "partnership ended"),
 }
 
+#: Where a form's line says it came from, in the ledger's errors.
+FORM_SOURCE = "form"
 _HANDLE_FIELDS = ("partnership", "commitment", "issue")
 CHECKBOX_TEXT = {"partner_card": "one side appealed to 'the partnership' to win the dispute"}
 
 
-def friendly(error: dict[str, Any], field: str) -> str:
+def friendly(error: Mapping[str, Any], field: str) -> str:
     """A pydantic error as a short message for a person."""
     kind = error.get("type", "")
     message = str(error.get("msg", "invalid"))
@@ -296,11 +297,10 @@ class RecordScreen(ModalScreen[RecordResult | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="record")
     def record(self, line: EventLine) -> None:
         try:
-            result = self.tl_app.recorder.record(line)
-        except LedgerError as exc:
-            result = RecordResult(errors=[str(exc)])
+            result = self.tl_app.recorder.record(line, FORM_SOURCE)
         except Exception as exc:  # the store failed in a way the ledger did not name
-            result = RecordResult(errors=[f"{type(exc).__name__}: {exc}"])
+            message = f"{type(exc).__name__}: {exc}"
+            result = RecordResult(errors=[LineError(FORM_SOURCE, 0, None, message)])
         self.app.call_from_thread(self.recorded, line, result)
 
     def recorded(self, line: EventLine, result: RecordResult) -> None:
@@ -315,12 +315,13 @@ class RecordScreen(ModalScreen[RecordResult | None]):
             return
         self.show_rule_errors(result.errors)
 
-    def show_rule_errors(self, messages: list[str]) -> None:
-        errors: list[tuple[str | None, str | None, str]] = []
-        for message in messages:
-            field, text = rule_error_field(message)
-            errors.append((field, None, text))
-        self.show_errors(errors)
+    def show_rule_errors(self, errors: list[LineError]) -> None:
+        """The ledger's verdict at each field it names (``scores.vision``: that score)."""
+        shown: list[tuple[str | None, str | None, str]] = []
+        for error in errors:
+            field, _, sub = (error.field or "").partition(".")
+            shown.append((field or None, sub if sub in DIMENSIONS else None, error.message))
+        self.show_errors(shown)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,134 @@
+"""Benchmark: how quickly the command line starts, for scripts that call it once per event.
+
+Three commands (and, for context, the bare interpreter), each run as a fresh process many
+times in one go on the same machine, interleaved so that a busy moment hits them alike
+(hyperfine-style: warm-up runs first, then the median and the 90th percentile of the
+wall-clock times):
+
+- the floor: ``python -c "import pydantic, eventsourcing.application"``, the libraries any
+  command that records must load;
+- ``trustledger --help``: the command list, loading no command;
+- ``trustledger kept H C``: one event recorded into a small SQLite store (each run keeps a
+  different open commitment, so every run really records).
+
+The target: the one-event command within 2x the floor.
+
+Usage: python benchmarks/startup_bench.py [--runs 30] [--warmup 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+TRUSTLEDGER = BIN / "trustledger"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed(args: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, env=env, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr.decode().strip()}")
+    return elapsed
+
+
+def small_store(directory: Path, commitments: int, env: dict[str, str]) -> Path:
+    """An SQLite store with one partnership and ``commitments`` open commitments."""
+    store = directory / "events.sqlite"
+    lines = [
+        {
+            "type": "partnership_registered",
+            "partnership": "acme",
+            "name": "Acme",
+            "occurred_on": "2025-01-01",
+        }
+    ]
+    lines += [
+        {
+            "type": "commitment_made",
+            "partnership": "acme",
+            "commitment": f"c{n}",
+            "by": "us",
+            "summary": "Something",
+            "due": "2025-06-01",
+            "occurred_on": "2025-01-02",
+        }
+        for n in range(commitments)
+    ]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    done = subprocess.run(
+        [str(TRUSTLEDGER), "--store", str(store), "record"],
+        input=text.encode(),
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"could not build the store: {done.stderr.decode().strip()}")
+    return store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    options = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k not in ("TRUSTLEDGER_STORE",)}
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        env["XDG_DATA_HOME"] = str(directory / "data")
+        env["XDG_CONFIG_HOME"] = str(directory / "config")
+        store = small_store(directory, options.warmup + options.runs, env)
+        kept = iter(range(options.warmup + options.runs))
+        commands: dict[str, Callable[[], list[str]]] = {
+            "floor: import pydantic, eventsourcing.application": lambda: [
+                sys.executable,
+                "-c",
+                "import pydantic, eventsourcing.application",
+            ],
+            "trustledger --help": lambda: [str(TRUSTLEDGER), "--help"],
+            # For context: the interpreter alone.
+            "python -c pass": lambda: [sys.executable, "-c", "pass"],
+            "trustledger kept H C (SQLite)": lambda: [
+                str(TRUSTLEDGER),
+                "--store",
+                str(store),
+                "kept",
+                "acme",
+                f"c{next(kept)}",
+            ],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for run in range(options.warmup + options.runs):
+            for name, args in commands.items():
+                elapsed = timed(args(), env)
+                if run >= options.warmup:
+                    times[name].append(elapsed)
+    floor = statistics.median(next(iter(times.values())))
+    print(f"{options.runs} runs each after {options.warmup} warm-up runs, interleaved")
+    print(f"{'command':<50} {'median':>8} {'p90':>8} {'x floor':>8}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(
+            f"{name:<50} {median * 1000:>6.0f}ms {percentile(values, 0.9) * 1000:>6.0f}ms "
+            f"{median / floor:>7.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

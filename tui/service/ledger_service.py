@@ -1,0 +1,214 @@
+"""``LedgerService``: what every front end asks of the ledger, for one store and one clock.
+
+The command line makes one per command, the dashboard one per session. Every call opens the
+store through :func:`~trustledger.tui.service.stores.open_ledger` (or reuses a connection the
+service keeps), reads page by page through :func:`~trustledger.domain.paging.pages`, and
+fails with a one-line ``LedgerError`` (``StoreError`` for the store, exit 2 on the command
+line) whose message never holds a password. Projections are imported only by the calls that
+need them, so a command that only records starts quickly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from trustledger.domain.errors import LedgerError, StoreError
+from trustledger.domain.events import EventLine, Recorded
+from trustledger.domain.ledger import export_line
+from trustledger.domain.paging import items
+from trustledger.domain.store import StoreConfig
+from trustledger.tui.service import recording
+from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
+from trustledger.tui.service.recording import Located, Progress, Recorder, RecordResult
+from trustledger.tui.service.stores import opened, resolve_store, scrubbed, store_label
+
+if TYPE_CHECKING:
+    from trustledger.domain.audit import Verdict
+    from trustledger.domain.migrate import MigrateResult
+    from trustledger.projections import ExplainRow, ModelConfig, Portfolio
+    from trustledger.tui.service.live import AuditReader, Detail, LiveUpdate
+
+__all__ = ["LedgerService", "MigrationRefused", "SameStore", "export_line"]
+
+#: Rows per page for the audit walk and migration (raw rows are small and cheap to decode).
+RAW_PAGE = 20000
+
+
+class MigrationRefused(LedgerError):
+    """The migration's target holds events that are not a prefix of the source's."""
+
+
+class SameStore(LedgerError):
+    """The migration's target is its source."""
+
+
+class LedgerService:
+    """The application service over one store (see the module docstring)."""
+
+    def __init__(self, store: StoreConfig, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.store = store
+        self.clock = clock
+
+    @classmethod
+    def for_url(cls, url: str | None, *, clock: Clock = SYSTEM_CLOCK) -> LedgerService:
+        """The service for ``url`` (``--store``), else ``TRUSTLEDGER_STORE``, else the default
+        store; ``StoreError`` when the URL is not one."""
+        return cls(resolve_store(url), clock=clock)
+
+    @property
+    def label(self) -> str:
+        """The store in a few characters (a file name, or the server and database)."""
+        return store_label(self.store)
+
+    @property
+    def display(self) -> str:
+        """The store as it may be shown: never with a password."""
+        return self.store.display
+
+    def check(self) -> None:
+        """Raise ``StoreMissing`` / ``StoreError`` unless the store can be opened for reading."""
+        with opened(self.store, clock=self.clock):
+            pass
+
+    # -- recording ----------------------------------------------------------------------
+
+    def record(
+        self,
+        lines: Sequence[Located],
+        *,
+        actor: str | None = None,
+        progress: Progress | None = None,
+    ) -> RecordResult:
+        """Record ``lines``, all or nothing (the store is created on the first write)."""
+        return recording.record(self.store, lines, clock=self.clock, actor=actor, progress=progress)
+
+    def check_values(self, values: dict[str, Any], source: str) -> EventLine:
+        """The line that field values describe, or ``LineRejected`` naming each field."""
+        return recording.check_values(values, source)
+
+    def recorder(self) -> Recorder:
+        """A connection kept for recording one line at a time (a form's saves)."""
+        return Recorder(self.store, self.clock)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def events(self, *, trusted: bool = False) -> Iterator[Recorded]:
+        """Every recorded event, in recording order (``trusted``: for replays; see
+        ``Ledger.read``)."""
+        with opened(self.store, clock=self.clock) as ledger:
+            yield from items(lambda after, limit: ledger.read(after, limit, trusted=trusted))
+
+    def history(self, handle: str) -> list[Recorded]:
+        """One partnership's events, oldest first (empty when there is no such partnership)."""
+        with opened(self.store, clock=self.clock) as ledger:
+            return ledger.history(handle)
+
+    def export(self, handle: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every event (or one partnership's) as a line ``record`` accepts again."""
+        events = self.history(handle) if handle else self.events()
+        for event in events:
+            yield export_line(event)
+
+    def portfolio(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
+        """The portfolio at the end of ``as_of`` as known at ``known_at``: a full replay."""
+        from trustledger.projections import replay
+        from trustledger.tui.service.warmstart import gc_paused
+
+        with gc_paused():
+            return replay(self.events(trusted=True), as_of, known_at, config)
+
+    def explanation(
+        self, events: Sequence[Recorded], as_of: date, config: ModelConfig
+    ) -> list[ExplainRow]:
+        """Which of one partnership's ``events`` moved its scores, as of ``as_of``."""
+        from trustledger.projections import explain
+
+        return explain(events, as_of, config)
+
+    def audit_log(
+        self,
+        since: datetime | None = None,
+        actor: str | None = None,
+        handle: str | None = None,
+    ) -> list[Recorded]:
+        """Who recorded what and when, in recording order, filtered."""
+        from trustledger.domain.audit import LogFilter
+        from trustledger.domain.codec import DecodeError
+
+        keep = LogFilter(since=since, actor=actor, partnership=handle)
+        try:
+            source = self.history(handle) if handle else self.events()
+            return [event for event in source if keep.keeps(event)]
+        except DecodeError as exc:
+            raise StoreError(
+                f"the stored history cannot be read: {exc} "
+                "(run 'trustledger audit verify' to find where)"
+            ) from None
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> Verdict:
+        """Walk the hash chain of every stored row; the first break, if any."""
+        from trustledger.domain.audit import verify
+
+        with opened(self.store, clock=self.clock) as ledger:
+            return verify(
+                items(ledger.read_raw, 0, RAW_PAGE),
+                contiguous_positions=self.store.kind == "sqlite",
+                progress=progress,
+            )
+
+    def migrate_to(
+        self, target: StoreConfig, progress: Callable[[int], None] | None = None
+    ) -> MigrateResult:
+        """Copy every stored row into ``target`` (empty, or an interrupted copy to resume)."""
+        from trustledger.domain.migrate import TargetNotEmpty, migrate
+
+        with opened(self.store, clock=self.clock) as source:
+            if target == self.store:
+                raise SameStore("--to names the same store as the source")
+            with opened(target, create=True, clock=self.clock) as into:
+                try:
+                    return migrate(source, into, progress)
+                except TargetNotEmpty as exc:
+                    raise MigrationRefused(str(exc)) from None
+                except StoreError as exc:
+                    raise scrubbed(exc, target) from None
+
+    # -- the dashboard ------------------------------------------------------------------
+
+    def follow(
+        self,
+        config: ModelConfig,
+        stop: threading.Event,
+        emit: Callable[[LiveUpdate], None],
+        on_error: Callable[[str], None],
+        *,
+        warm_start: bool = False,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        """Follow the store until ``stop``: see :func:`~trustledger.tui.service.live.follow`."""
+        from trustledger.tui.service.live import follow
+
+        follow(self, config, stop, emit, on_error, warm_start=warm_start, warn=warn)
+
+    def audit_reader(self, config: ModelConfig) -> AuditReader:
+        """Replays of the store at chosen dates, reading only what is new each time."""
+        from trustledger.tui.service.live import AuditReader
+
+        return AuditReader(self.store, config)
+
+    def partnership_detail(
+        self,
+        handle: str,
+        as_of: date,
+        known_at: datetime | None,
+        config: ModelConfig,
+        *,
+        audit: bool,
+    ) -> Detail:
+        """One partnership's events, chart series and explanation."""
+        from trustledger.tui.service.live import partnership_detail
+
+        return partnership_detail(self.store, handle, as_of, known_at, config, audit=audit)
