@@ -9,7 +9,9 @@ model of ``trustledger.domain.events``) plus three envelope keys the ledger stam
 - ``link`` — the hash chaining the event to the one before it in its partnership.
 
 Reading upcasts an older ``schema`` through the type's ``upcast_vN_vN1`` static methods
-before validating, so stored history never needs rewriting.
+before validating, so stored history never needs rewriting; it validates under the
+``STORED`` context, so that rules for new input (no control characters, the largest
+amount) never make history recorded before them unreadable.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import ValidationError
-from trustledger.domain.events import EVENT_TYPES, LINE_ADAPTER, EventLine
+from trustledger.domain.events import EVENT_TYPES, LINE_ADAPTER, STORED, EventLine
 
 GENESIS_LINK = "0" * 64
 ENVELOPE_KEYS = ("recorded_at", "schema", "link")
@@ -117,7 +119,9 @@ def line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime, str]:
             ) from None
         version += 1
     try:
-        line = LINE_ADAPTER.validate_python(data)
+        # Under the STORED context: rules added after an event was recorded do not make
+        # its history unreadable.
+        line = LINE_ADAPTER.validate_python(data, context=STORED)
     except ValidationError as exc:
         # The first location part is the union's tag (the event type): not a field.
         problems = "; ".join(
@@ -200,8 +204,9 @@ def trusted_line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime,
             return line_from_state(state)
         values["recorded_at"] = None
         for name in shape.days:
-            if values[name] is not None:
-                values[name] = date.fromisoformat(values[name])
+            day = values[name]
+            if day is not None:
+                values[name] = date.fromisoformat(day)
     except (KeyError, TypeError, ValueError):
         return line_from_state(state)
     line = shape.cls.__new__(shape.cls)
