@@ -23,14 +23,16 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import ValidationError
+from trustledger.domain.errors import StoreError
 from trustledger.domain.events import EVENT_TYPES, LINE_ADAPTER, STORED, EventLine
 
 GENESIS_LINK = "0" * 64
 ENVELOPE_KEYS = ("recorded_at", "schema", "link")
 
 
-class DecodeError(ValueError):
-    """A stored event that cannot be turned back into an event line."""
+class DecodeError(StoreError, ValueError):
+    """A stored event that cannot be turned back into an event line (a store error: a
+    reading command reports it as one line, not as an internal failure)."""
 
 
 def line_payload(line: EventLine) -> dict[str, Any]:

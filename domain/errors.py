@@ -22,3 +22,15 @@ class StoreError(LedgerError):
 
 class StoreMissing(StoreError):
     """A reading command named a store that does not exist."""
+
+
+class StoreLocked(StoreError):
+    """Another process held the store's write lock for longer than the lock timeout."""
+
+
+class StoreDamaged(StoreError):
+    """The store's file fails SQLite's own integrity check; ``problem`` says where."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem

@@ -5,7 +5,8 @@
 - Text fields refuse control characters (NUL, ESC, the rest of C0 and C1, DEL); free text
   keeps tab and newline. ``SOURCE:LINE: field: control character not allowed``.
 - A store written before these rules (NUL and escapes in its text, a huge amount) stays
-  readable and verifiable.
+  readable and verifiable, and ``migrate`` copies it into PostgreSQL, which cannot hold
+  NUL in text or jsonb (the id index read the stored JSON as jsonb).
 """
 
 from __future__ import annotations
@@ -146,3 +147,25 @@ def test_a_store_written_before_the_rules_stays_readable(
     # Recording more into it still works: the rules apply to new lines only.
     more = {"type": "partnership_ended", "partnership": "old", "reason": "done"}
     assert invoke(store, "record", stdin=ndjson([more])).code == 0
+
+
+@pytest.mark.postgres
+def test_migrate_copies_nul_text_into_postgresql(new_store: Callable[..., str]) -> None:
+    source = new_store(SQLITE, "legacy")
+    store_directly(source, LEGACY)
+    target = new_store(POSTGRES)
+    run = run_cli(source, "migrate", "--to", target)
+    assert run.code == 0, run.err
+    assert_no_traceback(run)
+    assert run.out.startswith(f"copied {len(LEGACY)}, already there 0")
+    assert export_text(target) == export_text(source)
+    assert export_events(target)[1]["summary"] == "nul\x00here"
+    verified = run_cli(target, "audit", "verify")
+    assert verified.code == 0, verified.err
+    # The id index holds the copied rows: a copied id is found, not recorded again.
+    clash = registered("old", name="Other", occurred_on="2025-01-01", id="legacy-1")
+    again = run_cli(target, "record", stdin=ndjson([clash]))
+    assert again.code == 1
+    assert error_lines(again.err, "stdin") == [
+        "stdin:1: id: 'legacy-1' is already recorded with other content"
+    ]
