@@ -8,6 +8,10 @@ know the store's latest event before it writes, serialising all writers; per par
 the library's optimistic version check already serialises exactly the writers that touch
 the same chain.
 
+A walk (``iter_rows`` over a ledger's ``read_raw``) starts with the store's own check of its
+file, SQLite's ``integrity_check``: a damaged file is reported as such (a ``Verdict``
+naming the page problem), not as a failure to read.
+
 ``verify`` walks every stored row in recording order and reports the first place where:
 a row cannot be decoded or is not a valid line; its content, partnership or type disagree
 with its row; its link does not match (an edited row, or a row moved to another place);
@@ -30,6 +34,7 @@ from trustledger.domain.codec import (
     decode_state,
     line_from_state,
 )
+from trustledger.domain.errors import StoreDamaged
 from trustledger.domain.events import Recorded
 from trustledger.domain.paging import items
 
@@ -56,11 +61,30 @@ class Verdict:
                 f"intact: {self.events:,} events in {self.partnerships:,} partnerships, "
                 "every link matches"
             )
+        if self.position is None:
+            return str(self.problem)
         return f"broken at position {self.position} ({self.partnership}): {self.problem}"
 
 
-def iter_rows(read: Callable[[int, int], list[RawRow]]) -> Iterator[RawRow]:
-    return items(read, 0, PAGE)
+def iter_rows(
+    read: Callable[[int, int], list[RawRow]],
+    *,
+    check: Callable[[], str | None] | None = None,
+) -> Iterator[RawRow]:
+    """Every stored row in recording order, read page by page.
+
+    A raw walk is for audits and copies, which must not run over a damaged file: it starts
+    with ``check`` (a store's ``integrity_problem``), by default the check of the ledger
+    whose ``read_raw`` is ``read``, and raises ``StoreDamaged`` when that finds a problem.
+    """
+    if check is None:
+        backend = getattr(getattr(read, "__self__", None), "backend", None)
+        check = getattr(backend, "integrity_problem", None)
+    if check is not None:
+        problem = check()
+        if problem is not None:
+            raise StoreDamaged(f"the store file fails SQLite's integrity check: {problem}", problem)
+    yield from items(read, 0, PAGE)
 
 
 def verify(
@@ -69,8 +93,25 @@ def verify(
     contiguous_positions: bool,
     progress: Callable[[int], None] | None = None,
 ) -> Verdict:
-    """Walk ``rows`` (in recording order) and return the first break, if any."""
+    """Walk ``rows`` (in recording order) and return the first break, if any; a damaged
+    store file (``StoreDamaged`` from the rows) is a verdict too."""
     links: dict[str, tuple[int, str]] = {}
+    try:
+        return _walk(rows, links, contiguous_positions, progress)
+    except StoreDamaged as exc:
+        # The events checked so far: each partnership's last version (versions run from 1).
+        checked = sum(version for version, _ in links.values())
+        return Verdict(
+            checked, len(links), f"the store file is damaged (SQLite's check): {exc.problem}"
+        )
+
+
+def _walk(
+    rows: Iterator[RawRow],
+    links: dict[str, tuple[int, str]],
+    contiguous_positions: bool,
+    progress: Callable[[int], None] | None,
+) -> Verdict:
     count = 0
     expected_position = 1
     for row in rows:

@@ -5,15 +5,33 @@ the store itself guarantees that an idempotency key is recorded once even when s
 processes record at once (the loser of a race gets the library's ``IntegrityError`` and
 re-decides). It also reads one partnership's rows with their notification ids, and the
 raw rows for the audit walk.
+
+It saves a record's events itself, in one transaction: on PostgreSQL in bounded chunks
+without pipeline mode (the library sends a whole save as one pipelined statement, and from
+about 25,000 events client and server both block on full socket buffers: psycopg issue
+685), and on both backends waiting at most the time left of the record's lock timeout.
+
+Reading errors become one-line ``StoreError``s, and on SQLite the file can be checked with
+SQLite's own ``integrity_check``/``quick_check``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent
+from trustledger.domain.errors import StoreDamaged, StoreError, StoreLocked
 
 ID_CHUNK = 500
+# Rows per INSERT statement when saving on PostgreSQL: small enough that neither side's
+# socket buffer fills, large enough that round trips do not dominate.
+SAVE_CHUNK = 1000
+# Marks the current definition of PostgreSQL's id function (see PostgresBackend).
+PG_ID_FUNCTION_VERSION = "trustledger line id v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +52,38 @@ class Backend(Protocol):
     def partnership_rows(self, handle: str) -> list[RawRow]: ...
     def rows(self, after: int, limit: int) -> list[RawRow]: ...
     def handles(self) -> list[str]: ...
+    def insert_events(self, events: Sequence[StoredEvent], lock_timeout: float) -> None: ...
+    def integrity_problem(self, *, quick: bool = False) -> str | None: ...
 
 
-def _chunks(items: Sequence[str], size: int = ID_CHUNK) -> Iterator[Sequence[str]]:
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+class _Reading:
+    """Turns a failed read into a one-line StoreError naming the store."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except (PersistenceError, sqlite3.Error) as exc:
+            raise self._read_failed(exc) from None
+
+    def _read_failed(self, exc: BaseException) -> StoreError:
+        return StoreError(f"cannot read store {self.where}: {first_line(exc)}")
 
 
 def _row(values: Iterable[Any]) -> RawRow:
@@ -50,12 +95,13 @@ def _row(values: Iterable[Any]) -> RawRow:
     return RawRow(position, partnership, version, topic, state)
 
 
-class SQLiteBackend:
+class SQLiteBackend(_Reading):
     """SQL for the library's SQLite recorder (table ``stored_events``, rowid = position)."""
 
     ID_EXPR = "json_extract(CAST(state AS TEXT), '$.id')"
 
-    def __init__(self, recorder: Any) -> None:
+    def __init__(self, recorder: Any, where: str) -> None:
+        super().__init__(where)
         self.datastore = recorder.datastore
         self.table = recorder.events_table_name
 
@@ -67,13 +113,68 @@ class SQLiteBackend:
             )
 
     def has_tables(self) -> bool:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?", (self.table,))
             return c.fetchone() is not None
 
+    def insert_events(self, events: Sequence[StoredEvent], lock_timeout: float) -> None:
+        """Insert ``events`` in one transaction, waiting at most ``lock_timeout`` seconds
+        for another process's write lock (then StoreLocked)."""
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                # The busy handler's limit for this write, the rest of the record's budget.
+                c.execute(f"PRAGMA busy_timeout = {max(1, int(lock_timeout * 1000))}")
+                c.executemany(
+                    f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+        except OperationalError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise StoreLocked(f"store {self.where} is locked by another process") from None
+            raise
+
+    def _read_failed(self, exc: BaseException) -> StoreError:
+        reason = first_line(exc)
+        if "locked" not in reason.lower():
+            problem = self.integrity_problem(quick=True)
+            if problem is not None:
+                return StoreDamaged(
+                    f"store {self.where} is damaged: {problem} (SQLite's quick_check; "
+                    f"reading failed with: {reason})",
+                    problem,
+                )
+        return StoreError(f"cannot read store {self.where}: {reason}")
+
+    def integrity_problem(self, *, quick: bool = False) -> str | None:
+        """The first problem SQLite's own check finds in the file (None when it is sound).
+
+        ``quick`` runs ``quick_check`` (pages and structure, not index contents: fast
+        enough before every write); otherwise the full ``integrity_check``.
+        """
+        pragma = "quick_check" if quick else "integrity_check"
+        found: list[str] = []
+        try:
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(f"PRAGMA {pragma}(20)")
+                while (row := c.fetchone()) is not None:
+                    found.extend(str(row[0]).splitlines())
+        except (PersistenceError, sqlite3.Error) as exc:
+            # The full check recomputes the id index and stops at a row whose stored state
+            # is no longer JSON: what it found until then, or the quick check, names pages.
+            if not found and not quick:
+                return self.integrity_problem(quick=True) or first_line(exc)
+            found.append(first_line(exc))
+        problems = [line.strip() for line in found if line not in ("ok", "") and "***" not in line]
+        if not problems:
+            return None
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return f"{problems[0]}{more}"
+
     def find_ids(self, ids: Sequence[str]) -> dict[str, RawRow]:
         found: dict[str, RawRow] = {}
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 c.execute(
@@ -86,7 +187,7 @@ class SQLiteBackend:
         return found
 
     def partnership_rows(self, handle: str) -> list[RawRow]:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.table} "
                 "WHERE originator_id=? ORDER BY originator_version",
@@ -95,7 +196,7 @@ class SQLiteBackend:
             return [_row(tuple(row)) for row in c.fetchall()]
 
     def rows(self, after: int, limit: int) -> list[RawRow]:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             cursor = c.sqlite_cursor
             # Plain tuples: the library's sqlite3.Row factory costs more than the rest of
             # reading a row when a replay reads millions of them.
@@ -108,7 +209,7 @@ class SQLiteBackend:
             return [_row(row) for row in cursor.fetchall()]
 
     def handles(self) -> list[str]:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT originator_id FROM {self.table} WHERE originator_version=1 "
                 "ORDER BY originator_id"
@@ -116,30 +217,86 @@ class SQLiteBackend:
             return [row[0] for row in c.fetchall()]
 
 
-class PostgresBackend:
-    """SQL for the library's PostgreSQL recorder (table ``<app>_events``)."""
+class PostgresBackend(_Reading):
+    """SQL for the library's PostgreSQL recorder (table ``<app>_events``).
 
-    def __init__(self, recorder: Any) -> None:
+    The id index is over a SQL function of the stored bytes. PostgreSQL's text and jsonb
+    cannot hold NUL, so a row whose JSON holds ``\\u0000`` anywhere (possible in a store
+    written before control characters were refused, then migrated here) would make the
+    jsonb cast fail; for those rows alone the escape is read as U+FFFD first. Every other
+    row gets the same id as before, so an existing index stays valid when the function is
+    replaced.
+    """
+
+    def __init__(self, recorder: Any, where: str) -> None:
+        super().__init__(where)
         self.datastore = recorder.datastore
         self.schema = self.datastore.schema
         self.table_name = recorder.events_table_name
         self.table = f'"{self.schema}"."{self.table_name}"'
         self.id_func = f'"{self.schema}".trustledger_line_id'
+        self.channel = recorder.channel_name
 
     def ensure_schema(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 f"CREATE OR REPLACE FUNCTION {self.id_func}(state bytea) RETURNS text "
-                "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS "
-                "$$ SELECT convert_from(state, 'UTF8')::jsonb ->> 'id' $$"
+                "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+                f"/* {PG_ID_FUNCTION_VERSION} */ "
+                r"SELECT CASE WHEN strpos(t, '\u0000') = 0 THEN t::jsonb ->> 'id' "
+                r"ELSE regexp_replace(t, '(?<!\\)((?:\\\\)*)\\u0000', '\1\\ufffd', 'g')"
+                "::jsonb ->> 'id' END FROM convert_from(state, 'UTF8') AS t $$"
             )
             c.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "{self.table_name}_line_id" '
                 f"ON {self.table} ({self.id_func}(state))"
             )
 
+    def insert_events(self, events: Sequence[StoredEvent], lock_timeout: float) -> None:
+        """Insert ``events`` in one transaction, in chunks of SAVE_CHUNK rows, waiting at
+        most ``lock_timeout`` seconds for the table lock (then StoreLocked)."""
+        from psycopg import sql
+
+        insert = sql.SQL(
+            "INSERT INTO {} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bytea[])"
+        ).format(sql.Identifier(self.schema, self.table_name))
+        try:
+            with self.datastore.get_connection() as conn, conn.transaction():
+                cursor = conn.cursor()
+                milliseconds = max(1, int(lock_timeout * 1000))  # 0 would mean no limit
+                cursor.execute(
+                    sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{milliseconds}ms"))
+                )
+                # As the library does: writers take turns, so that notification ids become
+                # visible in order and a follower never skips one committed late.
+                cursor.execute(
+                    sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
+                        sql.Identifier(self.schema, self.table_name)
+                    )
+                )
+                cursor.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel)))
+                for chunk in _chunks(events, SAVE_CHUNK):
+                    cursor.execute(
+                        insert,
+                        (
+                            [e.originator_id for e in chunk],
+                            [e.originator_version for e in chunk],
+                            [e.topic for e in chunk],
+                            [e.state for e in chunk],
+                        ),
+                    )
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+                raise StoreLocked(f"store {self.where} is locked by another process") from None
+            raise
+
+    def integrity_problem(self, *, quick: bool = False) -> str | None:
+        """PostgreSQL keeps its own files sound; nothing to check from here."""
+        return None
+
     def has_tables(self) -> bool:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 "SELECT 1 FROM information_schema.tables WHERE table_schema=%s AND table_name=%s",
                 (self.schema, self.table_name),
@@ -148,7 +305,7 @@ class PostgresBackend:
 
     def find_ids(self, ids: Sequence[str]) -> dict[str, RawRow]:
         found: dict[str, RawRow] = {}
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             for chunk in _chunks(ids):
                 c.execute(
                     f"SELECT {self.id_func}(state) AS line_id, notification_id, originator_id, "
@@ -162,7 +319,7 @@ class PostgresBackend:
         return found
 
     def partnership_rows(self, handle: str) -> list[RawRow]:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 "SELECT notification_id, originator_id, originator_version, topic, state "
                 f"FROM {self.table} WHERE originator_id=%s ORDER BY originator_version",
@@ -171,7 +328,7 @@ class PostgresBackend:
             return [_row(row.values()) for row in c.fetchall()]
 
     def rows(self, after: int, limit: int) -> list[RawRow]:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 "SELECT notification_id, originator_id, originator_version, topic, state "
                 f"FROM {self.table} WHERE notification_id>%s ORDER BY notification_id LIMIT %s",
@@ -180,7 +337,7 @@ class PostgresBackend:
             return [_row(row.values()) for row in c.fetchall()]
 
     def handles(self) -> list[str]:
-        with self.datastore.transaction(commit=False) as c:
+        with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT originator_id FROM {self.table} WHERE originator_version=1 "
                 "ORDER BY originator_id"

@@ -9,7 +9,9 @@ model of ``trustledger.domain.events``) plus three envelope keys the ledger stam
 - ``link`` — the hash chaining the event to the one before it in its partnership.
 
 Reading upcasts an older ``schema`` through the type's ``upcast_vN_vN1`` static methods
-before validating, so stored history never needs rewriting.
+before validating, so stored history never needs rewriting; it validates under the
+``STORED`` context, so that rules for new input (no control characters, the largest
+amount) never make history recorded before them unreadable.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import ValidationError
-from trustledger.domain.events import EVENT_TYPES, EventLine
+from trustledger.domain.errors import StoreError
+from trustledger.domain.events import EVENT_TYPES, STORED, EventLine
 
 GENESIS_LINK = "0" * 64
 ENVELOPE_KEYS = ("recorded_at", "schema", "link")
 
 
-class DecodeError(ValueError):
-    """A stored event that cannot be turned back into an event line."""
+class DecodeError(StoreError, ValueError):
+    """A stored event that cannot be turned back into an event line (a store error: a
+    reading command reports it as one line, not as an internal failure)."""
 
 
 def line_payload(line: EventLine) -> dict[str, Any]:
@@ -117,7 +121,9 @@ def line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime, str]:
             ) from None
         version += 1
     try:
-        line = cls.model_validate(data)
+        # Under the STORED context: rules added after an event was recorded do not make
+        # its history unreadable.
+        line = cls.model_validate(data, context=STORED)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'type'}: {err['msg']}"
@@ -199,8 +205,9 @@ def trusted_line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime,
             return line_from_state(state)
         values["recorded_at"] = None
         for name in shape.days:
-            if values[name] is not None:
-                values[name] = date.fromisoformat(values[name])
+            day = values[name]
+            if day is not None:
+                values[name] = date.fromisoformat(day)
     except (KeyError, TypeError, ValueError):
         return line_from_state(state)
     line = shape.cls.__new__(shape.cls)

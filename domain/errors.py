@@ -93,3 +93,15 @@ def error_lines(errors: Iterable[LineError], name: Callable[[str], str] | None =
             rendered.append(f"{error.where()}: {part}")
             last = (error.source, error.line)
     return rendered
+
+
+class StoreLocked(StoreError):
+    """Another process held the store's write lock for longer than the lock timeout."""
+
+
+class StoreDamaged(StoreError):
+    """The store's file fails SQLite's own integrity check; ``problem`` says where."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem

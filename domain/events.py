@@ -4,6 +4,11 @@ Each model here is the single definition of its event type. It validates a wire 
 (NDJSON), a CLI option set and a dashboard form, and it is what is stored: the ledger
 writes the model's JSON into the event store and reads it back through the same model.
 
+Rules for what comes in, not for what is stored: no control characters in text (tab and
+newline aside, in free text) and at most ``MAX_AMOUNT`` per revenue line. Stored lines are
+read back under :data:`STORED` validation context, where these two rules are not applied,
+so that history recorded before them stays readable and verifiable.
+
 Schema versions: every model has a ``class_version``. When a type's shape changes, bump
 it and add a static ``upcast_vN_vN1(data: dict) -> None`` that rewrites a stored dict of
 version N in place; the codec applies them on read (see ``trustledger.domain.codec``).
@@ -19,6 +24,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,7 +32,10 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
 )
+from pydantic_core import PydanticCustomError
+from trustledger.domain.text import has_control
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -40,6 +49,11 @@ DIMENSIONS: tuple[str, ...] = (
     "roles",
     "expectations",
 )
+
+# The largest revenue amount one line may carry: sums of many stay far from overflowing.
+MAX_AMOUNT = 1e15
+# Validation context for lines read back from the store (see the module docstring).
+STORED: dict[str, Any] = {"stored": True}
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -84,6 +98,33 @@ def parse_period(value: Any) -> str:
     return value.strip()
 
 
+def _checking_input(info: ValidationInfo) -> bool:
+    context = info.context
+    return not (isinstance(context, dict) and context.get("stored"))
+
+
+def _free_text(value: str, info: ValidationInfo) -> str:
+    if has_control(value) and _checking_input(info):
+        raise PydanticCustomError("control_character", "control character not allowed")
+    return value
+
+
+def _identifier(value: str, info: ValidationInfo) -> str:
+    if has_control(value, allow_tab_newline=False) and _checking_input(info):
+        raise PydanticCustomError("control_character", "control character not allowed")
+    return value
+
+
+def _bounded_amount(value: float, info: ValidationInfo) -> float:
+    if value > MAX_AMOUNT and _checking_input(info):
+        raise PydanticCustomError(
+            "amount_too_large", "must be at most 1e15 (1,000,000,000,000,000) per line"
+        )
+    return value
+
+
+_NO_CONTROLS = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+
 Day = Annotated[
     date,
     BeforeValidator(parse_day),
@@ -92,15 +133,35 @@ Day = Annotated[
 Handle = Annotated[str, StringConstraints(pattern=HANDLE_PATTERN)]
 # Whitespace is stripped by pydantic-core itself (no Python call per field: replaying a
 # large store validates millions of these).
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_free_text),
+    Field(json_schema_extra={"pattern": _NO_CONTROLS}),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_free_text),
+    Field(json_schema_extra={"pattern": _NO_CONTROLS}),
+]
 Score = Annotated[int, Field(strict=True, ge=1, le=5)]
 Dimension = Literal[
     "vision", "values", "resources", "risk", "rewards", "communication", "roles", "expectations"
 ]
 Scores = Annotated[dict[Dimension, Score], Field(min_length=1)]
 Period = Annotated[str, BeforeValidator(parse_period)]
-EventId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+EventId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(_identifier),
+    Field(json_schema_extra={"pattern": r"^[^\u0000-\u001f\u007f-\u009f]*$"}),
+]
+Amount = Annotated[
+    float,
+    Field(strict=True, ge=0, allow_inf_nan=False, json_schema_extra={"maximum": MAX_AMOUNT}),
+    AfterValidator(_bounded_amount),
+]
 Kind = Literal["customer", "channel", "alliance", "supplier", "other"]
 Side = Literal["us", "partner"]
 Severity = Literal["low", "medium", "high"]
@@ -209,7 +270,7 @@ class RevenueRecorded(EventLine):
 
     type: Literal["revenue_recorded"] = "revenue_recorded"
     period: Period
-    amount: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+    amount: Amount
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
 
 

@@ -6,12 +6,22 @@ the store and the earlier lines of the same input; if any fails nothing is writt
 otherwise every new event of the input is saved in one transaction. A concurrent writer
 that got there first makes the save fail with a version conflict (or an id clash); the
 ledger then reloads, decides again and retries with jitter, so no input is lost.
+
+Two separate limits end the retries: ``MAX_ATTEMPTS`` version conflicts, and the store's
+``lock_timeout``, the total time spent waiting for other processes' locks
+(``StoreLocked``, "store is locked by another process"). Before its first write a ledger
+runs SQLite's ``quick_check`` and refuses to write into a damaged file (``StoreDamaged``).
+
+Opening: a new SQLite store's file is created 0600 and the directories the ledger creates
+0700. An existing SQLite store is opened read-only when this process cannot write it (a
+read-only file, directory or medium), so that reading commands still work there.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -21,12 +31,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 from pydantic import ValidationError
-from trustledger.domain.backends import Backend, PostgresBackend, RawRow, SQLiteBackend
+from trustledger.domain.backends import (
+    PG_ID_FUNCTION_VERSION,
+    Backend,
+    PostgresBackend,
+    RawRow,
+    SQLiteBackend,
+)
 from trustledger.domain.codec import (
     DecodeError,
     decode_state,
@@ -39,7 +56,9 @@ from trustledger.domain.errors import (
     InvalidLine,
     LineError,
     RuleError,
+    StoreDamaged,
     StoreError,
+    StoreLocked,
     StoreMissing,
     clip,
     quoted,
@@ -54,7 +73,14 @@ from trustledger.domain.events import (
 from trustledger.domain.paging import PAGE as READ_PAGE
 from trustledger.domain.paging import items
 from trustledger.domain.partnership import Partnership
-from trustledger.domain.store import APP_NAME, StoreConfig, postgres_connect
+from trustledger.domain.store import (
+    APP_NAME,
+    LOCK_TIMEOUT_ENV,
+    SQLiteAccess,
+    StoreConfig,
+    postgres_connect,
+    sqlite_access,
+)
 from trustledger.domain.watch import NotifyWatcher, PollingWatcher, Watcher
 
 MAX_ATTEMPTS = 50
@@ -208,18 +234,19 @@ class Ledger:
     ) -> None:
         self.store = store
         self._watcher: Watcher | None = None
+        self._checked_before_writing = False
         # Recording time comes from here; tests and demos may pin it.
         self.clock = clock or (lambda: datetime.now(UTC))
+        access: SQLiteAccess = "rw"
         if store.kind == "sqlite" and not create:
             assert store.path is not None
             if not store.path.is_file():
                 raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
+            access = sqlite_access(store.path)
         if store.kind == "sqlite" and create:
             assert store.path is not None
-            try:
-                store.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create {store.path.parent}: {exc.strerror}") from None
+            if str(store.path) != ":memory:":
+                _create_private(store.path)
             _sqlite_wal(store)
         setup_lock = _postgres_setup_lock(store) if store.kind == "postgresql" else None
         try:
@@ -228,12 +255,12 @@ class Ledger:
             elif setup_lock is not None and create:
                 # Several processes creating the tables at once make PostgreSQL fail with
                 # "tuple concurrently updated": the first one sets up, the others wait.
-                setup_lock.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
-            self.app = LedgerApp(env=store.library_env(create=create))
+                _postgres_setup_wait(setup_lock, store)
+            self.app = LedgerApp(env=store.library_env(create=create, access=access))
             self.backend: Backend = (
-                SQLiteBackend(self.app.recorder)
+                SQLiteBackend(self.app.recorder, store.display)
                 if store.kind == "sqlite"
-                else PostgresBackend(self.app.recorder)
+                else PostgresBackend(self.app.recorder, store.display)
             )
             if create:
                 self.backend.ensure_schema()
@@ -282,32 +309,68 @@ class Ledger:
             if progress and n % 5000 == 0:
                 progress("reading", n, len(lines))
         default_actor = actor or login_name()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        conflicts = 0
+        lock_wait_left = self.store.lock_timeout  # for every attempt together
+        while True:
+            waiting_since: float | None = None
             try:
                 seen = self.max_position()
                 result, rule_errors, aggregates = self._decide(parsed, default_actor, progress)
                 if rule_errors and self.max_position() != seen:
                     # Another writer recorded while we read (ids, then aggregates): the
                     # verdicts may mix two states of the store, so decide again.
-                    continue
+                    raise IntegrityError("the store changed while deciding")
                 if errors or rule_errors:
                     return RecordResult(errors=_in_input_order(errors + rule_errors))
                 if aggregates:
                     if progress:
                         progress("saving", 0, result.recorded)
-                    self.app.save(*aggregates)
+                    waiting_since = time.monotonic()
+                    self._save(aggregates, lock_wait_left)
                 return result
             except IntegrityError:
-                pass  # someone else recorded first: reload and decide again
-            except OperationalError as exc:
-                if "locked" not in str(exc).lower() and "lock timeout" not in str(exc).lower():
+                conflicts += 1  # someone else recorded first: reload and decide again
+                if conflicts >= MAX_ATTEMPTS:
+                    raise StoreError(
+                        f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing "
+                        "the same partnerships; nothing was recorded"
+                    ) from None
+                pause = random.uniform(0, min(0.5, 0.005 * 2 ** min(conflicts, 7)))
+            except (StoreLocked, OperationalError) as exc:
+                if isinstance(exc, OperationalError) and not _is_lock_wait(exc):
                     raise StoreError(f"store {self.store.display}: {_first_line(exc)}") from None
+                if waiting_since is not None:
+                    lock_wait_left -= time.monotonic() - waiting_since
+                if lock_wait_left <= 0:
+                    raise self._locked() from None
+                # A lock refused at once (not after waiting): try again shortly.
+                pause = min(lock_wait_left, random.uniform(0.01, 0.05))
+                lock_wait_left -= pause
             except PersistenceError as exc:
                 raise StoreError(f"store {self.store.display}: {_first_line(exc)}") from None
-            time.sleep(random.uniform(0, min(0.5, 0.005 * 2 ** min(attempt, 7))))
-        raise StoreError(
-            f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the same "
-            "partnerships; nothing was recorded"
+            time.sleep(pause)
+
+    def _save(self, aggregates: list[Partnership], lock_timeout: float) -> None:
+        """Save the new events of ``aggregates`` in one transaction, waiting at most
+        ``lock_timeout`` seconds for other processes' locks."""
+        if not self._checked_before_writing:
+            problem = self.backend.integrity_problem(quick=True)
+            if problem is not None:
+                raise StoreDamaged(
+                    f"store {self.store.display} is damaged, nothing was recorded: {problem} "
+                    "(SQLite's quick_check; 'trustledger audit verify' shows more)",
+                    problem,
+                )
+            self._checked_before_writing = True
+        to_stored = self.app.mapper.to_stored_event
+        events = [to_stored(event) for a in aggregates for event in a.collect_events()]
+        self.backend.insert_events(events, lock_timeout)
+
+    def _locked(self) -> StoreLocked:
+        limit = self.store.lock_timeout
+        return StoreLocked(
+            f"store is locked by another process: {self.store.display} stayed locked for "
+            f"{limit:g} s (the lock timeout, {LOCK_TIMEOUT_ENV}); nothing was recorded"
         )
 
     def _decide(
@@ -452,12 +515,66 @@ def _postgres_setup_lock(store: StoreConfig) -> Any:
 
 
 def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
+    """Are the index and the current id function in place (then no DDL is needed)?"""
     schema = store.schema or "public"
     row = conn.execute(
         "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
         (schema, f"{APP_NAME}_events_line_id"),
     ).fetchone()
-    return bool(row and row[0])
+    function = conn.execute(
+        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname=%s AND p.proname='trustledger_line_id' AND p.prosrc LIKE %s",
+        (schema, f"%{PG_ID_FUNCTION_VERSION}%"),
+    ).fetchone()
+    return bool(row and row[0] and function and function[0])
+
+
+def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:
+    """Take the setup lock, waiting at most the store's lock timeout."""
+    import psycopg
+
+    milliseconds = max(1, int(store.lock_timeout * 1000))
+    try:
+        conn.execute(f"SET lock_timeout = {milliseconds}")
+        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+    except psycopg.errors.LockNotAvailable:
+        raise StoreLocked(
+            f"store is locked by another process: {store.display} is being set up by "
+            f"another process for longer than the lock timeout ({store.lock_timeout:g} s)"
+        ) from None
+
+
+def _create_private(path: Path) -> None:
+    """Create the store's missing directories (0700) and its file (0600), whatever the
+    umask: an event history is nobody else's business. SQLite gives the -wal and -shm
+    files the database file's mode. What already exists keeps its mode."""
+    missing: list[Path] = []
+    directory = path.parent
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    try:
+        for directory in reversed(missing):
+            try:
+                directory.mkdir(mode=0o700)
+            except FileExistsError:
+                continue  # another process made it first
+            os.chmod(directory, 0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"cannot create {exc.filename or path}: {exc.strerror}") from None
+
+
+def _is_lock_wait(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "lock timeout" in text
 
 
 def _sqlite_wal(store: StoreConfig) -> None:
@@ -469,14 +586,19 @@ def _sqlite_wal(store: StoreConfig) -> None:
     succeed; the library then finds WAL already on.
     """
     assert store.path is not None
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + store.lock_timeout
     while True:
         try:
-            with closing(sqlite3.connect(store.path, timeout=60)) as conn:
+            with closing(sqlite3.connect(store.path, timeout=store.lock_timeout)) as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+            if "locked" in str(exc).lower() and time.monotonic() > deadline:
+                raise StoreLocked(
+                    f"store is locked by another process: {store.display} stayed locked for "
+                    f"{store.lock_timeout:g} s (the lock timeout, {LOCK_TIMEOUT_ENV})"
+                ) from None
+            if "locked" not in str(exc).lower():
                 raise StoreError(f"cannot open store {store.display}: {exc}") from None
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {store.display}: {exc}") from None

@@ -3,7 +3,13 @@
 Rows are copied as stored (partnership, version, type and the exact state bytes), in
 recording order, so ids, occurred and recorded times, actors and the hash chain all
 survive. A target that already holds exactly a prefix of the source (an interrupted
-copy) is resumed; any other non-empty target is refused.
+copy) is resumed; any other non-empty target is refused. Each batch is one transaction that
+waits at most the target's lock timeout for other writers. A damaged SQLite source is
+refused before anything is copied (the walk starts with SQLite's integrity check).
+
+Text recorded before control characters were refused may hold NUL, which PostgreSQL cannot
+hold in text or jsonb: the stored state is bytea there, and the id index reads such a row's
+NUL as U+FFFD (see ``backends.PostgresBackend``), so these rows are copied like any other.
 """
 
 from __future__ import annotations
@@ -51,12 +57,12 @@ def migrate(
     for row in source_rows:
         batch.append(StoredEvent(row.partnership, row.version, row.topic, row.state))
         if len(batch) == BATCH:
-            target.app.recorder.insert_events(batch)
+            target.backend.insert_events(batch, target.store.lock_timeout)
             copied += len(batch)
             batch = []
             if progress:
                 progress(copied)
     if batch:
-        target.app.recorder.insert_events(batch)
+        target.backend.insert_events(batch, target.store.lock_timeout)
         copied += len(batch)
     return MigrateResult(copied=copied, already=already)

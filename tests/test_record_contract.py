@@ -604,7 +604,7 @@ def test_accepted_edges(seeded: str) -> None:
                     issue="with-note",
                     summary="s",
                     id="unicode",
-                    note='line\u2028separator, next\u0085line, ¿qué? 🎉 "quoted"',
+                    note='line\u2028separator, next\u2029line, ¿qué? 🎉 "quoted"',
                 ),
             ]
         ),
@@ -614,7 +614,7 @@ def test_accepted_edges(seeded: str) -> None:
     assert by_id["late-rev"]["amount"] == 12.5
     assert by_id["tomorrow"]["occurred_on"] == TOMORROW
     assert by_id["stamp"]["occurred_on"] == "2025-03-01"  # the date it is written with
-    assert by_id["unicode"]["note"] == 'line\u2028separator, next\u0085line, ¿qué? 🎉 "quoted"'
+    assert by_id["unicode"]["note"] == 'line\u2028separator, next\u2029line, ¿qué? 🎉 "quoted"'
 
 
 def test_line_numbers_count_only_newlines(seeded: str) -> None:
@@ -628,7 +628,9 @@ def test_line_numbers_count_only_newlines(seeded: str) -> None:
     run = run_cli(seeded, "record", stdin=text)
     assert run.code == 1
     errors = error_lines(run.err, "stdin")
-    assert len(errors) == 1 and errors[0].startswith("stdin:3: weight"), run.err
+    # U+0085 is a C1 control character: refused, at line 1.
+    assert len(errors) == 2 and errors[1].startswith("stdin:3: weight"), run.err
+    assert errors[0] == "stdin:1: summary: control character not allowed"
 
 
 def test_crlf_input_is_accepted(seeded: str) -> None:

@@ -1,7 +1,10 @@
 """Plain-text tables for the command line, readable at 80 columns.
 
 Rendered with rich: it wraps the columns marked as wrappable, fits the terminal width
-(80 when stdout is not a terminal) and never emits colour codes into a pipe.
+(80 when stdout is not a terminal) and never emits colour codes into a pipe. Every cell is
+stored text: it is shown through ``terminal_safe`` (a stored escape sequence is printed
+visibly, never obeyed) and as plain text (rich markup such as ``[bold]`` in a name is shown
+as it is, not interpreted).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from trustledger.domain.text import terminal_safe
 
 
 def console() -> Console:
@@ -28,14 +33,15 @@ def print_table(
     wrap: set[str] | frozenset[str] = frozenset(),
     right: set[str] | frozenset[str] = frozenset(),
 ) -> None:
-    rows = [list(row) for row in rows]
+    rows = [[terminal_safe(cell) for cell in row] for row in rows]
+    headers = [terminal_safe(header) for header in headers]
     out = console()
     naturals = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
     # Each column has one space of padding and one of separator, plus the edge.
     overflow = sum(naturals) + 2 * len(headers) + 1 - out.width
     first_max = max(8, naturals[0] - overflow) if overflow > 0 and not wrap else None
     table = Table(
-        title=title,
+        title=Text(terminal_safe(title), style="table.title") if title is not None else None,
         box=box.SIMPLE_HEAD,
         title_justify="left",
         pad_edge=False,
@@ -46,7 +52,7 @@ def print_table(
         wraps = header in wrap
         natural = naturals[i]
         table.add_column(
-            header,
+            Text(header),
             overflow="fold" if wraps else "ellipsis",
             no_wrap=not wraps,
             ratio=1 if wraps else None,
@@ -57,5 +63,5 @@ def print_table(
             justify="right" if header in right else "left",
         )
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     out.print(table)

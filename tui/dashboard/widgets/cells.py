@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual.color import Color
 from trustledger.tui.service.labels import STATUS_SYMBOLS
@@ -108,8 +109,10 @@ class SortText(Text):
         self.sort_key = sort_key
 
 
-def cell(text: str | Text, sort_key: Any, style: str = "", justify: str | None = None) -> SortText:
-    value = SortText(sort_key=sort_key, justify=justify, end="", no_wrap=True)  # type: ignore[arg-type]
+def cell(
+    text: str | Text, sort_key: Any, style: str = "", justify: JustifyMethod | None = None
+) -> SortText:
+    value = SortText(sort_key=sort_key, justify=justify, end="", no_wrap=True)
     if isinstance(text, Text):
         value.append_text(text)
     else:
