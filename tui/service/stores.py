@@ -43,8 +43,12 @@ def scrub(message: str, store: StoreConfig) -> str:
 
 
 def scrubbed(exc: StoreError, store: StoreConfig) -> StoreError:
-    """The same kind of error (a missing store stays missing), its message scrubbed."""
-    return type(exc)(scrub(str(exc), store))
+    """The same error (its kind and details: a missing store stays missing, a damaged one
+    keeps its problem), its message scrubbed."""
+    clone = type(exc).__new__(type(exc))
+    clone.__dict__.update(exc.__dict__)
+    clone.args = (scrub(str(exc), store),)
+    return clone
 
 
 def open_ledger(store: StoreConfig, *, create: bool = False, clock: Clock = SYSTEM_CLOCK) -> Ledger:
