@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := .demo/events.sqlite
 
-.PHONY: demo test install install-test lint typecheck bench clean
+.PHONY: demo test test-dates install install-test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ test: install-test
 	bash .ci/install-postgres
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
+
+## test-dates: the whole suite on two other days (libfaketime's faketime, Debian package
+## "faketime"), to show that no test depends on the day it runs; not part of "make test"
+FAKE_DAYS := 2027-06-01 2030-01-01
+
+test-dates: install-test
+	bash .ci/install-postgres
+	@command -v faketime >/dev/null || { echo "test-dates needs faketime (apt-get install faketime)"; exit 2; }
+	@for day in $(FAKE_DAYS); do \
+		echo "== the suite as if it were $$day"; \
+		faketime -f "@$$day 00:00:00" $(BIN)/pytest -q || exit 1; \
+	done
 
 ## lint: ruff, and the import-linter contracts that keep the layers apart
 lint: install-test

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -231,12 +231,15 @@ class Ledger:
         *,
         create: bool = False,
         clock: Callable[[], datetime] | None = None,
+        today: Callable[[], date] | None = None,
     ) -> None:
         self.store = store
         self._watcher: Watcher | None = None
         self._checked_before_writing = False
         # Recording time comes from here; tests and demos may pin it.
         self.clock = clock or (lambda: datetime.now(UTC))
+        # A line's default day; the recording time's local day unless the caller pins it.
+        self.today = today or (lambda: self.clock().astimezone().date())
         access: SQLiteAccess = "rw"
         if store.kind == "sqlite" and not create:
             assert store.path is not None
@@ -380,7 +383,7 @@ class Ledger:
         progress: Progress | None,
     ) -> tuple[RecordResult, list[tuple[int, LineError]], list[Partnership]]:
         now = self.clock()
-        today = now.astimezone().date()
+        today = self.today()
         latest_day = today + timedelta(days=1)
         result = RecordResult()
         errors: list[tuple[int, LineError]] = []

@@ -30,12 +30,11 @@ from tests.cli_helpers import (
     ndjson,
     run_cli,
 )
+from tests.samples import SAMPLE_FILES, sample_dicts
 from tests.store_backends import BACKENDS, POSTGRES, backend_pairs
 
-SAMPLES = sorted((Path(__file__).parent.parent / "sample_events").glob("*.ndjson"))
-SAMPLE_LINES = [
-    json.loads(line) for path in SAMPLES for line in path.read_text().splitlines() if line.strip()
-]
+SAMPLES = SAMPLE_FILES
+SAMPLE_LINES = sample_dicts()
 
 
 def parse(text: str) -> list[dict]:

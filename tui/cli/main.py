@@ -196,6 +196,7 @@ def main(ctx: click.Context, store_url: str | None) -> None:
 
     With no command, opens the live dashboard.
     """
+    cli_context().clock.today()  # a malformed TRUSTLEDGER_TODAY fails here, before any work
     if ctx.invoked_subcommand is None:
         # The dashboard is a sibling front end: the entry point registers its command.
         dashboard = main.get_command(ctx, "tui")
