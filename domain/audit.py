@@ -18,9 +18,10 @@ it finds in the store: it returns a ``Verdict``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from trustledger.domain.backends import RawRow
 from trustledger.domain.codec import (
@@ -35,15 +36,33 @@ from trustledger.domain.events import Recorded
 PAGE = 20000
 
 
+class Link(NamedTuple):
+    """A verified event's place in the store and its hash link."""
+
+    partnership: str
+    version: int
+    position: int
+    link: str
+
+    def describe(self) -> str:
+        return f"{self.partnership} #{self.version} at position {self.position}: {self.link}"
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a chain walk."""
+    """The outcome of a chain walk.
+
+    When intact, ``heads`` holds each partnership's newest event (by handle) and ``found`` the
+    events at the positions the walk was asked to report, in recording order.
+    """
 
     events: int
     partnerships: int
     problem: str | None = None
     partnership: str | None = None
     position: int | None = None
+    heads: tuple[Link, ...] = ()
+    found: tuple[Link, ...] = ()
 
     @property
     def intact(self) -> bool:
@@ -70,9 +89,12 @@ def verify(
     *,
     contiguous_positions: bool,
     progress: Callable[[int], None] | None = None,
+    positions: Collection[int] = (),
 ) -> Verdict:
-    """Walk ``rows`` (in recording order) and return the first break, if any."""
-    links: dict[str, tuple[int, str]] = {}
+    """Walk ``rows`` (in recording order) and return the first break, if any; the links of
+    the events at ``positions`` are reported in the verdict."""
+    links: dict[str, tuple[int, str, int]] = {}
+    found: list[Link] = []
     count = 0
     expected_position = 1
     for row in rows:
@@ -105,7 +127,7 @@ def verify(
                 f"event #{row.version} names partnership {named!r} "
                 f"but is stored under {row.partnership!r}"
             )
-        version, previous = links.get(row.partnership, (0, GENESIS_LINK))
+        version, previous, _ = links.get(row.partnership, (0, GENESIS_LINK, 0))
         if row.version != version + 1:
             what = "missing or moved" if row.version > version + 1 else "out of order"
             return broken(
@@ -132,8 +154,11 @@ def verify(
             )
         if line.type != row.topic:
             return broken(f"event #{row.version} is a {line.type} stored as {row.topic}")
-        links[row.partnership] = (row.version, stored_link)
-    return Verdict(count, len(links))
+        links[row.partnership] = (row.version, stored_link, row.position)
+        if row.position in positions:
+            found.append(Link(row.partnership, row.version, row.position, stored_link))
+    heads = tuple(Link(p, v, position, link) for p, (v, link, position) in sorted(links.items()))
+    return Verdict(count, len(links), heads=heads, found=tuple(found))
 
 
 @dataclass(frozen=True)
