@@ -261,9 +261,9 @@ def schema() -> None:
 
 def add_commands() -> None:
     """Register the commands that live in their own modules."""
-    from trustledger.tui.cli import audit, events, history, migrate, report
+    from trustledger.tui.cli import audit, events, history, migrate, pack, report
 
-    for module in (events, history, report, audit, migrate):
+    for module in (events, history, report, audit, migrate, pack):
         module.register(main)
 
 
