@@ -8,6 +8,9 @@ moves on (a new event, another audit date).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -26,12 +29,17 @@ from trustledger.tui.dashboard.widgets.cells import Palette, status_text
 from trustledger.tui.dashboard.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
 from trustledger.tui.dashboard.widgets.trend import TrendChart
 from trustledger.tui.service.labels import describe, event_label
-from trustledger.tui.service.live import Detail, Picture, partnership_detail
+from trustledger.tui.service.live import Detail, Picture, open_ledger, partnership_detail
 
 if TYPE_CHECKING:
     from trustledger.tui.dashboard.app import TrustLedgerApp
 
 TABS = ("overview", "commitments", "reviews", "issues", "timeline", "explain")
+
+
+def utc_now() -> datetime:
+    """When a review pack written from the dashboard says it was made."""
+    return datetime.now(UTC)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -53,6 +61,7 @@ class PartnershipScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("p", "pack", "Pack"),
         *[
             Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
             for n, tab in enumerate(TABS, 1)
@@ -108,6 +117,8 @@ class PartnershipScreen(Screen):
     def __init__(self, handle: str) -> None:
         super().__init__()
         self.handle = handle
+        #: The clock review packs are stamped with (tests replace it).
+        self.pack_clock: Callable[[], datetime] = utc_now
         self.detail: Detail | None = None
         self.detail_key: tuple[object, ...] | None = None
         self.view: PartnershipView | None = None
@@ -595,6 +606,34 @@ class PartnershipScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_pack(self) -> None:
+        """Write this partnership's review pack for the shown as-of date, and say where."""
+        app = self.tl_app
+        self.write_pack(app.as_of, app.known_at, Path.cwd())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pack")
+    def write_pack(self, as_of: date, known_at: datetime | None, directory: Path) -> None:
+        from trustledger.tui.pack import PackError, pack_filename, write_pack
+
+        app = self.tl_app
+        path = directory / pack_filename(self.handle, as_of)
+        try:
+            with open_ledger(app.store) as ledger:
+                events = app.auditor.refresh(ledger)
+            write_pack(
+                events,
+                self.handle,
+                path,
+                as_of=as_of,
+                known_at=known_at,
+                made_at=self.pack_clock(),
+                config=app.config,
+            )
+        except (LedgerError, PackError, OSError) as exc:
+            app.call_from_thread(app.notify, f"No pack written: {exc}", severity="error")
+            return
+        app.call_from_thread(app.notify, f"Review pack written to {path}", title="Pack")
 
     def action_tab(self, tab: str) -> None:
         target = "reviews-tab" if tab == "reviews" else tab
