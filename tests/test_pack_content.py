@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -506,3 +507,64 @@ def test_audit_verify_of_a_position_that_does_not_exist_is_exit_1(samples):
     run = invoke(samples, "audit", "verify", "--position", "9999")
     assert run.code == 1
     assert "no event at position 9999" in run.err
+
+
+def test_rendering_in_worker_processes_writes_the_same_files(samples, tmp_path, monkeypatch):
+    from trustledger.tui.cli import main  # registers every command, pack's module too
+
+    pack_command = sys.modules["trustledger.tui.cli.pack"]
+    assert main.main.get_command(None, "pack") is not None  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pack_command, "clock", lambda: MADE_AT)
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs-{jobs}"
+        run = invoke(
+            samples, "pack", "--all", "--as-of", "2026-11-20", "--jobs", jobs, "-o", str(out)
+        )
+        assert run.code == 0, run.err
+        assert run.err == ""  # stderr is no terminal: no progress bar
+        outputs[jobs] = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(outputs["1"]) == 11
+    assert outputs["1"] == outputs["2"]
+
+
+def test_pack_all_shows_a_progress_bar_on_a_terminal(samples, tmp_path):
+    import os
+    import pty
+    import subprocess
+
+    from tests.cli_helpers import TRUSTLEDGER, cli_env
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [
+            str(TRUSTLEDGER),
+            "--store",
+            str(samples),
+            "pack",
+            "--all",
+            "--as-of",
+            "2026-11-20",
+            "-o",
+            str(tmp_path / "packs"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=cli_env(samples, {"COLUMNS": "100", "TERM": "xterm"}),
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = proc.communicate(timeout=300)
+    os.close(controller)
+    assert proc.returncode == 0, shown
+    assert out.decode().strip() == str(tmp_path / "packs" / "index.html")
+    assert b"packs" in shown and b"10/10" in shown

@@ -8,6 +8,7 @@ a terminal. stdout gets the path written (the index page's with ``--all``).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from trustledger.tui.pack import (
     write_all,
     write_pack,
 )
+from trustledger.tui.service.warmstart import gc_paused
 
 
 def utc_now() -> datetime:
@@ -48,8 +50,15 @@ clock: Callable[[], datetime] = utc_now
 
 
 def read_events(store_url: str | None) -> list[Recorded]:
-    with open_ledger(store_url) as ledger:
+    with open_ledger(store_url) as ledger, gc_paused():
         return list(ledger.iter_events(trusted=True))
+
+
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def resolve_since(text: str | None, as_of: date) -> date | None:
@@ -127,6 +136,12 @@ def register(group: click.Group) -> None:
         help="Where to write: a file ('-' for stdout; default H-ASOF.html here), or with "
         "--all a directory (default packs-ASOF).",
     )
+    @click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="With --all: render in N processes (default: one per CPU).",
+    )
     @config_option
     def pack(
         store_url: str | None,
@@ -137,6 +152,7 @@ def register(group: click.Group) -> None:
         since: str | None,
         fmt: Format,
         output: str | None,
+        jobs: int | None,
         config_path: Path | None,
     ) -> None:
         """The review pack of partnership H: status, trends, reviews, commitments, issues,
@@ -164,6 +180,7 @@ def register(group: click.Group) -> None:
                         since=first,
                         config=config,
                         fmt=fmt,
+                        jobs=jobs or cpus(),
                         progress=progress,
                     )
                 click.echo(str(index))

@@ -3,12 +3,18 @@
 The only I/O of the pack: the events come in as an argument (the front ends read them from
 the store), the files go out. Each file is written to a temporary name beside its target and
 renamed into place, so a reader never sees half a pack.
+
+:func:`write_all` gathers every pack in this process (one replay, a few milliseconds a pack)
+and can render them in ``jobs`` worker processes: drawing the charts is most of the work,
+and each worker gets only the small, finished :class:`ReviewPack` values it renders.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -16,6 +22,7 @@ from typing import Literal
 from trustledger.domain.events import Recorded
 from trustledger.projections import ModelConfig
 from trustledger.tui.pack.gather import PackContext, gather_pack, pack_context, portfolio_index
+from trustledger.tui.pack.model import ReviewPack
 from trustledger.tui.pack.pdf import render_pdf
 from trustledger.tui.pack.render import render_index, render_pack
 
@@ -34,7 +41,11 @@ def pack_filename(handle: str, as_of: date, fmt: Format = "html") -> str:
 
 def pack_bytes(context: PackContext, handle: str, fmt: Format = "html") -> bytes:
     """One partnership's pack, rendered."""
-    html = render_pack(gather_pack(context, handle))
+    return rendered(gather_pack(context, handle), fmt)
+
+
+def rendered(pack: ReviewPack, fmt: Format) -> bytes:
+    html = render_pack(pack)
     return render_pdf(html) if fmt == "pdf" else html.encode("utf-8")
 
 
@@ -77,20 +88,43 @@ def write_all(
     since: date | None = None,
     config: ModelConfig | None = None,
     fmt: Format = "html",
+    jobs: int = 1,
     progress: Progress | None = None,
 ) -> Path:
-    """One pack per partnership into ``directory``, then its index page; returns the index."""
+    """One pack per partnership into ``directory``, then its index page; returns the index.
+
+    ``jobs`` above 1 renders the packs in that many worker processes.
+    """
     context = pack_context(
         events, as_of, made_at=made_at, known_at=known_at, since=since, config=config
     )
     handles = context.portfolio.handles
-    hrefs: dict[str, str] = {}
-    for done, handle in enumerate(handles, 1):
-        name = pack_filename(handle, as_of, fmt)
-        write_file(directory / name, pack_bytes(context, handle, fmt))
-        hrefs[handle] = name
+    names = {handle: pack_filename(handle, as_of, fmt) for handle in handles}
+    tasks = ((gather_pack(context, h), directory / names[h], fmt) for h in handles)
+    for done, _ in enumerate(_render_all(tasks, jobs, len(handles)), 1):
         if progress is not None:
             progress(done, len(handles))
     index = directory / INDEX
-    write_file(index, render_index(portfolio_index(context, hrefs)).encode("utf-8"))
+    write_file(index, render_index(portfolio_index(context, names)).encode("utf-8"))
     return index
+
+
+Task = tuple[ReviewPack, Path, Format]
+
+
+def _render_all(tasks: Iterator[Task], jobs: int, count: int) -> Iterator[Path]:
+    """Render and write each task's pack, here or in ``jobs`` worker processes."""
+    if jobs <= 1 or count < 2 * jobs:
+        yield from map(_render_to_file, tasks)
+        return
+    # Workers start afresh ("spawn"): nothing of this process (open files, threads such as a
+    # progress bar's) is copied into them.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield from pool.map(_render_to_file, tasks, chunksize=4)
+
+
+def _render_to_file(task: Task) -> Path:
+    pack, path, fmt = task
+    write_file(path, rendered(pack, fmt))
+    return path
