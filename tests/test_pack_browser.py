@@ -327,8 +327,9 @@ def test_the_pack_renders_in_chromium_without_errors(browser, packs, name):
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
-def test_the_pack_prints_on_a4_and_letter(browser, packs, tmp_path, paper):
-    file = packs / "html" / f"northwind-{AS_OF}.html"
+@pytest.mark.parametrize("name", ["northwind", "vantage-retail", "index"])
+def test_the_pack_prints_on_a4_and_letter(browser, packs, tmp_path, name, paper):
+    file = packs / "html" / ("index.html" if name == "index" else f"{name}-{AS_OF}.html")
     url = file.as_uri()
     browser.load(url, round(PRINT_WIDTHS[paper]), 1000)
     browser.send("Emulation.setEmulatedMedia", {"media": "print"})
@@ -339,7 +340,7 @@ def test_the_pack_prints_on_a4_and_letter(browser, packs, tmp_path, paper):
             ".map(e => e.tagName + '.' + e.className)"
         )
         assert overflow == [], f"wider than {paper}'s printable width: {overflow[:5]}"
-        pdf = tmp_path / f"northwind-{paper}.pdf"
+        pdf = tmp_path / f"{name}-{paper}.pdf"
         pdf.write_bytes(browser.print_pdf(paper))
     finally:
         browser.send("Emulation.setEmulatedMedia", {"media": ""})
