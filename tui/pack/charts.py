@@ -73,7 +73,8 @@ def _clean(title: str) -> Callable[[ET.Element], ET.Element]:
     return clean
 
 
-def _config(chart_id: str, title: str, width: int, height: int, **options: object) -> dict:
+def _config(width: int, height: int, **options: object) -> dict[str, object]:
+    """pygal options shared by every chart, then the chart's own."""
     return {
         "style": STYLE,
         "js": (),
@@ -122,8 +123,6 @@ def trend_chart(pack: ReviewPack) -> Markup | None:
     title = f"Trust and alignment, {pack.trend[0].on} to {pack.trend[-1].on}"
     chart = pygal.DateLine(
         **_config(
-            "trend",
-            title,
             760,
             280,
             range=(0, 1),
@@ -148,8 +147,6 @@ def reliability_chart(pack: ReviewPack) -> Markup | None:
     title = "Reliability of each side"
     chart = pygal.HorizontalBar(
         **_config(
-            "reliability",
-            title,
             760,
             150,
             range=(0, 1),
@@ -159,17 +156,13 @@ def reliability_chart(pack: ReviewPack) -> Markup | None:
             show_legend=False,
         )
     )
-    chart.x_labels = [_side_label(pack, side.side) for side in reversed(pack.sides)]
+    chart.x_labels = ["Us" if side.side == "us" else "Partner" for side in reversed(pack.sides)]
     values: list[dict[str, object] | None] = []
     for side in reversed(pack.sides):
         colour = OURS if side.side == "us" else THEIRS
         values.append({"value": side.reliability, "color": colour} if side.outcomes else None)
     chart.add("Reliability", values)
     return _render(chart, "reliability", title)
-
-
-def _side_label(pack: ReviewPack, side: str) -> str:
-    return "Us" if side == "us" else "Partner"
 
 
 def scores_chart(pack: ReviewPack) -> Markup | None:
@@ -180,8 +173,6 @@ def scores_chart(pack: ReviewPack) -> Markup | None:
     rows = list(reversed(pack.scores))  # pygal draws the first label at the bottom
     chart = pygal.HorizontalBar(
         **_config(
-            "scores",
-            title,
             760,
             60 + 34 * len(rows),
             range=(0, 5),
@@ -204,8 +195,6 @@ def revenue_chart(pack: ReviewPack) -> Markup | None:
     title = "Revenue by month"
     chart = pygal.Bar(
         **_config(
-            "revenue",
-            title,
             760,
             240,
             show_legend=False,
@@ -227,8 +216,6 @@ def status_chart(index: PortfolioIndex, statuses: Sequence[str], words: dict[str
     shown = [s for s in statuses if s in index.by_status]
     chart = pygal.HorizontalBar(
         **_config(
-            "statuses",
-            title,
             760,
             60 + 30 * len(shown),
             print_values=True,
