@@ -364,3 +364,32 @@ def test_the_pdf_pack_rasterises_and_reads(packs, tmp_path):
     assert "At risk" in text
     assert "coastline-conflict" in text
     assert "page 1 of" in text  # the running footer on paper
+    assert page_size(pdf) == "595.276 x 841.89 pts (A4)"
+
+
+def page_size(pdf: Path) -> str:
+    pdfinfo = tool("pdfinfo")
+    info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, check=True, text=True)
+    line = next(x for x in info.stdout.splitlines() if x.startswith("Page size:"))
+    return line.split(":", 1)[1].strip()
+
+
+def test_the_pdf_pack_on_letter_paper(packs, tmp_path):
+    pdf = tmp_path / "northwind-letter.pdf"
+    run = invoke(
+        packs / "samples.sqlite",
+        "pack",
+        "northwind",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "pdf",
+        "--paper",
+        "letter",
+        "-o",
+        str(pdf),
+    )
+    assert run.code == 0, run.err
+    assert page_size(pdf) == "612 x 792 pts (letter)"
+    (first,) = rasterise(pdf, tmp_path / "letter", 1)
+    assert_not_blank(first, "page 1 on Letter")

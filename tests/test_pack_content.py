@@ -568,3 +568,13 @@ def test_pack_all_shows_a_progress_bar_on_a_terminal(samples, tmp_path):
     assert proc.returncode == 0, shown
     assert out.decode().strip() == str(tmp_path / "packs" / "index.html")
     assert b"packs" in shown and b"10/10" in shown
+
+
+def test_the_command_offers_the_packs_formats():
+    from trustledger.tui import pack
+    from trustledger.tui.cli import main  # registers every command, pack's module too
+
+    assert main.main.get_command(None, "pack") is not None  # type: ignore[arg-type]
+    command = sys.modules["trustledger.tui.cli.pack"]
+    assert command.FORMATS == pack.FORMATS
+    assert command.PAPERS == pack.PAPERS

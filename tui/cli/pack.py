@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import click
 from trustledger.domain.events import Recorded
@@ -26,18 +27,12 @@ from trustledger.tui.cli.report import (
     resolve_config,
     resolve_known_at,
 )
-from trustledger.tui.pack import (
-    FORMATS,
-    Format,
-    PackError,
-    PdfUnavailable,
-    pack_bytes,
-    pack_context,
-    pack_filename,
-    write_all,
-    write_pack,
-)
 from trustledger.tui.service.warmstart import gc_paused
+
+#: The pack's formats and PDF page sizes, as in ``trustledger.tui.pack``: that package, with
+#: its template and chart libraries, is imported only when ``pack`` runs, not at every start.
+FORMATS = ("html", "pdf")
+PAPERS = ("a4", "letter")
 
 
 def utc_now() -> datetime:
@@ -130,6 +125,13 @@ def register(group: click.Group) -> None:
         help="html: one self-contained file; pdf: the same, paginated (needs WeasyPrint).",
     )
     @click.option(
+        "--paper",
+        type=click.Choice(PAPERS),
+        default="a4",
+        show_default=True,
+        help="The PDF's page size (the HTML prints on either).",
+    )
+    @click.option(
         "-o",
         "--output",
         metavar="FILE",
@@ -150,13 +152,24 @@ def register(group: click.Group) -> None:
         as_of: str | None,
         known_at: str | None,
         since: str | None,
-        fmt: Format,
+        fmt: Literal["html", "pdf"],
+        paper: Literal["a4", "letter"],
         output: str | None,
         jobs: int | None,
         config_path: Path | None,
     ) -> None:
         """The review pack of partnership H: status, trends, reviews, commitments, issues,
         revenue and the audit link, in one file to share with the partner."""
+        from trustledger.tui.pack import (
+            PackError,
+            PdfUnavailable,
+            pack_bytes,
+            pack_context,
+            pack_filename,
+            write_all,
+            write_pack,
+        )
+
         if every == (handle is not None):
             fail("name one partnership H, or give --all")
         day = resolve_as_of(as_of)
@@ -180,6 +193,7 @@ def register(group: click.Group) -> None:
                         since=first,
                         config=config,
                         fmt=fmt,
+                        paper=paper,
                         jobs=jobs or cpus(),
                         progress=progress,
                     )
@@ -190,7 +204,7 @@ def register(group: click.Group) -> None:
                 context = pack_context(
                     events, day, made_at=made_at, known_at=known, since=first, config=config
                 )
-                data = pack_bytes(context, handle, fmt)
+                data = pack_bytes(context, handle, fmt, paper)
                 sys.stdout.buffer.write(data)
                 sys.stdout.flush()
                 return
@@ -205,6 +219,7 @@ def register(group: click.Group) -> None:
                 since=first,
                 config=config,
                 fmt=fmt,
+                paper=paper,
             )
             click.echo(str(path))
         except PackError as exc:

@@ -34,16 +34,18 @@ from trustledger.tui.pack.output import (
     write_all,
     write_pack,
 )
-from trustledger.tui.pack.pdf import PdfUnavailable, render_pdf
+from trustledger.tui.pack.pdf import PAPERS, Paper, PdfUnavailable, render_pdf
 from trustledger.tui.pack.render import render_index, render_pack
 
 __all__ = [
     "FORMATS",
     "INDEX",
+    "PAPERS",
     "AuditAnchor",
     "Format",
     "PackContext",
     "PackError",
+    "Paper",
     "PdfUnavailable",
     "PortfolioIndex",
     "ReviewPack",

@@ -23,7 +23,7 @@ from trustledger.domain.events import Recorded
 from trustledger.projections import ModelConfig
 from trustledger.tui.pack.gather import PackContext, gather_pack, pack_context, portfolio_index
 from trustledger.tui.pack.model import ReviewPack
-from trustledger.tui.pack.pdf import render_pdf
+from trustledger.tui.pack.pdf import Paper, render_pdf
 from trustledger.tui.pack.render import render_index, render_pack
 
 Format = Literal["html", "pdf"]
@@ -39,14 +39,16 @@ def pack_filename(handle: str, as_of: date, fmt: Format = "html") -> str:
     return f"{handle}-{as_of.isoformat()}.{fmt}"
 
 
-def pack_bytes(context: PackContext, handle: str, fmt: Format = "html") -> bytes:
-    """One partnership's pack, rendered."""
-    return rendered(gather_pack(context, handle), fmt)
+def pack_bytes(
+    context: PackContext, handle: str, fmt: Format = "html", paper: Paper = "a4"
+) -> bytes:
+    """One partnership's pack, rendered (``paper`` is the PDF's page size)."""
+    return rendered(gather_pack(context, handle), fmt, paper)
 
 
-def rendered(pack: ReviewPack, fmt: Format) -> bytes:
+def rendered(pack: ReviewPack, fmt: Format, paper: Paper = "a4") -> bytes:
     html = render_pack(pack)
-    return render_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+    return render_pdf(html, paper) if fmt == "pdf" else html.encode("utf-8")
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -68,13 +70,14 @@ def write_pack(
     since: date | None = None,
     config: ModelConfig | None = None,
     fmt: Format = "html",
+    paper: Paper = "a4",
 ) -> Path:
     """Write the pack of partnership ``handle`` to ``path``; :class:`.PackError` when there
     is no such partnership at ``as_of``."""
     context = pack_context(
         events, as_of, made_at=made_at, known_at=known_at, since=since, config=config
     )
-    write_file(path, pack_bytes(context, handle, fmt))
+    write_file(path, pack_bytes(context, handle, fmt, paper))
     return path
 
 
@@ -88,6 +91,7 @@ def write_all(
     since: date | None = None,
     config: ModelConfig | None = None,
     fmt: Format = "html",
+    paper: Paper = "a4",
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> Path:
@@ -100,7 +104,7 @@ def write_all(
     )
     handles = context.portfolio.handles
     names = {handle: pack_filename(handle, as_of, fmt) for handle in handles}
-    tasks = ((gather_pack(context, h), directory / names[h], fmt) for h in handles)
+    tasks = ((gather_pack(context, h), directory / names[h], fmt, paper) for h in handles)
     for done, _ in enumerate(_render_all(tasks, jobs, len(handles)), 1):
         if progress is not None:
             progress(done, len(handles))
@@ -109,7 +113,7 @@ def write_all(
     return index
 
 
-Task = tuple[ReviewPack, Path, Format]
+Task = tuple[ReviewPack, Path, Format, Paper]
 
 
 def _render_all(tasks: Iterator[Task], jobs: int, count: int) -> Iterator[Path]:
@@ -125,6 +129,6 @@ def _render_all(tasks: Iterator[Task], jobs: int, count: int) -> Iterator[Path]:
 
 
 def _render_to_file(task: Task) -> Path:
-    pack, path, fmt = task
-    write_file(path, rendered(pack, fmt))
+    pack, path, fmt, paper = task
+    write_file(path, rendered(pack, fmt, paper))
     return path
