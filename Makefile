@@ -26,9 +26,11 @@ demo: install
 	$(BIN)/trustledger --store $(DEMO) record sample_events/*.ndjson
 	$(BIN)/trustledger --store $(DEMO)
 
-## test: install what the tests need (PostgreSQL included) and run the whole suite
+## test: install what the tests need (PostgreSQL, Chromium and poppler included) and run the
+## whole suite
 test: install-test
 	bash .ci/install-postgres
+	bash .ci/install-browser
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
 
@@ -63,6 +65,7 @@ bench: install
 	$(BIN)/python benchmarks/replay_bench.py
 	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/dashboard_bench.py
+	$(BIN)/python benchmarks/pack_bench.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache

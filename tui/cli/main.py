@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kept": ("events", "Record that a commitment was kept."),
     "migrate": ("migrate", "Copy the store into another, keeping order, ids, times and actors."),
     "missed": ("events", "Record that a commitment was missed."),
+    "pack": ("pack", "Write a partnership's review pack (HTML or PDF), or one per partnership."),
     "partner": ("events", "Partnerships: register them."),
     "record": ("record", "Append event lines (NDJSON) from FILEs, or stdin when none or '-'."),
     "renegotiate": ("events", "Give an open commitment a new due date."),
