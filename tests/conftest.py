@@ -16,9 +16,12 @@ import psycopg
 import pytest
 from trustledger.domain.store import StoreConfig
 
+from tests.faketime_support import bridge_timed_waits
 from tests.pg_server import PgServer, postgres_server, postgres_url  # noqa: F401
 from tests.samples import copy_sqlite, record_samples
 from tests.store_backends import BACKENDS, POSTGRES, SQLITE
+
+bridge_timed_waits()  # only under libfaketime (make test-dates)
 
 
 @pytest.fixture(params=BACKENDS)
