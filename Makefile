@@ -40,6 +40,7 @@ FAKE_DAYS := 2027-06-01 2030-01-01
 
 test-dates: install-test
 	bash .ci/install-postgres
+	bash .ci/install-browser
 	@command -v faketime >/dev/null || { echo "test-dates needs faketime (apt-get install faketime)"; exit 2; }
 	@for day in $(FAKE_DAYS); do \
 		echo "== the suite as if it were $$day"; \

@@ -30,7 +30,7 @@ import pytest
 from PIL import Image
 
 from tests.cli_helpers import invoke
-from tests.test_tui_support import record_samples
+from tests.samples import copy_sqlite
 
 AS_OF = "2026-11-20"
 CHROMIUM_FLAGS = [
@@ -255,10 +255,10 @@ def rasterise(pdf: Path, out: Path, *pages: int) -> list[Image.Image]:
 
 
 @pytest.fixture(scope="module")
-def packs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def packs(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("browser-packs")
     store = root / "samples.sqlite"
-    record_samples(store)
+    copy_sqlite(sample_template, store)
     run = invoke(store, "pack", "--all", "--as-of", AS_OF, "-o", str(root / "html"))
     assert run.code == 0, run.err
     run = invoke(

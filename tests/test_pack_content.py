@@ -24,7 +24,7 @@ from trustledger.projections.report import REPORT_KEYS
 from trustledger.tui.pack import gather_pack, pack_context, render_pack
 
 from tests.cli_helpers import invoke
-from tests.test_tui_support import RECORDED, SAMPLES, record_samples
+from tests.samples import RECORDED, SAMPLE_FILES, SAMPLES_DIR
 
 AS_OF = date(2026, 11, 20)
 #: The first day of the default period: the 12 months up to the as-of date.
@@ -32,7 +32,7 @@ YEAR_START = date(2025, 11, 21)
 MADE_AT = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 HANDLES = sorted(
     json.loads(path.read_text(encoding="utf-8").split("\n", 1)[0])["partnership"]
-    for path in SAMPLES.glob("*.ndjson")
+    for path in SAMPLE_FILES
 )
 
 
@@ -114,7 +114,7 @@ def read_page(path: Path) -> PackPage:
 
 
 def sample_lines(handle: str) -> list[dict[str, Any]]:
-    for path in SAMPLES.glob("*.ndjson"):
+    for path in SAMPLE_FILES:
         lines = [json.loads(x) for x in path.read_text(encoding="utf-8").split("\n") if x]
         if lines[0]["partnership"] == handle:
             return [x for x in lines if date.fromisoformat(x["occurred_on"]) <= AS_OF]
@@ -170,10 +170,9 @@ def expected_revenue(handle: str, since: date) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pack-samples") / "samples.sqlite"
-    record_samples(path)
-    return path
+def samples(sample_template: Path) -> Path:
+    """The session's sample store (the tests here only read it)."""
+    return sample_template
 
 
 @pytest.fixture(scope="module")
@@ -401,7 +400,7 @@ def test_since_narrows_the_period(samples, tmp_path):
 def staged_store(path: Path) -> tuple[Path, datetime]:
     """Northwind recorded in two sittings a day apart; returns the store and the moment
     between them."""
-    lines = (SAMPLES / "01-northwind.ndjson").read_text(encoding="utf-8").split("\n")
+    lines = (SAMPLES_DIR / "01-northwind.ndjson").read_text(encoding="utf-8").split("\n")
     lines = [x for x in lines if x]
     first_sitting = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
     store = parse_store_url(str(path))

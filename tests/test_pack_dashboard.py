@@ -12,10 +12,9 @@ import pytest
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
+from tests.samples import TODAY
 from tests.test_pack_content import PackPage
-from tests.test_tui_support import TODAY, make_app, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app
 
 SIZE = (100, 30)
 MADE_AT = datetime(2026, 11, 21, 8, 15, tzinfo=UTC)
