@@ -160,7 +160,9 @@ def register(group: click.Group) -> None:
         jobs: int | None,
         config_path: Path | None,
     ) -> None:
-        """The review pack of partnership H: status, trends, reviews, commitments, issues,
+        """Write a partnership's review pack (HTML or PDF), or one per partnership.
+
+        The review pack of partnership H: status, trends, reviews, commitments, issues,
         revenue and the audit link, in one file to share with the partner."""
         from trustledger.tui.pack import (
             PackError,
