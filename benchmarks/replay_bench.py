@@ -8,11 +8,15 @@ each phase in a fresh process so its peak memory is its own:
   reading these notifications;
 - cold report: reading and decoding every event into the pydantic models, folding them
   into the projections and building every report row (what ``report --format json`` does);
+- projections alone: the same events, read and decoded beforehand (not timed), folded
+  (``fold``) and turned into every report row (``portfolio_at`` + ``report_rows``), each
+  step timed on its own -- the part of a cold replay that the projections own;
 - warm start: the live view's start with a snapshot of the follower already on disk (what
   the dashboard does on its second start): load it, check it against the store, read what
   is new (nothing), and build the portfolio.
 
 Usage: python benchmarks/replay_bench.py [--partnerships 10000] [--events 100] [--store PATH]
+[--phases library,cold,alone,warm]   (e.g. --partnerships 2000 for 200,000 events)
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from trustledger.domain.store import parse_store_url
 from benchmarks.verify_bench import build
 
 AS_OF = date(2026, 11, 1)
+PHASES = ("library", "cold", "alone", "warm")
 PAGE = 20000
 
 
@@ -72,6 +77,27 @@ def cold_report(path: str) -> dict:
     return {"events": count, "rows": len(rows), "seconds": elapsed, "peak_mib": peak_mib()}
 
 
+def projections_alone(path: str) -> dict:
+    from trustledger.projections.portfolio import portfolio_at
+    from trustledger.projections.replay import fold
+    from trustledger.projections.report import report_rows
+    from trustledger.tui.service.warmstart import gc_paused
+
+    with Ledger(parse_store_url(path)) as ledger, gc_paused():
+        events = list(ledger.iter_events(page=PAGE, trusted=True))
+        started = time.perf_counter()
+        state = fold(events, AS_OF)
+        folded = time.perf_counter()
+        rows = report_rows(portfolio_at(state, AS_OF))
+        finished = time.perf_counter()
+    return {
+        "events": len(events),
+        "rows": len(rows),
+        "fold_seconds": folded - started,
+        "views_seconds": finished - folded,
+    }
+
+
 def warm_start(path: str, snapshot: str) -> dict:
     from trustledger.projections.config import DEFAULT_CONFIG
     from trustledger.projections.report import report_rows
@@ -108,35 +134,55 @@ def main() -> None:
     parser.add_argument("--partnerships", type=int, default=10000)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--store", type=Path, help="reuse (or build) the store at this path")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"which phases to run, comma-separated (default: {','.join(PHASES)})",
+    )
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    if not phases <= set(PHASES):
+        parser.error(f"--phases: choose among {', '.join(PHASES)}")
     with tempfile.TemporaryDirectory() as tmp:
         path = args.store or Path(tmp) / "replay.sqlite"
         if not path.is_file():
             with Ledger(parse_store_url(str(path)), create=True) as ledger:
                 count, seconds = build(ledger, args.partnerships, args.events, 100)
             print(f"built {count:,} events in {seconds:.0f} s")
-        lib = in_child(library_read, str(path))
-        cold = in_child(cold_report, str(path))
-        snapshot = str(Path(tmp) / "snapshot.pickle")
-        built = in_child(warm_start, str(path), snapshot)
-        warm = in_child(warm_start, str(path), snapshot)
-    lib_rate = lib["events"] / lib["seconds"]
-    cold_rate = cold["events"] / cold["seconds"]
-    print(f"events: {cold['events']:,}, partnerships: {cold['rows']:,}")
-    print(
-        f"library read + decode:  {lib_rate:>9,.0f} events/s  ({lib['seconds']:.1f} s, "
-        f"peak {lib['peak_mib']:.0f} MiB)"
-    )
-    print(
-        f"cold replay to report:  {cold_rate:>9,.0f} events/s  ({cold['seconds']:.1f} s, "
-        f"peak {cold['peak_mib']:.0f} MiB)"
-    )
-    print(f"ratio:                  {cold_rate / lib_rate:>9.0%}")
-    print(
-        f"warm start to report:   {warm['seconds']:>9.2f} s  (snapshot at position "
-        f"{warm['snapshot_position']:,}, {built['built_snapshot_mib']:.0f} MiB on disk, "
-        f"0 events replayed, peak {warm['peak_mib']:.0f} MiB)"
-    )
+        lib_rate = None
+        if "library" in phases:
+            lib = in_child(library_read, str(path))
+            lib_rate = lib["events"] / lib["seconds"]
+            print(
+                f"library read + decode:  {lib_rate:>9,.0f} events/s  ({lib['seconds']:.1f} s, "
+                f"peak {lib['peak_mib']:.0f} MiB)"
+            )
+        if "cold" in phases:
+            cold = in_child(cold_report, str(path))
+            cold_rate = cold["events"] / cold["seconds"]
+            print(
+                f"cold replay to report:  {cold_rate:>9,.0f} events/s  ({cold['seconds']:.1f} s, "
+                f"peak {cold['peak_mib']:.0f} MiB; {cold['events']:,} events, "
+                f"{cold['rows']:,} partnerships)"
+            )
+            if lib_rate is not None:
+                print(f"ratio:                  {cold_rate / lib_rate:>9.0%}")
+        if "alone" in phases:
+            alone = in_child(projections_alone, str(path))
+            print(
+                f"projections alone:      {alone['events'] / alone['fold_seconds']:>9,.0f} "
+                f"events/s folded ({alone['fold_seconds']:.2f} s), then "
+                f"{alone['views_seconds']:.2f} s for {alone['rows']:,} report rows"
+            )
+        if "warm" in phases:
+            snapshot = str(Path(tmp) / "snapshot.pickle")
+            built = in_child(warm_start, str(path), snapshot)
+            warm = in_child(warm_start, str(path), snapshot)
+            print(
+                f"warm start to report:   {warm['seconds']:>9.2f} s  (snapshot at position "
+                f"{warm['snapshot_position']:,}, {built['built_snapshot_mib']:.0f} MiB on disk, "
+                f"0 events replayed, peak {warm['peak_mib']:.0f} MiB)"
+            )
 
 
 if __name__ == "__main__":
