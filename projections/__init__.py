@@ -43,6 +43,7 @@ from trustledger.projections.views import (
     Portfolio,
     ReviewView,
     Status,
+    SubjectKind,
     TrendPoint,
 )
 
@@ -65,6 +66,7 @@ __all__ = [
     "ReviewView",
     "StaleSnapshot",
     "Status",
+    "SubjectKind",
     "TrendPoint",
     "assemble",
     "default_config_path",

@@ -149,7 +149,7 @@ def _view(
     else:
         alerts = (
             *overdue_alerts(handle, overdue_commitments),
-            *review_alert(handle, as_of, next_review_due, last_review, ps.registered_on),
+            *review_alert(handle, as_of, next_review_due, latest, ps.registered_on),
             *issue_alerts(handle, issues, config),
             *partner_card_alerts(handle, cards, as_of),
             *trust_drop_alert(handle, trust_before, trust.trust, config),
