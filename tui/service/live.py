@@ -14,7 +14,6 @@ the UI with messages, so the UI thread never waits on the store:
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
