@@ -1,6 +1,6 @@
 """The contract's report rows: one JSON-ready dict per partnership, sorted by handle.
 
-Keys (CONTRACT.md, ``report --format json``): ``partnership``, ``name``, ``kind``, ``status``,
+Keys (docs/CONTRACT.md, ``report --format json``): ``partnership``, ``name``, ``kind``, ``status``,
 ``trust``, ``trust_uncertainty``, ``our_reliability``, ``partner_reliability``, ``alignment``
 (null before the first review), ``perception_gap`` (null before the first review),
 ``commitments`` (``{"open", "overdue", "kept", "missed"}``: ``open`` counts every commitment

@@ -1,4 +1,4 @@
-"""Many ``trustledger record`` processes on one store at once (CONTRACT.md: "each records
+"""Many ``trustledger record`` processes on one store at once (docs/CONTRACT.md: "each records
 all its lines or none, and none is lost"), on SQLite and on a real PostgreSQL server.
 
 The writers are real OS processes. Each is started with its input held back on a pipe;

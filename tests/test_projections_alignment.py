@@ -1,4 +1,4 @@
-"""Alignment (DESIGN.md, "Alignment"): review figures, recency weighting and asymmetries."""
+"""Alignment (docs/MODEL.md, "Alignment"): review figures, recency weighting and asymmetries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Properties of the trust model (DESIGN.md, "The trust model"), checked with hypothesis.
+"""Properties of the trust model (docs/MODEL.md, "Trust"), checked with hypothesis.
 
 Trust is compared with a tolerance of 1e-12: the decayed sums are floats, and "never lowers"
 must not fail on the last bit of a rounding.
