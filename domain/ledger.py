@@ -563,8 +563,7 @@ def _create_private(path: Path, *, make_directories: bool = False) -> None:
         directory = directory.parent
     if missing and not make_directories:
         raise StoreError(
-            f"cannot create the store {path}: there is no directory {path.parent} "
-            "(create it first)"
+            f"cannot create the store {path}: there is no directory {path.parent} (create it first)"
         )
     try:
         for directory in reversed(missing):

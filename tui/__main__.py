@@ -29,7 +29,9 @@ def demo_store_url() -> str:
     the user's own ledger."""
     from platformdirs import user_data_dir
 
-    return str(Path(user_data_dir("trustledger")) / "demo.sqlite")
+    directory = Path(user_data_dir("trustledger"))
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # like the default store's
+    return str(directory / "demo.sqlite")
 
 
 @main.command("demo")
