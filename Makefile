@@ -23,8 +23,7 @@ install-test: $(BIN)/python
 ## demo: set everything up and open the dashboard on the sample data (a demo SQLite store)
 demo: install
 	@mkdir -p $(dir $(DEMO))
-	$(BIN)/trustledger --store $(DEMO) record sample_events/*.ndjson
-	$(BIN)/trustledger --store $(DEMO)
+	$(BIN)/trustledger demo --store $(DEMO)
 
 ## test: install what the tests need (PostgreSQL, Chromium and poppler included) and run the
 ## whole suite

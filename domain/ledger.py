@@ -13,8 +13,10 @@ Two separate limits end the retries: ``MAX_ATTEMPTS`` version conflicts, and the
 runs SQLite's ``quick_check`` and refuses to write into a damaged file (``StoreDamaged``).
 
 Opening: a new SQLite store's file is created 0600 and the directories the ledger creates
-0700. An existing SQLite store is opened read-only when this process cannot write it (a
-read-only file, directory or medium), so that reading commands still work there.
+0700; it creates directories only for the default store (``StoreConfig.create_directories``):
+a store in a directory that does not exist is an error naming the directory. An existing
+SQLite store is opened read-only when this process cannot write it (a read-only file,
+directory or medium), so that reading commands still work there.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ class Ledger:
         if store.kind == "sqlite" and create:
             assert store.path is not None
             if str(store.path) != ":memory:":
-                _create_private(store.path)
+                _create_private(store.path, make_directories=store.create_directories)
             _sqlite_wal(store)
         setup_lock = _postgres_setup_lock(store) if store.kind == "postgresql" else None
         try:
@@ -547,15 +549,22 @@ def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:
         ) from None
 
 
-def _create_private(path: Path) -> None:
-    """Create the store's missing directories (0700) and its file (0600), whatever the
-    umask: an event history is nobody else's business. SQLite gives the -wal and -shm
-    files the database file's mode. What already exists keeps its mode."""
+def _create_private(path: Path, *, make_directories: bool = False) -> None:
+    """Create the store's file (0600) and, when ``make_directories``, its missing directories
+    (0700), whatever the umask: an event history is nobody else's business. SQLite gives the
+    -wal and -shm files the database file's mode. What already exists keeps its mode.
+
+    Without ``make_directories`` a missing directory is a ``StoreError`` naming it, and
+    nothing is created."""
     missing: list[Path] = []
     directory = path.parent
     while not directory.exists():
         missing.append(directory)
         directory = directory.parent
+    if missing and not make_directories:
+        raise StoreError(
+            f"cannot create the store {path}: there is no directory {path.parent} (create it first)"
+        )
     try:
         for directory in reversed(missing):
             try:

@@ -1,4 +1,4 @@
-"""``export`` writes lines that ``record`` accepts again, unchanged (CONTRACT.md: "Every line
+"""``export`` writes lines that ``record`` accepts again, unchanged (docs/CONTRACT.md: "Every line
 that ``export`` writes is a valid line for ``record``").
 
 Store A gets the sample data through the real console script; its export goes into a fresh

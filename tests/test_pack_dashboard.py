@@ -14,7 +14,7 @@ from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
 from tests.samples import TODAY
 from tests.test_pack_content import PackPage
-from tests.test_tui_support import make_app
+from tests.test_tui_support import make_app, screen_text
 
 SIZE = (100, 30)
 MADE_AT = datetime(2026, 11, 21, 8, 15, tzinfo=UTC)
@@ -96,3 +96,13 @@ async def test_a_pack_that_cannot_be_written_is_an_error_notice(sample_store, wo
     assert severities == ["error"]
     assert blocker.is_dir()
     assert json.dumps(messages)  # one plain line, no traceback
+
+
+async def test_the_keys_panel_lists_the_pack_key(sample_store, workdir):
+    app = make_app(sample_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_partnership(app, pilot, "northwind")
+        assert "Review pack" not in screen_text(app)  # not in the footer: ? shows it
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "Review pack" in screen_text(app)

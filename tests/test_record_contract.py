@@ -1,4 +1,4 @@
-"""``trustledger record`` against the scripting contract (CONTRACT.md, "Event lines" and
+"""``trustledger record`` against the scripting contract (docs/CONTRACT.md, "Event lines" and
 "``record`` is all or nothing").
 
 Every bad-input case runs the real console script as a subprocess: exit code 1, one

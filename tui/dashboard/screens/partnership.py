@@ -56,7 +56,7 @@ class PartnershipScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("p", "pack", "Pack"),
+        Binding("p", "pack", "Review pack", show=False),
         *[
             Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
             for n, tab in enumerate(TABS, 1)
