@@ -487,8 +487,11 @@ class Ledger:
                 listen=lambda: postgres_connect(self.store, autocommit=True),
                 channel=cast(Any, self.app.recorder).channel_name,
                 stop=stop,
+                where=self.store.display,
             )
-        return PollingWatcher(self.max_position, stop=stop)
+        return PollingWatcher(
+            self.max_position, stop=stop, path=self.store.path, where=self.store.display
+        )
 
 
 def _in_input_order(errors: list[tuple[int, LineError]]) -> list[LineError]:

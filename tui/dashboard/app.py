@@ -57,11 +57,13 @@ class LiveChanged(Message):
 
 
 class StoreFailed(Message):
-    """The follow worker could not read the store (it retries)."""
+    """A worker could not read the store; ``following``: the follow worker, which
+    reconnects (the live view is stale until it is back)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, following: bool = False) -> None:
         super().__init__()
         self.message = message
+        self.following = following
 
 
 class AuditReady(Message):
@@ -117,6 +119,8 @@ class TrustLedgerApp(App[None]):
         self.audit_as_of: date = as_of or self.today()
         self.audit_known_at: datetime | None = known_at
         self.replaying = False
+        # The follow worker lost the store and is reconnecting: the live picture is stale.
+        self.reconnecting = False
         self._generation = 0
         self._picture_shown = asyncio.Event()
         self._detail_shown = asyncio.Event()
@@ -186,7 +190,7 @@ class TrustLedgerApp(App[None]):
             self.post_message(LiveChanged(update))
 
         def failed(message: str) -> None:
-            self.post_message(StoreFailed(message))
+            self.post_message(StoreFailed(message, following=True))
 
         self.service.follow(
             self.config,
@@ -201,6 +205,9 @@ class TrustLedgerApp(App[None]):
     def _live_changed(self, message: LiveChanged) -> None:
         update = message.update
         self.live_picture = update.picture
+        if self.reconnecting:
+            self.reconnecting = False
+            self.notify("the store answers again: live", title="Store", timeout=3)
         if not self.audit:
             self.redraw()
         for alert in update.alerts[:5]:
@@ -223,6 +230,10 @@ class TrustLedgerApp(App[None]):
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
+        if message.following:
+            self.reconnecting = True
+            if not self.audit:
+                self.redraw()
         self.notify(message.message, title="Store", severity="error", timeout=6)
 
     # -- audit ----------------------------------------------------------------------------
