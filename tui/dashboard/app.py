@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from textual import on, work
@@ -286,10 +287,23 @@ class TrustLedgerApp(App[None]):
         self.notify("live", timeout=1.5)
 
     def action_step(self, days: int) -> None:
-        self.enter_audit(self.as_of + timedelta(days=days), self.known_at)
+        self.step_to(lambda day: day + timedelta(days=days), forward=days > 0)
 
     def action_step_month(self, months: int) -> None:
-        self.enter_audit(add_months(self.as_of, months), self.known_at)
+        self.step_to(lambda day: add_months(day, months), forward=months > 0)
+
+    def step_to(self, move: Callable[[date], date], *, forward: bool) -> None:
+        """Audit the day ``move`` gives; past either end of the calendar, its last (or first)
+        day, saying so."""
+        try:
+            day = move(self.as_of)
+        except (OverflowError, ValueError):  # after 9999-12-31 or before 0001-01-01
+            day = date.max if forward else date.min
+            ends = "ends" if forward else "starts"
+            self.notify(f"the calendar {ends} on {day.isoformat()}", timeout=3)
+            if self.audit and day == self.as_of:
+                return
+        self.enter_audit(day, self.known_at)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MODELESS and isinstance(self.screen, ModalScreen):
