@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import pty
 import signal
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import pyte
+import pytest
+from trustledger.domain.store import StoreConfig, parse_store_url
 
 import tests.pg_server as pg_server
 from tests.pg_server import PgServer
@@ -73,12 +76,26 @@ class RestartablePgServer(PgServer):
             pg_server._free_port = free_port
 
 
-@contextlib.contextmanager
-def restartable_pg_server() -> Iterator[RestartablePgServer]:
+@pytest.fixture(scope="session")
+def restarting_server() -> Iterator[RestartablePgServer]:
+    """A PostgreSQL server of the chaos tests' own: restarting the suite's would disturb
+    every other test."""
     pg_server.require_pg_or_skip()
-    server = RestartablePgServer()
-    with server:
+    with RestartablePgServer() as server:
         yield server
+
+
+@pytest.fixture
+def restarting_store(restarting_server: RestartablePgServer) -> StoreConfig:
+    """A new, empty database on :func:`restarting_server` (running again if a test before
+    failed while it was down)."""
+    if not restarting_server.running:
+        restarting_server.resume()
+    name = f"chaos_{os.getpid()}_{next(_databases)}"
+    return parse_store_url(restarting_server.create_database(name))
+
+
+_databases = itertools.count(1)
 
 
 class Terminal:

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,12 +28,14 @@ from trustledger.tui.service.live import LiveUpdate, follow
 
 from tests.chaos_support import (
     TRUSTLEDGER,
-    RestartablePgServer,
     Terminal,
-    restartable_pg_server,
+    restarting_server,
+    restarting_store,
     wait_until,
 )
 from tests.test_tui_support import make_app, screen_text
+
+__all__ = ["restarting_server", "restarting_store"]
 
 #: The dashboards here run on a fixed day after every date the lines carry.
 CLOCK = FixedClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
@@ -61,22 +62,6 @@ def newest(store: StoreConfig) -> int:
 
 def row_keys(table: PortfolioTable) -> list[str]:
     return [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
-
-
-@pytest.fixture(scope="module")
-def restarting_server() -> Iterator[RestartablePgServer]:
-    """A PostgreSQL server of this module's own: restarting the suite's would disturb
-    every other test."""
-    with restartable_pg_server() as server:
-        yield server
-
-
-@pytest.fixture
-def restarting_store(restarting_server: RestartablePgServer) -> StoreConfig:
-    if not restarting_server.running:  # a test before failed while it was down
-        restarting_server.resume()
-    name = f"chaos_{os.getpid()}_{time.monotonic_ns()}"
-    return parse_store_url(restarting_server.create_database(name))
 
 
 def private_env(tmp_path: Path) -> dict[str, str]:
