@@ -82,6 +82,7 @@ from trustledger.domain.store import (
     StoreConfig,
     postgres_connect,
     sqlite_access,
+    sqlite_file_exists,
 )
 from trustledger.domain.watch import NotifyWatcher, PollingWatcher, Watcher
 
@@ -245,7 +246,7 @@ class Ledger:
         access: SQLiteAccess = "rw"
         if store.kind == "sqlite" and not create:
             assert store.path is not None
-            if not store.path.is_file():
+            if not sqlite_file_exists(store.path):
                 raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
             access = sqlite_access(store.path)
         if store.kind == "sqlite" and create:
@@ -492,8 +493,11 @@ class Ledger:
                 listen=lambda: postgres_connect(self.store, autocommit=True),
                 channel=cast(Any, self.app.recorder).channel_name,
                 stop=stop,
+                where=self.store.display,
             )
-        return PollingWatcher(self.max_position, stop=stop)
+        return PollingWatcher(
+            self.max_position, stop=stop, path=self.store.path, where=self.store.display
+        )
 
 
 def _in_input_order(errors: list[tuple[int, LineError]]) -> list[LineError]:
@@ -521,16 +525,21 @@ def _postgres_setup_lock(store: StoreConfig) -> Any:
 
 def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
     """Are the index and the current id function in place (then no DDL is needed)?"""
+    import psycopg
+
     schema = store.schema or "public"
-    row = conn.execute(
-        "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
-        (schema, f"{APP_NAME}_events_line_id"),
-    ).fetchone()
-    function = conn.execute(
-        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname=%s AND p.proname='trustledger_line_id' AND p.prosrc LIKE %s",
-        (schema, f"%{PG_ID_FUNCTION_VERSION}%"),
-    ).fetchone()
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
+            (schema, f"{APP_NAME}_events_line_id"),
+        ).fetchone()
+        function = conn.execute(
+            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname=%s AND p.proname='trustledger_line_id' AND p.prosrc LIKE %s",
+            (schema, f"%{PG_ID_FUNCTION_VERSION}%"),
+        ).fetchone()
+    except psycopg.Error as exc:  # the server went away meanwhile
+        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
     return bool(row and row[0] and function and function[0])
 
 
@@ -547,6 +556,8 @@ def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:
             f"store is locked by another process: {store.display} is being set up by "
             f"another process for longer than the lock timeout ({store.lock_timeout:g} s)"
         ) from None
+    except psycopg.Error as exc:  # the server went away meanwhile
+        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
 
 
 def _create_private(path: Path, *, make_directories: bool = False) -> None:

@@ -39,4 +39,7 @@ def launch(
         _exit(str(exc))
     from trustledger.tui.dashboard.app import TrustLedgerApp
 
-    TrustLedgerApp(service, as_of=day, config=config, warm_start=True).run()
+    app = TrustLedgerApp(service, as_of=day, config=config, warm_start=True)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)  # it crashed (and said why): not a clean exit

@@ -269,6 +269,7 @@ class PartnershipScreen(Screen):
             events=picture.position if picture else None,
             store=app.store_label,
             narrow=self.narrow,
+            reconnecting=app.reconnecting,
         )
         if picture is None:
             return

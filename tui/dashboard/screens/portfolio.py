@@ -247,6 +247,7 @@ class PortfolioScreen(Screen):
             events=picture.position if picture else None,
             store=app.store_label,
             narrow=not self.wide,
+            reconnecting=app.reconnecting,
         )
         names = {v.handle: v.name for v in picture.portfolio.partnerships} if picture else {}
         self.query_one(PortfolioSummary).show(picture, names)
