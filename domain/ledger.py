@@ -13,8 +13,10 @@ Two separate limits end the retries: ``MAX_ATTEMPTS`` version conflicts, and the
 runs SQLite's ``quick_check`` and refuses to write into a damaged file (``StoreDamaged``).
 
 Opening: a new SQLite store's file is created 0600 and the directories the ledger creates
-0700. An existing SQLite store is opened read-only when this process cannot write it (a
-read-only file, directory or medium), so that reading commands still work there.
+0700; it creates directories only for the default store (``StoreConfig.create_directories``):
+a store in a directory that does not exist is an error naming the directory. An existing
+SQLite store is opened read-only when this process cannot write it (a read-only file,
+directory or medium), so that reading commands still work there.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -233,12 +235,15 @@ class Ledger:
         *,
         create: bool = False,
         clock: Callable[[], datetime] | None = None,
+        today: Callable[[], date] | None = None,
     ) -> None:
         self.store = store
         self._watcher: Watcher | None = None
         self._checked_before_writing = False
         # Recording time comes from here; tests and demos may pin it.
         self.clock = clock or (lambda: datetime.now(UTC))
+        # A line's default day; the recording time's local day unless the caller pins it.
+        self.today = today or (lambda: self.clock().astimezone().date())
         access: SQLiteAccess = "rw"
         if store.kind == "sqlite" and not create:
             assert store.path is not None
@@ -248,7 +253,7 @@ class Ledger:
         if store.kind == "sqlite" and create:
             assert store.path is not None
             if str(store.path) != ":memory:":
-                _create_private(store.path)
+                _create_private(store.path, make_directories=store.create_directories)
             _sqlite_wal(store)
         setup_lock = _postgres_setup_lock(store) if store.kind == "postgresql" else None
         try:
@@ -382,7 +387,7 @@ class Ledger:
         progress: Progress | None,
     ) -> tuple[RecordResult, list[tuple[int, LineError]], list[Partnership]]:
         now = self.clock()
-        today = now.astimezone().date()
+        today = self.today()
         latest_day = today + timedelta(days=1)
         result = RecordResult()
         errors: list[tuple[int, LineError]] = []
@@ -556,15 +561,22 @@ def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:
         raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
 
 
-def _create_private(path: Path) -> None:
-    """Create the store's missing directories (0700) and its file (0600), whatever the
-    umask: an event history is nobody else's business. SQLite gives the -wal and -shm
-    files the database file's mode. What already exists keeps its mode."""
+def _create_private(path: Path, *, make_directories: bool = False) -> None:
+    """Create the store's file (0600) and, when ``make_directories``, its missing directories
+    (0700), whatever the umask: an event history is nobody else's business. SQLite gives the
+    -wal and -shm files the database file's mode. What already exists keeps its mode.
+
+    Without ``make_directories`` a missing directory is a ``StoreError`` naming it, and
+    nothing is created."""
     missing: list[Path] = []
     directory = path.parent
     while not directory.exists():
         missing.append(directory)
         directory = directory.parent
+    if missing and not make_directories:
+        raise StoreError(
+            f"cannot create the store {path}: there is no directory {path.parent} (create it first)"
+        )
     try:
         for directory in reversed(missing):
             try:

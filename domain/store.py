@@ -58,6 +58,10 @@ class StoreConfig:
     schema: str = ""
     # Seconds a writer waits for other processes' locks, in all (not per attempt).
     lock_timeout: float = field(default=DEFAULT_LOCK_TIMEOUT, compare=False)
+    # Whether creating the SQLite file may create its missing directories: only for the
+    # default store (the user data directory); a store the user names must be in a folder
+    # that exists, so a typo never quietly starts a new ledger somewhere else.
+    create_directories: bool = field(default=False, compare=False)
 
     @property
     def display(self) -> str:
@@ -287,7 +291,12 @@ def resolve_store(url: str | None, *, lock_timeout: float | None = None) -> Stor
     if url_file:
         return parse_store_url(read_url_file(url_file), lock_timeout=lock_timeout)
     seconds = lock_timeout_from_env() if lock_timeout is None else lock_timeout
-    return StoreConfig(kind="sqlite", path=default_store_path(), lock_timeout=seconds)
+    return StoreConfig(
+        kind="sqlite",
+        path=default_store_path(),
+        lock_timeout=seconds,
+        create_directories=True,
+    )
 
 
 def read_url_file(name: str) -> str:

@@ -86,7 +86,13 @@ def classify(facts: StatusInputs, config: ModelConfig) -> tuple[Status, str]:
     if risks:
         return "at_risk", "at risk: " + "; ".join(risks)
 
-    summary = f"trust {trust:.2f} ± {uncertainty:.2f}, {_alignment_text(alignment)}"
+    # As many places as tell trust apart from the thresholds it is held against, so the
+    # summary never reads "trust 0.60" beside "trust 0.596 below 0.60".
+    shown = max(
+        (_versus(trust, limit) for limit in (config.trusted_min_trust, config.emerging_min_trust)),
+        key=len,
+    )
+    summary = f"trust {shown} ± {uncertainty:.2f}, {_alignment_text(alignment)}"
     short_of_trusted: list[str] = []
     if trust < config.trusted_min_trust:
         short_of_trusted.append(_below("trust", trust, config.trusted_min_trust))

@@ -25,6 +25,7 @@ from tests.cli_helpers import (
     run_cli,
 )
 from tests.pg_server import PgServer
+from tests.samples import sample_dicts
 from tests.store_backends import (
     BACKENDS,
     POSTGRES,
@@ -362,40 +363,62 @@ def test_bad_option_value_real_process(lifecycle_store: str, args: list[str], na
     assert export_text(lifecycle_store) == before
 
 
+#: Values of event fields that the field's type refuses: a choice that is not one, a number
+#: that is not one, a score that is not DIM=N. An event field's value is input.
+NOT_OF_THE_FIELDS_TYPE = [
+    (["commit", "acme", "c9", "--by", "them", "--summary", "s", "--due", "2026-01-01"], "--by"),
+    (
+        [
+            "commit",
+            "acme",
+            "c9",
+            "--by",
+            "us",
+            "--summary",
+            "s",
+            "--due",
+            "2026-01-01",
+            "--weight",
+            "three",
+        ],
+        "--weight",
+    ),
+    (["partner", "add", "zed", "--name", "Zed", "--kind", "friend"], "--kind"),
+    (["issue", "acme", "i9", "--summary", "s", "--severity", "critical"], "--severity"),
+    (["revenue", "acme", "--period", "2025-01", "--amount", "lots"], "--amount"),
+    (["review", "acme", "--score", "vision"], "--score"),
+]
+
+
+@pytest.mark.parametrize(("args", "name"), NOT_OF_THE_FIELDS_TYPE)
+def test_a_value_of_the_wrong_type_is_rejected_input(
+    lifecycle_store: str, args: list[str], name: str
+) -> None:
+    """As the same value in a ``record`` line would be: exit 1, ``option: message`` naming
+    the option, nothing recorded."""
+    before = export_text(lifecycle_store)
+    run = run_cli(lifecycle_store, *args)
+    assert run.code == 1, run
+    assert_no_traceback(run)
+    assert run.err.splitlines()[0].split(": ", 1)[1].startswith(f"{name}:"), run.err
+    assert export_text(lifecycle_store) == before
+
+
 @pytest.mark.parametrize(
     ("args", "name"),
     [
-        (["commit", "acme", "c9", "--by", "them", "--summary", "s", "--due", "2026-01-01"], "--by"),
-        (
-            [
-                "commit",
-                "acme",
-                "c9",
-                "--by",
-                "us",
-                "--summary",
-                "s",
-                "--due",
-                "2026-01-01",
-                "--weight",
-                "three",
-            ],
-            "--weight",
-        ),
-        (["partner", "add", "zed", "--name", "Zed", "--kind", "friend"], "--kind"),
-        (["issue", "acme", "i9", "--summary", "s", "--severity", "critical"], "--severity"),
-        (["revenue", "acme", "--period", "2025-01", "--amount", "lots"], "--amount"),
-        (["review", "acme", "--score", "vision"], "--score"),
         (["commit", "acme", "c9", "--by", "us", "--due", "2026-01-01"], "--summary"),
         (["commit", "acme"], "COMMITMENT"),
         (["record", "--no-such-option"], "--no-such-option"),
+        (["report", "--format", "xml"], "--format"),
     ],
 )
 def test_malformed_command_line_is_a_usage_error(
     lifecycle_store: str, args: list[str], name: str
 ) -> None:
-    """Values the option's own type (choice, number, DIM=N) refuses, and missing options,
-    are usage errors: exit 2, one line naming the option, nothing recorded."""
+    """A missing argument or option, an unknown option, and an option choosing what to show
+    given a value it does not know are usage errors: exit 2, one line naming the option,
+    nothing recorded."""
     before = export_text(lifecycle_store)
     run = run_cli(lifecycle_store, *args)
     assert run.code == 2, run
@@ -518,13 +541,7 @@ def test_schema_accepts_the_sample_lines() -> None:
     """Validate every sample line against the schema (with jsonschema when installed,
     else structurally: known type, required fields present, no unknown fields)."""
     schema = json.loads(invoke(None, "schema").out)
-    samples = Path(__file__).parent.parent / "sample_events"
-    lines = [
-        json.loads(text)
-        for path in sorted(samples.glob("*.ndjson"))
-        for text in path.read_text().splitlines()
-        if text.strip()
-    ]
+    lines = sample_dicts()
     try:
         import jsonschema
     except ImportError:

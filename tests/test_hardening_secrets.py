@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -38,8 +39,10 @@ def test_a_new_store_and_its_directories_are_private(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o755)
     store = tmp_path / "made" / "by" / "ledger.sqlite"
     previous = os.umask(0o022)
+    # Directories are created for the default store only (in the user data directory).
+    config = replace(parse_store_url(str(store)), create_directories=True)
     try:
-        with Ledger(parse_store_url(str(store)), create=True) as ledger:
+        with Ledger(config, create=True) as ledger:
             result = ledger.record(located_lines("test", LINES.splitlines()))
             assert result.ok, result.errors
             # While the ledger is open, SQLite's write-ahead log files exist.

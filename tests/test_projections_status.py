@@ -1,4 +1,4 @@
-"""Status classification and its reasons (DESIGN.md, "Status and alerts")."""
+"""Status classification and its reasons (docs/MODEL.md, "Status" and "Alerts")."""
 
 from __future__ import annotations
 
@@ -43,8 +43,9 @@ def test_emerging_and_regular() -> None:
     assert reason(trust=0.7, alignment=0.54) == (
         "trust 0.70 ± 0.10, alignment 0.54; alignment 0.54 below 0.55"
     )
-    # A value that prints like its threshold is shown with more places.
+    # A value that prints like its threshold is shown with more places, in the summary too.
     assert "trust 0.596 below 0.60" in reason(trust=0.596)
+    assert reason(trust=0.596).startswith("trust 0.596 ± 0.10")
 
 
 def test_at_risk_on_any_trigger() -> None:

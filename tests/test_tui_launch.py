@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from trustledger.domain.store import parse_store_url
 from trustledger.tui.dashboard.launch import launch
 from trustledger.tui.service.ledger_service import LedgerService
 
-TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
+from tests.cli_helpers import run_cli
 
 
 def test_launch_on_a_missing_store_exits_2(tmp_path, capsys):
@@ -33,15 +29,10 @@ def test_launch_refuses_a_bad_as_of(tmp_path, capsys):
 
 
 def test_the_command_line_reports_a_missing_store(tmp_path):
-    done = subprocess.run(
-        [str(TRUSTLEDGER), "--store", str(tmp_path / "none.sqlite")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("trustledger: no ledger at")
-    assert len(done.stderr.strip().splitlines()) == 1
+    done = run_cli(tmp_path / "none.sqlite")
+    assert done.code == 2
+    assert done.err.startswith("trustledger: no ledger at")
+    assert len(done.err.strip().splitlines()) == 1
     assert not (tmp_path / "none.sqlite").exists()
 
 
@@ -50,20 +41,10 @@ def test_a_broken_config_stops_the_dashboard_with_one_line(tmp_path):
     store = tmp_path / "store.sqlite"
     config = tmp_path / "config.toml"
     config.write_text("[model]\nhalf_life_days = -1\n", encoding="utf-8")
-    done = subprocess.run(
-        [str(TRUSTLEDGER), "--store", str(store), "partner", "add", "acme", "--name", "A"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_cli(store, "partner", "add", "acme", "--name", "A")
+    assert done.code == 0, done.err
     for args in (["tui", "--config", str(config)], ["report", "--config", str(config)]):
-        done = subprocess.run(
-            [str(TRUSTLEDGER), "--store", str(store), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 2, (args, done)
-        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-        assert done.stderr.startswith("trustledger: config: ") and "half_life_days" in done.stderr
+        done = run_cli(store, *args)
+        assert done.code == 2, (args, done)
+        assert len(done.err.strip().splitlines()) == 1, done.err
+        assert done.err.startswith("trustledger: config: ") and "half_life_days" in done.err

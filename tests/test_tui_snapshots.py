@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_tui_support import make_app, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app
 
 SIZES = [(80, 24), (120, 40)]
 

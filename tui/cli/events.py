@@ -4,6 +4,12 @@ The options of each command are derived from the fields of its pydantic event mo
 the command line can never drift from the event format: a field added to a model shows up
 here with its type, choices and required-ness. Values are handed to the same model that
 validates an NDJSON line, and the line goes through the same ``record`` path.
+
+Exit codes follow the contract: an event field's value is input, so a value the model
+refuses — a choice that is not one (``--by them``), a number that is not one (``--weight
+three``), a score that is not ``DIM=N`` — is rejected input (exit 1, ``field: message``),
+as the same value in a ``record`` line would be. A malformed command line (an unknown
+option, a missing argument or required option) is a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -29,9 +35,15 @@ from trustledger.domain.events import (
     ReviewHeld,
     base_type,
 )
-from trustledger.tui.cli.main import EXIT_USAGE, Failure, store_option
+from trustledger.tui.cli.main import store_option
 from trustledger.tui.cli.record import record_lines, reject
-from trustledger.tui.service.recording import LineRejected, Located, RecordResult, check_values
+from trustledger.tui.service.recording import (
+    LineError,
+    LineRejected,
+    Located,
+    RecordResult,
+    check_values,
+)
 
 # command name -> (model, positional fields, one-line help)
 COMMANDS: dict[str, tuple[type[EventLine], tuple[str, ...], str]] = {
@@ -101,15 +113,34 @@ def click_param(name: str, info: FieldInfo, positional: bool) -> click.Parameter
         return click.Option(
             [flag, name], multiple=True, metavar="DIM=N", required=required, help=help_text
         )
-    kind: click.ParamType | type = str
-    if origin is Literal:
-        kind = click.Choice([str(a) for a in typing.get_args(base)])
-    elif base is int:
-        kind = click.INT
-    elif base is float:
-        kind = click.FLOAT
+    # Values reach the model as typed (numbers converted when they are numbers), so the model
+    # judges them: choices and numbers are not click types.
     metavar = {"occurred_on": "DATE", "due": "DATE", "period": "YYYY-MM"}.get(name)
-    return click.Option([flag, name], type=kind, required=required, help=help_text, metavar=metavar)
+    if origin is Literal:
+        metavar = "[" + "|".join(str(a) for a in typing.get_args(base)) + "]"
+    elif base is int:
+        metavar = "INTEGER"
+    elif base is float:
+        metavar = "NUMBER"
+    return click.Option([flag, name], type=str, required=required, help=help_text, metavar=metavar)
+
+
+def typed_value(info: FieldInfo, value: str) -> Any:
+    """An option's text as the model's number when it is one (else the text: the model
+    then says what is wrong with it, at its field)."""
+    base = base_type(info.annotation)
+    try:
+        if base is int:
+            return int(value)
+        if base is float:
+            return float(value)
+    except ValueError:
+        return value
+    return value
+
+
+class BadScore(ValueError):
+    """A ``--score`` value that is not ``DIMENSION=N``."""
 
 
 def parse_scores(flag: str, values: tuple[str, ...]) -> dict[str, Any] | None:
@@ -119,15 +150,11 @@ def parse_scores(flag: str, values: tuple[str, ...]) -> dict[str, Any] | None:
     for value in values:
         dim, sep, number = value.partition("=")
         if not sep:
-            raise Failure(
-                f"{flag} {quoted(value)}: expected DIMENSION=N, e.g. vision=4", EXIT_USAGE
-            )
+            raise BadScore(f"{quoted(value)}: expected DIMENSION=N, e.g. vision=4")
         try:
             scores[dim.strip()] = int(number)
         except ValueError:
-            raise Failure(
-                f"{flag} {quoted(value)}: the score must be a whole number 1-5", EXIT_USAGE
-            ) from None
+            raise BadScore(f"{quoted(value)}: the score must be a whole number 1-5") from None
     return scores
 
 
@@ -159,12 +186,21 @@ def build_command(
 
     def callback(store_url: str | None, **values: Any) -> None:
         data: dict[str, Any] = {"type": model.model_fields["type"].default}
+        bad: list[LineError] = []
         for key, value in values.items():
             if isinstance(value, tuple):
-                value = parse_scores(option_flag(key), value)
+                try:
+                    value = parse_scores(option_flag(key), value)
+                except BadScore as exc:
+                    bad.append(LineError(source, 0, key, str(exc)))
+                    continue
+            elif isinstance(value, str) and key not in positional:
+                value = typed_value(fields[key], value)
             if value is None or (value is False and key == "partner_card"):
                 continue
             data[key] = value
+        if bad:
+            reject(RecordResult(errors=bad), named)
         try:
             line = check_values(data, source)
         except LineRejected as exc:

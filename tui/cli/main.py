@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kept": ("events", "Record that a commitment was kept."),
     "migrate": ("migrate", "Copy the store into another, keeping order, ids, times and actors."),
     "missed": ("events", "Record that a commitment was missed."),
+    "pack": ("pack", "Write a partnership's review pack (HTML or PDF), or one per partnership."),
     "partner": ("events", "Partnerships: register them."),
     "record": ("record", "Append event lines (NDJSON) from FILEs, or stdin when none or '-'."),
     "renegotiate": ("events", "Give an open commitment a new due date."),
@@ -237,6 +238,7 @@ def main(ctx: click.Context, store_url: str | None) -> None:
 
     With no command, opens the live dashboard.
     """
+    cli_context().clock.today()  # a malformed TRUSTLEDGER_TODAY fails here, before any work
     if ctx.invoked_subcommand is None:
         # The dashboard is a sibling front end: the entry point registers its command.
         dashboard = main.get_command(ctx, "tui")

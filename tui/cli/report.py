@@ -26,7 +26,7 @@ from trustledger.tui.cli.options import (
     resolve_known_at,
 )
 from trustledger.tui.cli.tables import print_table
-from trustledger.tui.service.labels import status_label
+from trustledger.tui.service.labels import figure_word, status_label, trusted_share_text
 
 
 def _fmt(value: float | None, places: int = 2) -> str:
@@ -34,26 +34,35 @@ def _fmt(value: float | None, places: int = 2) -> str:
 
 
 def print_report_table(portfolio: Portfolio) -> None:
-    trusted = portfolio.by_status.get("trusted", 0)
-    share = portfolio.trusted_share
     picture = (
         f"as of {portfolio.as_of}: {len(portfolio.partnerships)} partnerships, "
-        f"{trusted} trusted"
-        + (
-            f" ({share:.0%} vs {portfolio.trusted_target_share:.0%} rule)"
-            if share is not None
-            else ""
+        + trusted_share_text(
+            portfolio.by_status.get("trusted", 0),
+            portfolio.active,
+            portfolio.trusted_target_share,
         )
     )
     if portfolio.largest_revenue_share is not None:
         picture += (
-            f", largest revenue share {portfolio.largest_revenue_share:.0%} "
+            f", largest {figure_word('revenue_share')} {portfolio.largest_revenue_share:.0%} "
             f"({portfolio.largest_revenue_partnership})"
         )
     picture += f", {portfolio.alert_count} alerts"
+    # The same words as the dashboard's columns (one table of them: service.labels).
+    late_open = f"{figure_word('commitments.overdue')}/{figure_word('commitments.open')}"
+    headers = [
+        figure_word("partnership"),
+        figure_word("status"),
+        figure_word("trust"),
+        figure_word("trust_uncertainty"),
+        figure_word("alignment", short=True),
+        late_open,
+        figure_word("open_issues"),
+        figure_word("next_review_due"),
+    ]
     print_table(
         picture,
-        ["partnership", "status", "trust", "±", "align", "late/open", "issues", "next review"],
+        headers,
         [
             [
                 view.handle,
@@ -67,7 +76,7 @@ def print_report_table(portfolio: Portfolio) -> None:
             ]
             for view in portfolio.partnerships
         ],
-        right={"trust", "±", "align", "late/open", "issues"},
+        right=set(headers[2:7]),
     )
 
 

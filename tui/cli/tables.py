@@ -1,7 +1,9 @@
-"""Plain-text tables for the command line, readable at 80 columns.
+"""Plain-text tables for the command line: fitted to a terminal, whole in a pipe.
 
-Rendered with rich: it wraps the columns marked as wrappable, fits the terminal width
-(80 when stdout is not a terminal) and never emits colour codes into a pipe. Every cell is
+Rendered with rich. On a terminal a table fits its width: the columns marked as wrappable
+wrap, and the first column (names) may be cut short. When stdout is not a terminal (a pipe,
+a file, cron's mail) nothing is cut or wrapped: every column has its natural width, however
+wide the table gets. Colour codes are never emitted into a pipe. Every cell is
 stored text: it is shown through ``terminal_safe`` (a stored escape sequence is printed
 visibly, never obeyed) and as plain text (rich markup such as ``[bold]`` in a name is shown
 as it is, not interpreted).
@@ -14,15 +16,20 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from trustledger.domain.text import terminal_safe
 
 
-def console() -> Console:
-    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
-    return Console(width=max(width, 60), highlight=False, soft_wrap=False)
+def terminal_width() -> int | None:
+    """The terminal's width, or None when stdout is not a terminal."""
+    return shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else None
+
+
+def console(width: int | None = None) -> Console:
+    return Console(width=max(width or 80, 60), highlight=False, soft_wrap=False)
 
 
 def print_table(
@@ -35,13 +42,25 @@ def print_table(
 ) -> None:
     rows = [[terminal_safe(cell) for cell in row] for row in rows]
     headers = [terminal_safe(header) for header in headers]
-    out = console()
-    naturals = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    title = terminal_safe(title) if title is not None else None
+    naturals = [
+        max([cell_len(h)] + [cell_len(row[i]) for row in rows]) for i, h in enumerate(headers)
+    ]
     # Each column has one space of padding and one of separator, plus the edge.
-    overflow = sum(naturals) + 2 * len(headers) + 1 - out.width
+    natural_width = sum(naturals) + 2 * len(headers) + 1
+    width = terminal_width()
+    if width is None:  # not a terminal: the natural width, nothing cut or wrapped
+        out = console(natural_width)
+        wrap = frozenset()
+        if title is not None:  # on its own line: a table's title wraps at the table's width
+            out.print(Text(title, style="table.title"), soft_wrap=True)
+            title = None
+    else:
+        out = console(width)
+    overflow = natural_width - out.width
     first_max = max(8, naturals[0] - overflow) if overflow > 0 and not wrap else None
     table = Table(
-        title=Text(terminal_safe(title), style="table.title") if title is not None else None,
+        title=Text(title, style="table.title") if title is not None else None,
         box=box.SIMPLE_HEAD,
         title_justify="left",
         pad_edge=False,

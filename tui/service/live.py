@@ -17,7 +17,6 @@ the UI with messages, so the UI thread never waits on the store:
 from __future__ import annotations
 
 import random
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
@@ -107,13 +106,9 @@ class Detail:
     known_at: datetime | None
 
 
-_SUBJECT = re.compile(r"\b(?:commitment|issue) (\S+)")
-
-
 def alert_key(alert: Alert) -> tuple[str, str, str]:
     """What identifies an alert across pictures (its message's day counts change daily)."""
-    found = _SUBJECT.search(alert.message)
-    return alert.kind, alert.partnership, found.group(1) if found else ""
+    return alert.kind, alert.partnership, alert.subject or ""
 
 
 def new_alerts(before: Portfolio | None, after: Portfolio) -> list[Alert]:

@@ -8,6 +8,9 @@ moves on (a new event, another audit date).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -53,6 +56,7 @@ class PartnershipScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("p", "pack", "Review pack", show=False),
         *[
             Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
             for n, tab in enumerate(TABS, 1)
@@ -108,6 +112,8 @@ class PartnershipScreen(Screen):
     def __init__(self, handle: str) -> None:
         super().__init__()
         self.handle = handle
+        #: The clock review packs are stamped with (default: the app's clock).
+        self.pack_clock: Callable[[], datetime] | None = None
         self.detail: Detail | None = None
         self.detail_key: tuple[object, ...] | None = None
         self.view: PartnershipView | None = None
@@ -596,6 +602,33 @@ class PartnershipScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_pack(self) -> None:
+        """Write this partnership's review pack for the shown as-of date, and say where."""
+        app = self.tl_app
+        self.write_pack(app.as_of, app.known_at, Path.cwd())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pack")
+    def write_pack(self, as_of: date, known_at: datetime | None, directory: Path) -> None:
+        from trustledger.tui.pack import PackError, pack_filename, write_pack
+
+        app = self.tl_app
+        path = directory / pack_filename(self.handle, as_of)
+        try:
+            events = list(app.service.events(trusted=True))
+            write_pack(
+                events,
+                self.handle,
+                path,
+                as_of=as_of,
+                known_at=known_at,
+                made_at=(self.pack_clock or app.service.clock.now)(),
+                config=app.config,
+            )
+        except (LedgerError, PackError, OSError) as exc:
+            app.call_from_thread(app.notify, f"No pack written: {exc}", severity="error")
+            return
+        app.call_from_thread(app.notify, f"Review pack written to {path}", title="Pack")
 
     def action_tab(self, tab: str) -> None:
         target = "reviews-tab" if tab == "reviews" else tab
