@@ -62,6 +62,17 @@ def count(name: str) -> None:
     RAN[name] += 1
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What the fuzzers ran, under which profile: printed when this module is loaded as a
+    plugin (``pytest -p tests.fuzz_support``, as ``make chaos`` does)."""
+    if not RAN:
+        return
+    terminalreporter.section(f"fuzz inputs ({PROFILE} profile)")
+    for name, ran in sorted(RAN.items()):
+        terminalreporter.write_line(f"{name:<28} {ran:>7,}")
+    terminalreporter.write_line(f"{'in all':<28} {sum(RAN.values()):>7,}")
+
+
 # -- values --------------------------------------------------------------------------------
 
 #: Text that has broken parsers before: control characters, escapes, bidi marks, surrogates

@@ -92,10 +92,19 @@ def assert_contract(run: Run, argv: list[str], before: list, after: list) -> Non
     where = f"argv={argv!r}\nstderr={run.err!r}"
     assert run.code in (0, 1, 2), where
     assert "Traceback" not in run.err and "unexpected error" not in run.err, where
-    for line in run.err.splitlines():
+    # Split at newlines only: a line broken by U+0085 or U+2028 is a broken line.
+    lines = run.err.removesuffix("\n").split("\n") if run.err else []
+    for line in lines:
         assert line.startswith("trustledger") or LOCATED.match(line), where
     if run.code != 0:
         assert run.err.strip(), where  # a failure says why
+    if run.code == 2:
+        assert len(lines) == 1, f"a usage error is one line\n{where}"
+    elif run.code == 1 and argv[:1] != ["check"]:
+        # One line per bad input line ("SOURCE:LINE: ..." or "trustledger end: --option:
+        # ..."), then the one line that sums up.
+        summary = [line for line in lines if line.startswith("trustledger: ")]
+        assert len(summary) == 1 and lines[-1] == summary[0], f"one summing-up line\n{where}"
     alerts = argv[:1] == ["check"] and run.code == 1
     if run.code != 0 and not alerts:
         assert after == before, f"a failed command changed the store\n{where}"

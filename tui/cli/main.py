@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from trustledger.domain.errors import LedgerError, clip, quoted
+from trustledger.domain.text import terminal_safe
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -78,8 +79,10 @@ class Failure(Exception):
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line: its line breaks (and the blanks around them) become a space."""
-    return re.sub(r"\s*[\r\n\u2028\u2029\x85]+\s*", " ", text).strip()
+    """``text`` as one safe line of a terminal: its line breaks (and the blanks around them)
+    become a space, and any other control character it echoes from the input (ESC, NUL, a
+    bidirectional mark) is shown as a visible escape, never obeyed by the terminal."""
+    return terminal_safe(re.sub(r"\s*[\r\n\u2028\u2029\x85]+\s*", " ", text).strip())
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -149,7 +152,7 @@ class LedgerGroup(click.Group):
         except Exception as exc:
             if os.environ.get("TRUSTLEDGER_DEBUG"):
                 raise
-            text = (str(exc).strip().splitlines() or [""])[0]
+            text = one_line((str(exc).strip().splitlines() or [""])[0])
             click.echo(
                 f"trustledger: unexpected error: {type(exc).__name__}: {clip(text, 4 * 80)} "
                 "(set TRUSTLEDGER_DEBUG=1 for details)",
