@@ -7,7 +7,8 @@ variable ``TRUSTLEDGER_CHAOS``: ``quick`` (the default: ``make test``) or ``full
 (``make chaos``). Both are derandomized — every run generates the same inputs, so a failure
 found once is found again — keep no example database, and set no deadline (the machine's
 load is no failure). :func:`fuzz_settings` gives a test its count under the chosen profile,
-and :func:`count` tallies what ran, for the summary ``make chaos`` prints.
+and :func:`count` tallies what ran (:data:`KILLED`, what the kill -9 rounds left), for
+the summary ``make chaos`` prints (:func:`pytest_terminal_summary`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ for _name, _examples in (("quick", 100), ("full", 1000)):
 
 #: Inputs each fuzz test ran in this session: test name -> count.
 RAN: Counter[str] = Counter()
+#: What the kill -9 rounds left in the store: "backend: none/all left" -> count.
+KILLED: Counter[str] = Counter()
 
 
 def fuzz_settings(quick: int, full: int) -> settings:
@@ -65,12 +68,15 @@ def count(name: str) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """What the fuzzers ran, under which profile: printed when this module is loaded as a
     plugin (``pytest -p tests.fuzz_support``, as ``make chaos`` does)."""
-    if not RAN:
-        return
-    terminalreporter.section(f"fuzz inputs ({PROFILE} profile)")
-    for name, ran in sorted(RAN.items()):
-        terminalreporter.write_line(f"{name:<28} {ran:>7,}")
-    terminalreporter.write_line(f"{'in all':<28} {sum(RAN.values()):>7,}")
+    if RAN:
+        terminalreporter.section(f"fuzz inputs ({PROFILE} profile)")
+        for name, ran in sorted(RAN.items()):
+            terminalreporter.write_line(f"{name:<28} {ran:>7,}")
+        terminalreporter.write_line(f"{'in all':<28} {sum(RAN.values()):>7,}")
+    if KILLED:
+        terminalreporter.section(f"kill -9 of record ({PROFILE} profile)")
+        for name, ran in sorted(KILLED.items()):
+            terminalreporter.write_line(f"{name:<28} {ran:>7,}")
 
 
 # -- values --------------------------------------------------------------------------------
