@@ -23,9 +23,8 @@ from trustledger.domain.ledger import Ledger, located_lines
 
 from tests.chaos_support import restarting_server, restarting_store
 from tests.cli_helpers import Run, export_text, invoke, run_cli
-from tests.test_tui_support import sample_store, sample_template
 
-__all__ = ["restarting_server", "restarting_store", "sample_store", "sample_template"]
+__all__ = ["restarting_server", "restarting_store"]
 
 READING = (("report",), ("export",), ("check",), ("history", "northwind"), ("audit", "log"))
 
@@ -85,25 +84,28 @@ def registrations(count: int) -> list[str]:
     ]
 
 
-def halt_when_reading(monkeypatch: pytest.MonkeyPatch, halt: Callable[[], None]) -> None:
-    """Stop the server once the command has opened the store and starts reading it (a
-    real stop of the real server, timed from inside the command so that it falls in the
-    middle every time)."""
+def halt_after_first_page(monkeypatch: pytest.MonkeyPatch, halt: Callable[[], None]) -> None:
+    """Stop the server once the command has read its first page (a real stop of the real
+    server, timed from inside the command so that it falls in the middle every time)."""
     real_rows = PostgresBackend.rows
+    pages = []
 
     def rows(self: PostgresBackend, after: int, limit: int) -> Any:
-        halt()
-        return real_rows(self, after, limit)
+        if len(pages) == 1:
+            halt()
+        found = real_rows(self, after, limit)
+        pages.append(len(found))
+        return found
 
     monkeypatch.setattr(PostgresBackend, "rows", rows)
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("args", [("report",), ("export",)])
+@pytest.mark.parametrize("args", [("report",), ("export",), ("check",), ("audit", "verify")])
 def test_postgres_stopped_during_a_command(restarting_server, restarting_store, monkeypatch, args):
     with Ledger(restarting_store, create=True) as ledger:
         assert ledger.record(located_lines("setup", registrations(3))).ok
-    halt_when_reading(monkeypatch, restarting_server.halt)
+    halt_after_first_page(monkeypatch, restarting_server.halt)
     url = restarting_server.url_for(restarting_store.dbname)
     try:
         line = assert_one_line(invoke(url, *args))
