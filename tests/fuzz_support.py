@@ -316,8 +316,9 @@ NDJSON_INPUTS: st.SearchStrategy[list[str]] = st.lists(
 
 # -- command lines -------------------------------------------------------------------------
 
-#: Commands the fuzzers leave out: the dashboard (it would start a terminal UI).
-INTERACTIVE = {"tui"}
+#: Commands the fuzzers leave out: the dashboard, and ``demo``, which opens it (each would
+#: start a terminal UI and wait for keys).
+INTERACTIVE = {"tui", "demo"}
 #: Options whose values the fuzzers never choose: the store (the fixture's own).
 FIXED_OPTIONS = {"--store"}
 

@@ -160,4 +160,4 @@ def test_the_real_command_line_keeps_the_contract(base_store, workdir, argv, lin
 def test_the_fuzzers_reach_every_command():
     names = {" ".join(path) for path, _ in COMMANDS}
     assert {"record", "report", "check", "export", "audit verify", "partner add"} <= names
-    assert "tui" not in names
+    assert "tui" not in names and "demo" not in names
