@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := .demo/events.sqlite
 
-.PHONY: demo test test-dates install install-test lint typecheck bench clean
+.PHONY: demo test test-dates chaos install install-test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ test-dates: install-test
 		echo "== the suite as if it were $$day"; \
 		faketime -f "@$$day 00:00:00" $(BIN)/pytest -q || exit 1; \
 	done
+
+## chaos: the chaos suite at full strength: the fuzzers with ten times the inputs of
+## "make test" (over 20,000, same fixed seed), more kill -9 points, then every chaos and
+## hardening test; prints how many inputs each fuzzer ran. Not part of "make test".
+CHAOS_TESTS := tests/test_fuzz_lines.py tests/test_fuzz_commands.py \
+	$(wildcard tests/test_chaos_*.py) $(wildcard tests/test_hardening_*.py)
+
+chaos: install-test
+	bash .ci/install-postgres
+	TRUSTLEDGER_CHAOS=full $(BIN)/python -m pytest -q -p tests.fuzz_support $(CHAOS_TESTS)
 
 ## lint: ruff, and the import-linter contracts that keep the layers apart
 lint: install-test

@@ -176,7 +176,8 @@ def validation_problems(
 def check_line(data: dict[str, Any]) -> EventLine:
     """Validate an event line given as a mapping (a form, command-line options); raise
     :class:`InvalidLine` naming the field(s) at fault."""
-    model = EVENT_TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    type_name = data.get("type")
+    model = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
     try:
         # One type's own model when the type is known: only its validator is built.
         return model.model_validate(data) if model else LINE_ADAPTER.validate_python(data)

@@ -9,6 +9,8 @@ No tests here.
   screen it draws (through ``pyte``, a terminal emulator), so a test reads what a person
   would see.
 - :func:`wait_until` polls a condition with a deadline: the tests' only way to wait.
+- :func:`pg_save_in_progress` tells whether another session is inside a save (it holds the
+  events table's write lock), so that a test can kill a writer in the middle of one.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import psycopg
 import pyte
 import pytest
 from trustledger.domain.store import StoreConfig, parse_store_url
 
 import tests.pg_server as pg_server
 from tests.pg_server import PgServer
+from tests.store_backends import EVENTS_TABLE
 
 TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 
@@ -54,6 +58,18 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}")
         time.sleep(interval)
+
+
+def pg_save_in_progress(url: str) -> bool:
+    """Does another session hold the events table's write lock (a save under way)?"""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = %s AND l.mode = 'ExclusiveLock' AND l.granted "
+            "AND l.pid <> pg_backend_pid()",
+            (EVENTS_TABLE,),
+        ).fetchone()
+    return bool(row and row[0])
 
 
 class RestartablePgServer(PgServer):

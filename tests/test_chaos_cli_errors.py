@@ -104,7 +104,7 @@ def halt_after_first_page(monkeypatch: pytest.MonkeyPatch, halt: Callable[[], No
 @pytest.mark.parametrize("args", [("report",), ("export",), ("check",), ("audit", "verify")])
 def test_postgres_stopped_during_a_command(restarting_server, restarting_store, monkeypatch, args):
     with Ledger(restarting_store, create=True) as ledger:
-        assert ledger.record(located_lines("setup", registrations(6000))).ok
+        assert ledger.record(located_lines("setup", registrations(3))).ok
     halt_after_first_page(monkeypatch, restarting_server.halt)
     url = restarting_server.url_for(restarting_store.dbname)
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,6 +61,18 @@ def test_two_maximal_amounts_keep_the_report_json_strict(store_url: str) -> None
     rows = json.loads(run.out, parse_constant=refuse_constant)
     shares = {row["partnership"]: row["revenue_share"] for row in rows}
     assert shares == {"acme": 0.6667, "other": 0.3333}  # as the report rounds them
+
+
+def test_json_stays_strict_over_amounts_stored_before_the_maximum(tmp_path: Path) -> None:
+    """A store written before the maximum may hold sums no float can hold: its figures are
+    null in JSON, never NaN or Infinity."""
+    store = tmp_path / "legacy.sqlite"
+    huge = [revenue(period, 1e308) for period in ("2025-10", "2025-11")]
+    store_directly(store, [registered("acme", occurred_on="2025-01-01"), *huge])
+    for args in (("report", "--format", "json"), ("check", "--format", "json")):
+        run = run_cli(store, *args, "--as-of", "2025-12-15")
+        assert run.code in (0, 1), run.err
+        json.loads(run.out, parse_constant=refuse_constant)
 
 
 def test_an_amount_above_the_maximum_is_a_field_error(store_url: str) -> None:

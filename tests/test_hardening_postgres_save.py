@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from benchmarks.synthetic import synthetic_lines
+from tests.chaos_support import pg_save_in_progress
 from tests.cli_helpers import TRUSTLEDGER, cli_env, run_cli
 from tests.store_backends import EVENTS_TABLE
 
@@ -28,18 +29,6 @@ def stored_count(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
     return int(row[0]) if row else 0
-
-
-def save_in_progress(url: str) -> bool:
-    """Does another session hold the events table's write lock (a save under way)?"""
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = %s AND l.mode = 'ExclusiveLock' AND l.granted "
-            "AND l.pid <> pg_backend_pid()",
-            (EVENTS_TABLE,),
-        ).fetchone()
-    return bool(row and row[0])
 
 
 def test_kill_during_a_large_record_leaves_nothing_or_everything(
@@ -59,7 +48,7 @@ def test_kill_during_a_large_record_leaves_nothing_or_everything(
             deadline = time.monotonic() + 300
             caught_saving = False
             while proc.poll() is None and time.monotonic() < deadline:
-                if save_in_progress(postgres_url):
+                if pg_save_in_progress(postgres_url):
                     caught_saving = proc.poll() is None
                     break
                 time.sleep(0.005)

@@ -1,11 +1,16 @@
-"""Stored text never drives the terminal: ``terminal_safe`` and the command line's tables.
+"""Stored text never drives the terminal: ``terminal_safe``, and everything the command line
+prints.
 
 A store written before control characters were refused may hold escape sequences (a title
-change, a screen clear, a hyperlink, colours). Every table cell shows them as visible text.
+change, a screen clear, a hyperlink, colours). Every table cell shows them as visible text;
+JSON output writes them (and C1 controls, bidi marks, line separators) as JSON escapes, so
+a program reads the stored text exactly; error lines that echo input escape it too.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +67,86 @@ def test_tables_show_stored_escape_sequences_as_text(tmp_path: Path) -> None:
     assert "\\x1b" in history  # shown (wrapped anywhere in the details column)
     assert "[bold]" in history  # as typed: not taken for rich markup
     assert "mal\\x1b[8m" in run_cli(store, "audit", "log").out
+
+
+# Characters JSON leaves as they are unless asked: DEL, a C1 CSI, a bidi override, the
+# line and paragraph separators, NEL.
+RAW_IN_JSON = "\x7f\x9b2J\u202e\u2028\u2029\x85"
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2028\u2029]")
+
+
+@pytest.fixture
+def legacy_store(tmp_path: Path) -> Path:
+    """A store written before the input rules, its text full of terminal controls."""
+    store = tmp_path / "ledger.sqlite"
+    store_directly(
+        store,
+        [
+            registered("evil", name=f"Evil{ESCAPES}{RAW_IN_JSON}Co", occurred_on="2025-01-01"),
+            {
+                "type": "issue_raised",
+                "partnership": "evil",
+                "issue": "i",
+                "summary": f"look{ESCAPES}{RAW_IN_JSON}here",
+                "actor": f"mal{RAW_IN_JSON}lory",
+            },
+        ],
+    )
+    return store
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export",),
+        ("report", "--format", "json"),
+        ("check", "--format", "json"),
+        ("history", "evil", "--format", "json"),
+        ("audit", "log", "--format", "json"),
+    ],
+    ids=" ".join,
+)
+def test_json_output_escapes_what_could_drive_a_terminal(
+    legacy_store: Path, args: tuple[str, ...]
+) -> None:
+    run = run_cli(legacy_store, *args)
+    assert run.code in (0, 1), run.err  # check: 1 when there are alerts
+    assert not UNSAFE.search(run.out), [c for c in run.out if UNSAFE.match(c)]
+    # JSON's own escapes: a program reading the output gets the stored text exactly.
+    text = run.out if args[0] != "export" else "[" + ",".join(run.out.splitlines()) + "]"
+    parsed = json.dumps(json.loads(text), ensure_ascii=False)
+    assert args[0] == "check" or RAW_IN_JSON in parsed  # check's alerts quote no names
+
+
+def test_csv_and_text_output_show_controls_as_text(legacy_store: Path) -> None:
+    for args in (("report", "--format", "csv"), ("check",)):
+        run = run_cli(legacy_store, *args)
+        assert run.code in (0, 1), run.err
+        assert not UNSAFE.search(run.out), args
+    assert "\\x1b]0;pwned" in run_cli(legacy_store, "report", "--format", "csv").out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"type": "partnership_registered", "partnership": "a", "name": "A", "\\u001b[2J": 1}',
+        '{"type": "partnership_registered", "partnership": "a", "name": "A", "x\\u0085y": 1}',
+        '{"type": "partnership_registered", "partnership": "a", "name": "A", "\\u2028": 1}',
+    ],
+)
+def test_error_lines_never_echo_controls(tmp_path: Path, line: str) -> None:
+    """An unknown field's name comes from the input: an error line names it escaped, on
+    one line (NEL and U+2028 break lines in many readers)."""
+    run = run_cli(tmp_path / "ledger.sqlite", "record", stdin=line + "\n")
+    assert run.code == 1
+    lines = run.err.removesuffix("\n").split("\n")
+    assert len(lines) == 2, run.err  # the bad line, then the summary
+    assert lines[0].startswith("stdin:1: ") and "unknown field" in lines[0]
+    assert not UNSAFE.search(run.err), repr(run.err)
+
+
+def test_a_failure_message_never_echoes_controls(legacy_store: Path) -> None:
+    run = run_cli(legacy_store, "history", "\x1b]0;pwned\x07")
+    assert run.code == 1
+    assert run.err.count("\n") == 1 and not UNSAFE.search(run.err), repr(run.err)
+    assert "\\x1b]0;pwned\\x07" in run.err

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 from trustledger.domain.moments import parse_moment
+from trustledger.domain.text import terminal_safe
 from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, service, store_option
+from trustledger.tui.cli.output import json_text
 from trustledger.tui.cli.tables import print_table
 from trustledger.tui.service.labels import event_label
 
@@ -44,14 +45,14 @@ def verify_command(store_url: str | None, show_links: bool, positions: tuple[int
         click.echo("\r\033[K", err=True, nl=False)
     if not verdict.intact:
         raise Failure(verdict.summary(), EXIT_REJECTED)
-    click.echo(verdict.summary())
+    click.echo(terminal_safe(verdict.summary()))
     for link in verdict.heads if show_links else ():
-        click.echo(link.describe())
+        click.echo(terminal_safe(link.describe()))
     found = {link.position: link for link in verdict.found}
     for position in positions:
         if position not in found:
             raise Failure(f"no event at position {position}", EXIT_REJECTED)
-        click.echo(found[position].describe())
+        click.echo(terminal_safe(found[position].describe()))
 
 
 @audit.command("log")
@@ -92,7 +93,7 @@ def log_command(
             }
             for e in events
         ]
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_text(rows, indent=2))
         return
     print_table(
         f"{len(events)} events",

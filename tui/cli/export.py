@@ -7,6 +7,7 @@ import sys
 
 import click
 from trustledger.tui.cli.main import service, store_option
+from trustledger.tui.cli.output import json_text
 
 
 @click.command()
@@ -16,7 +17,7 @@ def export(store_url: str | None, handle: str | None) -> None:
     """Write every recorded event as NDJSON, in recording order."""
     out = sys.stdout
     for line in service(store_url).export(handle):
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.write(json_text(line) + "\n")
 
 
 @click.command()

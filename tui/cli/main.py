@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from trustledger.domain.errors import LedgerError, clip, quoted
+from trustledger.domain.text import terminal_safe
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -76,6 +78,13 @@ class Failure(Exception):
         self.exit_code = code
 
 
+def one_line(text: str) -> str:
+    """``text`` as one safe line of a terminal: its line breaks (and the blanks around them)
+    become a space, and any other control character it echoes from the input (ESC, NUL, a
+    bidirectional mark) is shown as a visible escape, never obeyed by the terminal."""
+    return terminal_safe(re.sub(r"\s*[\r\n\u2028\u2029\x85]+\s*", " ", text).strip())
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise Failure(message, code)
 
@@ -118,20 +127,21 @@ class LedgerGroup(click.Group):
             click.echo("trustledger: aborted", err=True)
             sys.exit(130)
         except Failure as exc:
-            click.echo(f"trustledger: {exc.message}", err=True)
+            click.echo(f"trustledger: {one_line(exc.message)}", err=True)
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
             # "trustledger commit: Missing option '--by' (see 'trustledger commit --help')"
             where = exc.ctx.command_path if exc.ctx else "trustledger"
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            message = clip(exc.format_message().rstrip("."), 4 * 80)
+            # One line, whatever click wrote (its list of choices comes on lines of its own).
+            message = clip(one_line(exc.format_message()).rstrip("."), 4 * 80)
             click.echo(f"{where}: {message}{hint}", err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
-            exc.show()
+            click.echo(f"trustledger: {one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except LedgerError as exc:
-            click.echo(f"trustledger: {exc}", err=True)
+            click.echo(f"trustledger: {one_line(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except BrokenPipeError:
             sys.stderr.close()
@@ -142,7 +152,7 @@ class LedgerGroup(click.Group):
         except Exception as exc:
             if os.environ.get("TRUSTLEDGER_DEBUG"):
                 raise
-            text = (str(exc).strip().splitlines() or [""])[0]
+            text = one_line((str(exc).strip().splitlines() or [""])[0])
             click.echo(
                 f"trustledger: unexpected error: {type(exc).__name__}: {clip(text, 4 * 80)} "
                 "(set TRUSTLEDGER_DEBUG=1 for details)",

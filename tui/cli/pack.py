@@ -19,6 +19,7 @@ from typing import Literal
 import click
 from trustledger.domain.events import Recorded
 from trustledger.domain.moments import parse_date
+from trustledger.domain.text import terminal_safe
 from trustledger.tui.cli.main import EXIT_REJECTED, cli_context, fail, service, store_option
 from trustledger.tui.cli.options import (
     as_of_option,
@@ -201,7 +202,7 @@ def register(group: click.Group) -> None:
                         jobs=jobs or cpus(),
                         progress=progress,
                     )
-                click.echo(str(index))
+                click.echo(terminal_safe(str(index)))
                 return
             assert handle is not None
             if output == "-":
@@ -225,7 +226,7 @@ def register(group: click.Group) -> None:
                 fmt=fmt,
                 paper=paper,
             )
-            click.echo(str(path))
+            click.echo(terminal_safe(str(path)))
         except PackError as exc:
             fail(str(exc), EXIT_REJECTED)
         except PdfUnavailable as exc:

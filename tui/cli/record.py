@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, service, store_option
+from trustledger.tui.cli.main import (
+    EXIT_REJECTED,
+    Failure,
+    fail,
+    one_line,
+    service,
+    store_option,
+)
 from trustledger.tui.service.recording import Located, RecordResult, error_lines, located_lines
 
 
@@ -59,7 +66,7 @@ def record_lines(
 def reject(result: RecordResult, name: Callable[[str], str] | None = None) -> NoReturn:
     """Print one ``SOURCE:LINE: field: message`` line per bad line, and exit 1."""
     for line in error_lines(result.errors, name):
-        click.echo(line, err=True)
+        click.echo(one_line(line), err=True)
     raise Failure(f"{result.bad_lines} bad line(s); nothing was recorded", EXIT_REJECTED)
 
 

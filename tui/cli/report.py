@@ -9,12 +9,12 @@ row per partnership as a table, JSON (the contract's keys, plus ``status_reason`
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from trustledger.domain.text import terminal_safe
 from trustledger.projections import REPORT_KEYS, Portfolio, report_rows
 from trustledger.tui.cli.main import EXIT_REJECTED, Failure, service, store_option
 from trustledger.tui.cli.options import (
@@ -25,6 +25,7 @@ from trustledger.tui.cli.options import (
     resolve_config,
     resolve_known_at,
 )
+from trustledger.tui.cli.output import json_text
 from trustledger.tui.cli.tables import print_table
 from trustledger.tui.service.labels import figure_word, status_label, trusted_share_text
 
@@ -94,7 +95,15 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
     for key, value in row["commitments"].items():
         flat[f"commitments_{key}"] = value
     flat["alerts"] = " | ".join(row["alerts"])
-    return {k: ("" if flat.get(k) is None else flat.get(k)) for k in CSV_FIELDS}
+    # A cell is text a person may read in a terminal: stored control characters show as
+    # escapes (a CSV report is a view, not a copy: export keeps the exact text).
+    return {k: _csv_cell(flat.get(k)) for k in CSV_FIELDS}
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return terminal_safe(value) if isinstance(value, str) else value
 
 
 @click.command()
@@ -124,7 +133,7 @@ def report(
     )
     portfolio = service(store_url).portfolio(day, known, config)
     if fmt == "json":
-        click.echo(json.dumps(report_rows(portfolio), indent=2, ensure_ascii=False))
+        click.echo(json_text(report_rows(portfolio), indent=2))
     elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
@@ -148,18 +157,17 @@ def check(store_url: str | None, as_of: str | None, fmt: str, config_path: Path 
     alerts = portfolio.alerts
     if fmt == "json":
         click.echo(
-            json.dumps(
+            json_text(
                 [
                     {"partnership": a.partnership, "kind": a.kind, "message": a.message}
                     for a in alerts
                 ],
                 indent=2,
-                ensure_ascii=False,
             )
         )
     else:
         for alert in alerts:
-            click.echo(f"{alert.partnership}: {alert.message}")
+            click.echo(terminal_safe(f"{alert.partnership}: {alert.message}"))
     if alerts:
         raise Failure(f"{len(alerts)} alert(s) as of {day}", EXIT_REJECTED)
 

@@ -1,0 +1,48 @@
+"""Machine output that is safe to print on a terminal: JSON whose text never drives it.
+
+JSON already escapes C0 control characters (ESC becomes ``\\u001b``), but with
+``ensure_ascii=False`` it writes DEL, the C1 controls (U+009B is a one-character CSI on
+many terminals), the bidirectional formatting marks and the line separators as they are.
+:func:`json_text` escapes those too; the escapes are JSON's own, so a program that parses
+the output reads exactly the stored text, and ``export`` still round-trips through
+``record`` unchanged. JSON has no NaN or infinity: a figure that is not a finite number
+(a sum over a store written before amounts had a maximum) is written as ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+# DEL, C1, and the characters that reorder or break a line (what domain.text.terminal_safe
+# shows as escapes) that JSON would otherwise leave as they are.
+_LEFT_RAW_BY_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """``data`` as strict JSON (non-ASCII text kept readable, never NaN or Infinity), with
+    every character that could drive a terminal written as a ``\\uXXXX`` escape."""
+    try:
+        text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a NaN or an infinity somewhere: rare, so looked for only then
+        text = json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
+    return _LEFT_RAW_BY_JSON.sub(_escape, text)
