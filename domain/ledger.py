@@ -75,6 +75,7 @@ from trustledger.domain.events import (
 from trustledger.domain.paging import PAGE as READ_PAGE
 from trustledger.domain.paging import items
 from trustledger.domain.partnership import Partnership
+from trustledger.domain.readstore import ReadStore
 from trustledger.domain.store import (
     APP_NAME,
     LOCK_TIMEOUT_ENV,
@@ -476,6 +477,24 @@ class Ledger:
 
     def handles(self) -> list[str]:
         return self.backend.handles()
+
+    def link_at(self, position: int) -> str | None:
+        """The chain link of the event at ``position`` ("" for 0; None when the store holds
+        no event there): what tells one store's history from another's."""
+        if position <= 0:
+            return ""
+        found = self.read_raw(position - 1, 1)
+        if not found or found[0].position != position:
+            return None
+        try:
+            link = decode_state(found[0].state).get("link")
+        except DecodeError:
+            return None
+        return link if isinstance(link, str) else None
+
+    def read_store(self) -> ReadStore:
+        """The tables of the shared read model in this store (``domain.readstore``)."""
+        return ReadStore(self.backend, self.store.kind, self.store.display)
 
     def wait_for_new(self, after: int, timeout: float) -> bool:
         """Block until an event past position ``after`` is recorded (True) or ``timeout``
