@@ -29,7 +29,7 @@ from datetime import date
 
 from trustledger.domain.events import Recorded
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
-from trustledger.projections.portfolio import assemble, partnership_view
+from trustledger.projections.portfolio import partnership_view, portfolio_of, with_share
 from trustledger.projections.state import PortfolioState, evolve_all
 from trustledger.projections.trends import series
 from trustledger.projections.views import PartnershipView, Portfolio, TrendPoint
@@ -40,7 +40,10 @@ class Follower:
 
     def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
         self._state = PortfolioState(config)
-        self._views: dict[str, PartnershipView | None] = {}
+        self._views: dict[str, PartnershipView | None] = {}  # without revenue shares
+        self._finished: dict[str, PartnershipView] = {}  # with them, for ``_total``
+        self._total = 0.0
+        self._handles: list[str] = []  # every partnership's handle, sorted
         self._views_key: tuple[date, bool] | None = None
         self._portfolio: Portfolio | None = None  # the last view, until something changes
         self._series: dict[str, list[TrendPoint]] = {}
@@ -79,33 +82,58 @@ class Follower:
         evolve_all(state, (recorded for recorded in batch if recorded.position > seen), changed)
         for handle in changed:
             self._views.pop(handle, None)
+            self._finished.pop(handle, None)
             self._series.pop(handle, None)
         if changed:
             self._portfolio = None
         return changed
 
+    def handles(self) -> list[str]:
+        """Every partnership's handle, sorted (kept between batches: partnerships are only
+        ever added)."""
+        if len(self._handles) != len(self._state.partnerships):
+            self._handles = sorted(self._state.partnerships)
+        return self._handles
+
     def view(self, as_of: date) -> Portfolio:
-        """The portfolio at the end of ``as_of`` (equal to a full replay at that date)."""
+        """The portfolio at the end of ``as_of`` (equal to a full replay at that date).
+
+        After a batch, only the partnerships it changed are viewed afresh; the others keep
+        their views, and even their revenue shares unless the portfolio's revenue moved.
+        """
         current = as_of >= self._state.max_day
         if (as_of, current) != self._views_key:
             # Another day, or an event dated after it arrived: every view is computed afresh.
             self._views.clear()
+            self._finished.clear()
             self._views_key = (as_of, current)
             self._portfolio = None
         if self._portfolio is not None:
             return self._portfolio
         cache = self._views
+        partnerships = self._state.partnerships
         config = self._state.config
         views: list[PartnershipView] = []
-        for handle in sorted(self._state.partnerships):
+        for handle in self.handles():
             if handle in cache:
                 view = cache[handle]
             else:
-                view = partnership_view(self._state.partnerships[handle], as_of, config, current)
+                view = partnership_view(partnerships[handle], as_of, config, current)
                 cache[handle] = view
             if view is not None:
                 views.append(view)
-        self._portfolio = assemble(views, as_of, config)
+        total = sum(view.revenue_12m for view in views)
+        if total != self._total:
+            self._finished.clear()  # every share moved
+            self._total = total
+        finished = self._finished
+        shown: list[PartnershipView] = []
+        for view in views:
+            done = finished.get(view.handle)
+            if done is None:
+                done = finished[view.handle] = with_share(view, total, as_of, config)
+            shown.append(done)
+        self._portfolio = portfolio_of(shown, as_of, config, None, total)
         return self._portfolio
 
     def sparklines(
@@ -121,7 +149,7 @@ class Follower:
             self._series_key = key
         state, cache = self._state, self._series
         result: dict[str, list[TrendPoint]] = {}
-        for handle in sorted(state.partnerships):
+        for handle in self.handles():
             ps = state.partnerships[handle]
             if ps.registered_on > as_of:
                 continue

@@ -120,12 +120,32 @@ def alert_key(alert: Alert) -> tuple[str, str, str]:
     return alert.kind, alert.partnership, alert.subject or ""
 
 
-def new_alerts(before: Portfolio | None, after: Portfolio) -> list[Alert]:
-    """Alerts of ``after`` that ``before`` did not have."""
+def new_alerts(
+    before: Portfolio | None, after: Portfolio, changed: Collection[str] | None = None
+) -> list[Alert]:
+    """Alerts of ``after`` that ``before`` did not have. ``changed``: the only partnerships
+    whose views may differ (besides revenue concentration, which any revenue moves), so
+    that only theirs are compared."""
     if before is None:
         return []
-    known = {alert_key(alert) for alert in before.alerts}
-    return [alert for alert in after.alerts if alert_key(alert) not in known]
+    if changed is None:
+        known = {alert_key(alert) for alert in before.alerts}
+        return [alert for alert in after.alerts if alert_key(alert) not in known]
+    handles = set(changed)
+    if after.revenue_total_12m != before.revenue_total_12m:
+        handles.update(
+            view.handle
+            for view in after.partnerships
+            if any(alert.kind == "concentration" for alert in view.alerts)
+        )
+    found: list[Alert] = []
+    for handle in sorted(handles):
+        now, then = after.get(handle), before.get(handle)
+        if now is None:
+            continue
+        known = {alert_key(alert) for alert in then.alerts} if then is not None else set()
+        found.extend(alert for alert in now.alerts if alert_key(alert) not in known)
+    return found
 
 
 # -- following the store ------------------------------------------------------------------
@@ -286,7 +306,7 @@ class LiveFollower:
             since = last.position if last is not None and last.as_of == today else None
             picture = live_picture(self.follower, today, changed, since)
         before = last.portfolio if last is not None else None
-        alerts = [] if initial else new_alerts(before, picture.portfolio)
+        alerts = [] if initial else new_alerts(before, picture.portfolio, picture.changed)
         self.last = picture
         return LiveUpdate(picture, alerts, changed, initial)
 
@@ -381,15 +401,17 @@ def follow(
     model: ReadModel | None = None
     started = False
     persisted = 0.0  # when the read model was last moved on (monotonic seconds)
+    persisted_at = 0  # the position it was moved on to (or started from)
 
     def reopen() -> EventSource:
-        nonlocal model, started
+        nonlocal model, started, persisted_at
         source = connection.open()
         if warm_start and connection.ledger is not None:
             model = ReadModel(connection.ledger, config)
             if not started:
                 started = True  # once: later reconnections keep the state they have
                 state, reason = model.start()
+                persisted_at = state.last_position
                 if reason is not None and warn is not None:
                     warn(f"read model rebuilt from the events: {scrub(reason, store)}")
                 live.adopt(Follower.from_state(state))
@@ -401,11 +423,14 @@ def follow(
     def persist(force: bool = False) -> None:
         """Move the stored read model on to the live state (in this thread, so it never
         races the fold)."""
-        nonlocal persisted
+        nonlocal persisted, persisted_at
         now = time.monotonic()
-        if model is None or (not force and now - persisted < PERSIST_SECONDS):
+        position = live.follower.last_position
+        if model is None or position <= persisted_at:
+            return  # nothing new to keep (and no reason to knock on a store that is down)
+        if not force and now - persisted < PERSIST_SECONDS:
             return
-        persisted = now
+        persisted, persisted_at = now, position
         try:
             model.advance(live.follower.state)
         except STORE_FAILURES as exc:
