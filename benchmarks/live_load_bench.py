@@ -10,8 +10,8 @@ writes to the terminal and notes when each event count ("N events" in the mode b
 appears. For each event: its latency is the time from its commit to the first screen
 showing a count at or past its position; every event must reach the screen (the last count
 shown equals the last position). Also measured: the dashboard's CPU (``/proc``) over the
-load, per screen update; its resident memory after the first 100 and at the end of the
-updates; its first screen; and the time from pressing ``q`` to the process's exit.
+load, per screen update; its resident memory once the first 100 events are on screen and
+at the end; its first screen; and the time from pressing ``q`` to the process's exit.
 
 Stores: an SQLite file (copied first, so the original is kept) or a PostgreSQL URL;
 ``--pg-from PATH`` starts a throwaway PostgreSQL server (``tests/pg_server.py``) and migrates
@@ -254,7 +254,7 @@ def run(url: str, rate: float, seconds: float) -> None:
         )
         rss_100: float | None = None
         while child.poll() is None:
-            if rss_100 is None and len(screen.shown) - counts_before >= 100:
+            if rss_100 is None and screen.newest() - position >= 100:
                 rss_100 = screen.memory()[0]
             time.sleep(0.05)
         if child.returncode != 0:
@@ -303,8 +303,8 @@ def run(url: str, rate: float, seconds: float) -> None:
     )
     print(
         f"memory: {rss_start:.0f} MiB before the load, "
-        f"{rss_100 if rss_100 is not None else float('nan'):.0f} MiB after 100 updates, "
-        f"{rss_end:.0f} MiB after {updates:,}; peak {peak:.0f} MiB"
+        f"{rss_100 if rss_100 is not None else float('nan'):.0f} MiB after 100 events shown, "
+        f"{rss_end:.0f} MiB after {len(log):,} ({updates:,} screen updates); peak {peak:.0f} MiB"
     )
     print(f"quit: {quit_s:.2f} s from 'q' to the process's exit")
 
