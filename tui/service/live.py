@@ -18,6 +18,7 @@ the UI with messages, so the UI thread never waits on the store:
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 import time
@@ -411,6 +412,9 @@ def follow(
             if not started:
                 started = True  # once: later reconnections keep the state they have
                 state, reason = model.start()
+                # What was loaded lives as long as the view: keep the cyclic garbage
+                # collector from walking its millions of objects again and again.
+                gc.freeze()
                 persisted_at = state.last_position
                 if reason is not None and warn is not None:
                     warn(f"read model rebuilt from the events: {scrub(reason, store)}")
