@@ -367,13 +367,15 @@ class PortfolioScreen(Screen):
             self._restore_cursor(table, keep)
 
     def _update_row(self, table: DataTable, handle: str, cells: dict[str, Text]) -> bool:
-        """Put ``cells`` in the row of ``handle`` (added when missing); whether it changed."""
+        """Put ``cells`` in the row of ``handle`` (added when missing); whether the rows
+        need sorting again (a new row, or a new sort key in the sorted columns)."""
         old = self._cells.get(handle)
         self._cells[handle] = cells
         if old is None:
             table.add_row(*cells.values(), key=handle)
             return True
         moved = False
+        sorted_by = (self.sort_column, "name")
         for key, value in cells.items():
             before = old.get(key)
             if (
@@ -384,7 +386,10 @@ class PortfolioScreen(Screen):
                 or getattr(before, "sort_key", None) != getattr(value, "sort_key", None)
             ):
                 table.update_cell(handle, key, value)
-                moved = True
+                if key in sorted_by and getattr(before, "sort_key", None) != getattr(
+                    value, "sort_key", None
+                ):
+                    moved = True
         return moved
 
     def _update_changed(self, table: DataTable, picture: Picture, shown_total: float) -> None:
@@ -414,8 +419,8 @@ class PortfolioScreen(Screen):
                         value = cell(text, _sort_key("revenue", view), justify="right")
                         cells["revenue"] = value
                         table.update_cell(handle, "revenue", value)
-                        moved = True
-            if moved:
+                        moved |= self.sort_column == "revenue"
+            if moved:  # only when the order may have changed: sorting is O(n log n)
                 self._sort(table)
 
     def _sort(self, table: DataTable) -> None:
