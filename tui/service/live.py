@@ -410,8 +410,8 @@ def follow(
         if warm_start and connection.ledger is not None:
             model = ReadModel(connection.ledger, config)
             if not started:
-                started = True  # once: later reconnections keep the state they have
                 state, reason = model.start()
+                started = True  # once: later reconnections keep the state they have
                 # What was loaded lives as long as the view: keep the cyclic garbage
                 # collector from walking its millions of objects again and again.
                 gc.freeze()
