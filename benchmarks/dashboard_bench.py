@@ -3,12 +3,11 @@
 1. Time to the first full screen: the app (``TrustLedgerApp`` with warm start on, as
    ``trustledger`` launches it) runs headless in ``run_test(size=(120, 40))`` until
    ``app.ready()`` and the portfolio table holds a filled row for every registered
-   partnership. Each start runs in a fresh Python process, so its peak RSS is its own; the
-   snapshot cache is a temporary ``XDG_CACHE_HOME``. Stores: the sample data
-   (``sample_events/*.ndjson`` recorded into a temporary SQLite store) and a synthetic
-   1,000 partnerships x 1,000 events SQLite store (``verify_bench.build``), started cold (no
-   snapshot; the app saves one once the store is quiet, or on its way out) and then warm
-   (from that snapshot).
+   partnership. Each start runs in a fresh Python process, so its peak RSS is its own.
+   Stores: the sample data (``sample_events/*.ndjson`` recorded into a temporary SQLite
+   store) and a synthetic 1,000 partnerships x 1,000 events SQLite store
+   (``verify_bench.build``), started first without a read model (the app builds it) and
+   then from the read model in the store.
 2. Live-update latency: with the app following a store of the sample data (SQLite, then
    PostgreSQL with LISTEN/NOTIFY; the app's default poll interval), a separate OS process
    runs ``trustledger --store ... record -`` with one ``revenue_recorded`` line that lifts a
@@ -120,24 +119,21 @@ async def wait_ready(app: Any, timeout: float, errors: list[str]) -> None:
 async def one_start(url: str, expect: int) -> dict[str, Any]:
     """Start the app once, as ``trustledger`` does, and time it until every row is filled."""
     import trustledger.tui.service.live
-    import trustledger.tui.service.warmstart
     from trustledger.tui.dashboard.app import TrustLedgerApp
     from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
     from trustledger.tui.service.ledger_service import LedgerService
-    from trustledger.tui.service.live import WARM_START_MIN_EVENTS
+    from trustledger.tui.service.readmodel import ReadModel
 
     found: dict[str, Any] = {}
-    real_load = trustledger.tui.service.warmstart.load_follower
+    real_start = ReadModel.start
 
-    def load(ledger: Any, config: Any) -> Any:
-        path = trustledger.tui.service.warmstart.snapshot_path(ledger)
-        found["snapshot_path"] = str(path)
-        found["snapshot_mtime"] = path.stat().st_mtime_ns if path.is_file() else None
+    def start(self: Any, progress: Any = None) -> Any:
         began = time.monotonic()
-        follower = real_load(ledger, config)
+        state, reason = real_start(self, progress)
         found["load_s"] = time.monotonic() - began
-        found["loaded_position"] = follower.last_position
-        return follower
+        found["loaded_position"] = 0 if reason else state.last_position
+        found["rebuilt"] = reason
+        return state, reason
 
     real_step = trustledger.tui.service.live.LiveFollower.step
 
@@ -146,9 +142,7 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
         found.setdefault("picture_at", time.monotonic())
         return update
 
-    trustledger.tui.service.warmstart.load_follower = (
-        load  # the app imports it from the module at each start
-    )
+    ReadModel.start = start  # type: ignore[method-assign]
     trustledger.tui.service.live.LiveFollower.step = step  # type: ignore[method-assign]
 
     cpu_started = cpu_seconds()
@@ -182,21 +176,6 @@ async def one_start(url: str, expect: int) -> dict[str, Any]:
     found["ready_s"] = ready_at - started
     found["ready_at"] = ready_at
     found["picture_s"] = found.pop("picture_at") - started
-    # A start without a snapshot saves one (stores of 5,000 events or more) once the store
-    # is quiet, or on its way out; a warm start with nothing new keeps the one it loaded.
-    before = found.pop("snapshot_mtime", None)
-    if (
-        before is None
-        and found.get("snapshot_path")
-        and store_size(url)[1] >= WARM_START_MIN_EVENTS
-    ):
-        snapshot = Path(found["snapshot_path"])
-        while time.monotonic() < closed_at + START_TIMEOUT:
-            if snapshot.is_file() and snapshot.stat().st_mtime_ns != before:
-                found["saved_s"] = time.monotonic() - quitting
-                found["snapshot_bytes"] = snapshot.stat().st_size
-                break
-            time.sleep(0.01)
     found["rss_exit_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return found
 
@@ -225,31 +204,22 @@ def show_start(label: str, r: dict[str, Any], expect: int) -> None:
     )
     parts = [f"first picture at {r['picture_s']:.2f} s", f"painted at {r['painted_s']:.2f} s"]
     if r.get("loaded_position"):
-        parts.append(f"snapshot ({r['loaded_position']:,} events) loaded in {r['load_s']:.2f} s")
+        parts.append(f"read model ({r['loaded_position']:,} events) loaded in {r['load_s']:.2f} s")
+    elif r.get("rebuilt"):
+        parts.append(f"read model built in {r['load_s']:.2f} s ({r['rebuilt']})")
     parts.append(f"quitting took {r['quit_s']:.2f} s")
-    if r.get("saved_s") is not None:
-        parts.append(
-            f"snapshot written {r['saved_s']:.1f} s after quitting began "
-            f"({r['snapshot_bytes'] / 2**20:,.0f} MiB; peak RSS then {mib(r['rss_exit_kib'])})"
-        )
     print(f"      {'; '.join(parts)}")
 
 
 def startups(label: str, url: str, env: dict[str, str], cache: Path) -> None:
-    from trustledger.tui.service.live import WARM_START_MIN_EVENTS
-
     expect, events = store_size(url)
     print(f"  {label}: {expect:,} partnerships, {events:,} events")
     cold = run_start(url, expect, env)
-    show_start("cold (no snapshot)", cold, expect)
-    if not cold["snapshot_path"].startswith(str(cache)):
-        raise SystemExit(f"the snapshot went to {cold['snapshot_path']}, not under {cache}")
+    show_start(
+        "first start (builds the read model)" if cold.get("rebuilt") else "start", cold, expect
+    )
     warm = run_start(url, expect, env)
-    if warm.get("loaded_position"):
-        show_start("warm (snapshot)", warm, expect)
-    else:
-        show_start("second start (no snapshot)", warm, expect)
-        print(f"      (the app keeps no snapshot below {WARM_START_MIN_EVENTS:,} events)")
+    show_start("from the read model", warm, expect)
 
 
 def big_store(path: Path | None, tmp: Path) -> str:

@@ -46,7 +46,7 @@ from trustledger.tui.pack import (
     render_pack,
     render_pdf,
 )
-from trustledger.tui.service.warmstart import gc_paused
+from trustledger.tui.service.readmodel import gc_paused
 
 from benchmarks.synthetic import END
 from benchmarks.verify_bench import build

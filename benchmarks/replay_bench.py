@@ -11,16 +11,16 @@ each phase in a fresh process so its peak memory is its own:
 - projections alone: the same events, read and decoded beforehand (not timed), folded
   (``fold``) and turned into every report row (``portfolio_at`` + ``report_rows``), each
   step timed on its own -- the part of a cold replay that the projections own;
-- warm start: the live view's start with a snapshot of the follower already on disk (what
-  the dashboard does on its second start): load it, check it against the store, read what
-  is new (nothing), and build the portfolio (with the garbage collector paused, as the
-  dashboard builds its picture).
+- read model: a start from the store's shared read model (what the dashboard and ``report``
+  for today do): load and check every row, read what is new (nothing), and build every
+  report row (with the garbage collector paused, as the dashboard builds its picture); the
+  read model is built first when the store has none.
 
 Each phase shows its wall time and its CPU time (the process's own, which other processes
 on a shared machine disturb far less).
 
 Usage: python benchmarks/replay_bench.py [--partnerships 10000] [--events 100] [--store PATH]
-[--phases library,cold,alone,warm]   (e.g. --partnerships 2000 for 200,000 events)
+[--phases library,cold,alone,readmodel]   (e.g. --partnerships 2000 for 200,000 events)
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from trustledger.domain.store import parse_store_url
 from benchmarks.verify_bench import build
 
 AS_OF = date(2026, 11, 1)
-PHASES = ("library", "cold", "alone", "warm")
+PHASES = ("library", "cold", "alone", "readmodel")
 PAGE = 20000
 
 
@@ -70,7 +70,7 @@ def library_read(path: str) -> dict:
 def cold_report(path: str) -> dict:
     from trustledger.projections.replay import replay
     from trustledger.projections.report import report_rows
-    from trustledger.tui.service.warmstart import gc_paused
+    from trustledger.tui.service.readmodel import gc_paused
 
     with Ledger(parse_store_url(path)) as ledger, gc_paused():
         started, cpu = time.perf_counter(), time.process_time()
@@ -91,7 +91,7 @@ def projections_alone(path: str) -> dict:
     from trustledger.projections.portfolio import portfolio_at
     from trustledger.projections.replay import fold
     from trustledger.projections.report import report_rows
-    from trustledger.tui.service.warmstart import gc_paused
+    from trustledger.tui.service.readmodel import gc_paused
 
     with Ledger(parse_store_url(path)) as ledger, gc_paused():
         events = list(ledger.iter_events(page=PAGE, trusted=True))
@@ -110,35 +110,34 @@ def projections_alone(path: str) -> dict:
     }
 
 
-def warm_start(path: str, snapshot: str) -> dict:
+def read_model_start(path: str) -> dict:
+    """Today's report rows from the store's read model (built first when there is none)."""
     from trustledger.projections.config import DEFAULT_CONFIG
+    from trustledger.projections.portfolio import portfolio_at
     from trustledger.projections.report import report_rows
-    from trustledger.tui.service.warmstart import (
-        catch_up,
-        gc_paused,
-        load_follower,
-        save_follower,
-    )
+    from trustledger.tui.service.readmodel import ReadModel, gc_paused
 
-    snap = Path(snapshot)
     with Ledger(parse_store_url(path)) as ledger:
-        if not snap.exists():
-            follower = load_follower(ledger, DEFAULT_CONFIG, snap)
-            catch_up(ledger, follower)
-            save_follower(ledger, follower, snap)
-            return {"built_snapshot_mib": snap.stat().st_size / 2**20}
+        model = ReadModel(ledger, DEFAULT_CONFIG)
+        if model.load().state is None:
+            started = time.perf_counter()
+            model.rebuild()
+            return {"built_seconds": time.perf_counter() - started}
         started, cpu = time.perf_counter(), time.process_time()
-        follower = load_follower(ledger, DEFAULT_CONFIG, snap)
-        loaded = follower.last_position
-        catch_up(ledger, follower)
-        with gc_paused():  # as the dashboard builds its picture
-            rows = report_rows(follower.view(AS_OF))
+        state, reason = model.start()
+        loaded = time.perf_counter()
+        with gc_paused():
+            rows = report_rows(portfolio_at(state, AS_OF))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        size = sum(len(body) for _, body, _ in ledger.read_store().read().rows)
     return {
-        "snapshot_position": loaded,
+        "position": state.last_position,
+        "rebuilt": reason,
         "rows": len(rows),
+        "load_seconds": loaded - started,
         "seconds": elapsed,
         "cpu": cpu,
+        "mib": size / 2**20,
         "peak_mib": peak_mib(),
     }
 
@@ -194,15 +193,15 @@ def main() -> None:
                 f"then {alone['views_seconds']:.2f} s (cpu {alone['views_cpu']:.2f} s) for "
                 f"{alone['rows']:,} report rows"
             )
-        if "warm" in phases:
-            snapshot = str(Path(tmp) / "snapshot.pickle")
-            built = in_child(warm_start, str(path), snapshot)
-            warm = in_child(warm_start, str(path), snapshot)
+        if "readmodel" in phases:
+            built = in_child(read_model_start, str(path))
+            if "built_seconds" in built:
+                print(f"read model built in {built['built_seconds']:.1f} s")
+            warm = in_child(read_model_start, str(path))
             print(
-                f"warm start to report:   {warm['seconds']:>9.2f} s  (cpu {warm['cpu']:.2f} s, "
-                f"snapshot at position "
-                f"{warm['snapshot_position']:,}, {built['built_snapshot_mib']:.0f} MiB on disk, "
-                f"0 events replayed, peak {warm['peak_mib']:.0f} MiB)"
+                f"read model to report:   {warm['seconds']:>9.2f} s  (cpu {warm['cpu']:.2f} s, "
+                f"{warm['load_seconds']:.2f} s loading it; at position {warm['position']:,}, "
+                f"{warm['mib']:.0f} MiB of rows; none replayed, peak {warm['peak_mib']:.0f} MiB)"
             )
 
 

@@ -32,6 +32,12 @@ ID_CHUNK = 500
 SAVE_CHUNK = 1000
 # Marks the current definition of PostgreSQL's id function (see PostgresBackend).
 PG_ID_FUNCTION_VERSION = "trustledger line id v2"
+# Each partnership's decision state, saved with its events (see Ledger._load_many).
+DECISIONS_TABLE = "trustledger_decisions"
+DECISIONS_DDL_SQLITE = (
+    f"CREATE TABLE IF NOT EXISTS {DECISIONS_TABLE} "
+    "(handle TEXT PRIMARY KEY, version INTEGER NOT NULL, state BLOB NOT NULL)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +58,18 @@ class Backend(Protocol):
     def partnership_rows(self, handle: str) -> list[RawRow]: ...
     def rows(self, after: int, limit: int) -> list[RawRow]: ...
     def handles(self) -> list[str]: ...
-    def insert_events(self, events: Sequence[StoredEvent], lock_timeout: float) -> None: ...
+    def insert_events(
+        self,
+        events: Sequence[StoredEvent],
+        lock_timeout: float,
+        decisions: Sequence[Decision] = (),
+    ) -> None: ...
+    def decisions(self, handles: Sequence[str]) -> dict[str, tuple[int, bytes, bytes]]: ...
     def integrity_problem(self, *, quick: bool = False) -> str | None: ...
 
+
+#: A partnership's decision state as saved with its events: (handle, version, JSON bytes).
+Decision = tuple[str, int, bytes]
 
 T = TypeVar("T")
 
@@ -111,15 +126,47 @@ class SQLiteBackend(_Reading):
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {self.table}_line_id "
                 f"ON {self.table} ({self.ID_EXPR})"
             )
+            c.execute(DECISIONS_DDL_SQLITE)
+
+    def decisions(self, handles: Sequence[str]) -> dict[str, tuple[int, bytes, bytes]]:
+        """The saved decision state of each of ``handles`` that has one at its newest event:
+        ``(version, state, that event's stored state)``."""
+        found: dict[str, tuple[int, bytes, bytes]] = {}
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
+                (DECISIONS_TABLE,),
+            )
+            if not c.fetchone()[0]:
+                return found
+            for chunk in _chunks(handles):
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT d.handle, d.version, d.state, e.state FROM {DECISIONS_TABLE} d "
+                    f"JOIN {self.table} e ON e.originator_id = d.handle "
+                    "AND e.originator_version = d.version "
+                    f"WHERE d.handle IN ({marks}) AND NOT EXISTS (SELECT 1 FROM {self.table} x "
+                    "WHERE x.originator_id = d.handle AND x.originator_version > d.version)",
+                    list(chunk),
+                )
+                for handle, version, state, event in map(tuple, c.fetchall()):
+                    found[handle] = (version, bytes(state), bytes(event))
+        return found
 
     def has_tables(self) -> bool:
         with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?", (self.table,))
             return c.fetchone() is not None
 
-    def insert_events(self, events: Sequence[StoredEvent], lock_timeout: float) -> None:
-        """Insert ``events`` in one transaction, waiting at most ``lock_timeout`` seconds
-        for another process's write lock (then StoreLocked)."""
+    def insert_events(
+        self,
+        events: Sequence[StoredEvent],
+        lock_timeout: float,
+        decisions: Sequence[Decision] = (),
+    ) -> None:
+        """Insert ``events`` (and replace the ``decisions`` of their partnerships) in one
+        transaction, waiting at most ``lock_timeout`` seconds for another process's write
+        lock (then StoreLocked)."""
         rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
         try:
             with self.datastore.transaction(commit=True) as c:
@@ -130,6 +177,13 @@ class SQLiteBackend(_Reading):
                     "VALUES (?, ?, ?, ?)",
                     rows,
                 )
+                if decisions:
+                    c.execute(DECISIONS_DDL_SQLITE)  # a store set up before the table existed
+                    c.executemany(
+                        f"INSERT OR REPLACE INTO {DECISIONS_TABLE} (handle, version, state) "
+                        "VALUES (?, ?, ?)",
+                        list(decisions),
+                    )
         except OperationalError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise StoreLocked(f"store {self.where} is locked by another process") from None
@@ -236,6 +290,7 @@ class PostgresBackend(_Reading):
         self.table = f'"{self.schema}"."{self.table_name}"'
         self.id_func = f'"{self.schema}".trustledger_line_id'
         self.channel = recorder.channel_name
+        self.decisions_table = f'"{self.schema}"."{DECISIONS_TABLE}"'
 
     def ensure_schema(self) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -251,10 +306,48 @@ class PostgresBackend(_Reading):
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "{self.table_name}_line_id" '
                 f"ON {self.table} ({self.id_func}(state))"
             )
+            c.execute(self._decisions_ddl())
 
-    def insert_events(self, events: Sequence[StoredEvent], lock_timeout: float) -> None:
-        """Insert ``events`` in one transaction, in chunks of SAVE_CHUNK rows, waiting at
-        most ``lock_timeout`` seconds for the table lock (then StoreLocked)."""
+    def _decisions_ddl(self) -> str:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.decisions_table} "
+            "(handle TEXT PRIMARY KEY, version BIGINT NOT NULL, state BYTEA NOT NULL)"
+        )
+
+    def decisions(self, handles: Sequence[str]) -> dict[str, tuple[int, bytes, bytes]]:
+        """As :meth:`SQLiteBackend.decisions`."""
+        found: dict[str, tuple[int, bytes, bytes]] = {}
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema=%s AND table_name=%s",
+                (self.schema, DECISIONS_TABLE),
+            )
+            if c.fetchone() is None:
+                return found
+            for chunk in _chunks(handles):
+                c.execute(
+                    f"SELECT d.handle, d.version, d.state, e.state AS event "
+                    f"FROM {self.decisions_table} d "
+                    f"JOIN {self.table} e ON e.originator_id = d.handle "
+                    "AND e.originator_version = d.version "
+                    f"WHERE d.handle = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {self.table} x "
+                    "WHERE x.originator_id = d.handle AND x.originator_version > d.version)",
+                    (list(chunk),),
+                )
+                for row in c.fetchall():
+                    handle, version, state, event = row.values()
+                    found[handle] = (version, bytes(state), bytes(event))
+        return found
+
+    def insert_events(
+        self,
+        events: Sequence[StoredEvent],
+        lock_timeout: float,
+        decisions: Sequence[Decision] = (),
+    ) -> None:
+        """Insert ``events`` (and replace the ``decisions`` of their partnerships) in one
+        transaction, in chunks of SAVE_CHUNK rows, waiting at most ``lock_timeout`` seconds
+        for the table lock (then StoreLocked)."""
         from psycopg import sql
 
         insert = sql.SQL(
@@ -285,6 +378,19 @@ class PostgresBackend(_Reading):
                             [e.topic for e in chunk],
                             [e.state for e in chunk],
                         ),
+                    )
+                if decisions:  # a store set up before the table existed
+                    cursor.execute(self._decisions_ddl())
+                upsert = sql.SQL(
+                    "INSERT INTO {} (handle, version, state) "
+                    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bytea[]) "
+                    "ON CONFLICT (handle) DO UPDATE "
+                    "SET version = EXCLUDED.version, state = EXCLUDED.state"
+                ).format(sql.Identifier(self.schema, DECISIONS_TABLE))
+                for part in _chunks(decisions, SAVE_CHUNK):
+                    cursor.execute(
+                        upsert,
+                        ([d[0] for d in part], [d[1] for d in part], [d[2] for d in part]),
                     )
         except OperationalError as exc:
             if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available

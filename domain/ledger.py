@@ -36,10 +36,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 from pydantic import ValidationError
 from trustledger.domain.backends import (
+    DECISIONS_TABLE,
     PG_ID_FUNCTION_VERSION,
     Backend,
     PostgresBackend,
@@ -75,6 +77,7 @@ from trustledger.domain.events import (
 from trustledger.domain.paging import PAGE as READ_PAGE
 from trustledger.domain.paging import items
 from trustledger.domain.partnership import Partnership
+from trustledger.domain.readstore import ReadStore
 from trustledger.domain.store import (
     APP_NAME,
     LOCK_TIMEOUT_ENV,
@@ -87,6 +90,8 @@ from trustledger.domain.store import (
 from trustledger.domain.watch import NotifyWatcher, PollingWatcher, Watcher
 
 MAX_ATTEMPTS = 50
+#: Partnerships whose decision states are read at once while deciding an input.
+LOAD_BATCH = 500
 SETUP_LOCK_KEY = 0x7472757374  # any constant shared by every trustledger process
 
 Progress = Callable[[str, int, int], None]
@@ -116,6 +121,8 @@ class RecordResult:
     recorded: int = 0
     already: int = 0
     errors: list[LineError] = field(default_factory=list)
+    # A dry run's lines, parsed (a later record of them does not parse them again).
+    parsed: list[Located] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -301,8 +308,10 @@ class Ledger:
         *,
         actor: str | None = None,
         progress: Progress | None = None,
+        dry_run: bool = False,
     ) -> RecordResult:
-        """Record ``lines`` all or nothing (see the module docstring)."""
+        """Record ``lines`` all or nothing (see the module docstring). ``dry_run``: check
+        them only, and return them parsed (``RecordResult.parsed``) for a later record."""
         parsed: list[tuple[int, Located, EventLine]] = []
         errors: list[tuple[int, LineError]] = []
         for n, item in enumerate(lines):
@@ -329,6 +338,9 @@ class Ledger:
                     raise IntegrityError("the store changed while deciding")
                 if errors or rule_errors:
                     return RecordResult(errors=_in_input_order(errors + rule_errors))
+                if dry_run:
+                    result.parsed = [Located(w.source, w.lineno, line) for _, w, line in parsed]
+                    return result
                 if aggregates:
                     if progress:
                         progress("saving", 0, result.recorded)
@@ -371,7 +383,8 @@ class Ledger:
             self._checked_before_writing = True
         to_stored = self.app.mapper.to_stored_event
         events = [to_stored(event) for a in aggregates for event in a.collect_events()]
-        self.backend.insert_events(events, lock_timeout)
+        decisions = [(a.id, a.version, orjson.dumps(a.decision_state())) for a in aggregates]
+        self.backend.insert_events(events, lock_timeout, decisions)
 
     def _locked(self) -> StoreLocked:
         limit = self.store.lock_timeout
@@ -395,6 +408,8 @@ class Ledger:
         stored_ids = self.backend.find_ids(sorted(set(given_ids))) if given_ids else {}
         seen_ids: dict[str, EventLine] = {}
         aggregates: dict[str, Partnership | None] = {}
+        # The partnerships of the input, in order: loaded in batches as the lines need them.
+        handles = list(dict.fromkeys(line.partnership for _, _, line in parsed))
         for n, (index, where, line) in enumerate(parsed, 1):
             if progress and n % 5000 == 0:
                 progress("checking", n, len(parsed))
@@ -424,7 +439,7 @@ class Ledger:
                 full = line.model_copy(update=update) if update else line
                 handle = full.partnership
                 if handle not in aggregates:
-                    aggregates[handle] = self._load(handle)
+                    aggregates.update(self._load_many(handles, start=handle))
                 aggregate = aggregates[handle]
                 if isinstance(full, PartnershipRegistered):
                     if aggregate is not None:
@@ -445,9 +460,40 @@ class Ledger:
         return result, errors, changed
 
     def _load(self, handle: str) -> Partnership | None:
+        """A partnership rebuilt from every one of its events (None: not registered)."""
         try:
             return self.app.repository.get(handle)
         except AggregateNotFoundError:
+            return None
+
+    def _load_many(self, handles: list[str], start: str) -> dict[str, Partnership | None]:
+        """The partnerships of ``handles`` from ``start`` on (a batch of them), each from its
+        saved decision state when that state is at the partnership's newest event (same
+        version, same chain link), else from its events: an append decides without reading
+        and decoding whole histories."""
+        index = handles.index(start)
+        batch = handles[index : index + LOAD_BATCH]
+        saved = self.backend.decisions(batch)
+        found: dict[str, Partnership | None] = {}
+        for handle in batch:
+            found[handle] = self._from_decision(handle, saved.get(handle))
+            if found[handle] is None:
+                found[handle] = self._load(handle)
+        return found
+
+    @staticmethod
+    def _from_decision(handle: str, saved: tuple[int, bytes, bytes] | None) -> Partnership | None:
+        if saved is None:
+            return None
+        version, state, newest = saved
+        try:
+            event = decode_state(newest)
+            data = orjson.loads(state)
+            if not isinstance(data, dict) or data.get("last_link") != event.get("link"):
+                return None  # not the state after that very event: decide from the events
+            recorded_at = datetime.fromisoformat(event["recorded_at"])
+            return Partnership.from_decision_state(handle, version, recorded_at, data)
+        except (DecodeError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             return None
 
     # -- reading ------------------------------------------------------------------------
@@ -477,6 +523,24 @@ class Ledger:
 
     def handles(self) -> list[str]:
         return self.backend.handles()
+
+    def link_at(self, position: int) -> str | None:
+        """The chain link of the event at ``position`` ("" for 0; None when the store holds
+        no event there): what tells one store's history from another's."""
+        if position <= 0:
+            return ""
+        found = self.read_raw(position - 1, 1)
+        if not found or found[0].position != position:
+            return None
+        try:
+            link = decode_state(found[0].state).get("link")
+        except DecodeError:
+            return None
+        return link if isinstance(link, str) else None
+
+    def read_store(self) -> ReadStore:
+        """The tables of the shared read model in this store (``domain.readstore``)."""
+        return ReadStore(self.backend, self.store.kind, self.store.display)
 
     def wait_for_new(self, after: int, timeout: float) -> bool:
         """Block until an event past position ``after`` is recorded (True) or ``timeout``
@@ -539,9 +603,14 @@ def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
             "WHERE n.nspname=%s AND p.proname='trustledger_line_id' AND p.prosrc LIKE %s",
             (schema, f"%{PG_ID_FUNCTION_VERSION}%"),
         ).fetchone()
+        decisions = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema=%s "
+            "AND table_name=%s",
+            (schema, DECISIONS_TABLE),
+        ).fetchone()
     except psycopg.Error as exc:  # the server went away meanwhile
         raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
-    return bool(row and row[0] and function and function[0])
+    return bool(row and row[0] and function and function[0] and decisions and decisions[0])
 
 
 def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:

@@ -177,6 +177,66 @@ class Partnership(BaseAggregate[str]):
             )
         return state
 
+    # -- the decision state, kept beside the events ---------------------------------------
+
+    def decision_state(self) -> dict[str, Any]:
+        """What deciding the next event needs (JSON-ready): the ledger keeps it in the store
+        with each save, so that an append does not read and decode the whole history."""
+        assert self.registered_on is not None
+        return {
+            "name": self.name,
+            "registered_on": self.registered_on.isoformat(),
+            "ended_on": self.ended_on.isoformat() if self.ended_on else None,
+            "commitments": {
+                handle: [
+                    c.made_on.isoformat(),
+                    c.due.isoformat(),
+                    c.outcome,
+                    c.settled_on.isoformat() if c.settled_on else None,
+                ]
+                for handle, c in self.commitments.items()
+            },
+            "issues": {
+                handle: [
+                    i.raised_on.isoformat(),
+                    i.resolved_on.isoformat() if i.resolved_on else None,
+                ]
+                for handle, i in self.issues.items()
+            },
+            "last_link": self.last_link,
+        }
+
+    @classmethod
+    def from_decision_state(
+        cls, handle: str, version: int, modified_on: datetime, data: dict[str, Any]
+    ) -> Partnership:
+        """The aggregate at ``version`` from its :meth:`decision_state` (ValueError, KeyError
+        or TypeError when ``data`` has another shape)."""
+        day = date.fromisoformat
+
+        def maybe(text: str | None) -> date | None:
+            return None if text is None else day(text)
+
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(handle, version, modified_on)
+        aggregate.__init__()  # type: ignore[misc]
+        aggregate.name = str(data["name"])
+        aggregate.registered_on = day(data["registered_on"])
+        aggregate.ended_on = maybe(data["ended_on"])
+        for key, (made_on, due, outcome, settled_on) in data["commitments"].items():
+            if outcome not in ("open", "kept", "missed"):
+                raise ValueError(f"unknown outcome {outcome!r}")
+            aggregate.commitments[str(key)] = CommitmentState(
+                day(made_on), day(due), outcome, maybe(settled_on)
+            )
+        for key, (raised_on, resolved_on) in data["issues"].items():
+            aggregate.issues[str(key)] = IssueState(day(raised_on), maybe(resolved_on))
+        link = data["last_link"]
+        if not isinstance(link, str):
+            raise TypeError("last_link is not text")
+        aggregate.last_link = link
+        return aggregate
+
     # -- evolving -----------------------------------------------------------------------
 
     def absorb(self, line: EventLine, link: str) -> None:

@@ -7,7 +7,7 @@ Entry points:
 
 - :func:`replay` -- the :class:`Portfolio` at the end of an as-of day, as known at a time;
   :func:`report_rows` -- the contract's JSON rows from it.
-- :class:`Follower` -- live state fed batch by batch, with warm-start snapshots.
+- :class:`Follower` -- live state fed batch by batch (from a stored state or from scratch).
 - :func:`trend`, :func:`sparklines` -- trust/alignment series; :func:`explain` -- which events
   moved the scores.
 - :func:`fold`, :func:`evolve`, :func:`evolve_all`, :func:`portfolio_at` -- the fold and the
@@ -26,7 +26,7 @@ from trustledger.projections.config import (
     load_config,
 )
 from trustledger.projections.explain import ExplainRow, explain, explain_partnership
-from trustledger.projections.follower import Follower, StaleSnapshot
+from trustledger.projections.follower import Follower
 from trustledger.projections.portfolio import assemble, partnership_view, portfolio_at
 from trustledger.projections.replay import fold, is_visible, replay, select
 from trustledger.projections.report import REPORT_KEYS, report_row, report_rows
@@ -64,7 +64,6 @@ __all__ = [
     "Portfolio",
     "PortfolioState",
     "ReviewView",
-    "StaleSnapshot",
     "Status",
     "SubjectKind",
     "TrendPoint",

@@ -1,7 +1,7 @@
-"""Following the store: a live portfolio fed batch by batch, with a warm-start snapshot.
+"""Following the store: a live portfolio fed batch by batch.
 
-:class:`Follower` is the functional core of live following; the shell (polling the store in
-a thread worker, reading and writing the cache file) lives in the caller. Feed it the new
+:class:`Follower` is the functional core of live following; the shell (waiting for the store
+in a thread worker, the shared read model it starts from) lives in the caller. Feed it the new
 events in recording order with :meth:`Follower.apply`; ask for the portfolio at any as-of date
 with :meth:`Follower.view`. After any split of the stream into batches the state equals one
 full :func:`~trustledger.projections.replay.fold` of the same events, and ``view(d)`` equals
@@ -10,56 +10,29 @@ full :func:`~trustledger.projections.replay.fold` of the same events, and ``view
 (a replay folds only the events that had occurred, the follower filters its facts by day).
 
 Events at or below the last position already folded are skipped, so overlapping batches (a
-poll that re-reads its last event, a warm start followed by a catch-up read from an earlier
-position) are harmless. Positions are the store's notification ids (1, 2, ...).
+poll that re-reads its last event, a start from a stored state followed by a catch-up read
+from an earlier position) are harmless. Positions are the store's notification ids (1, 2, ...).
 
 Views and sparkline series are cached per partnership for the last as-of date asked; a batch
 invalidates only the partnerships it touched, and portfolio-wide figures (revenue shares,
 counts) are recomputed once after each batch that changed something. Asking again with
 nothing new is free.
 
-:meth:`Follower.dump` returns bytes (a pickle of the state, its last position, the config and
-:data:`MODEL_VERSION`); :meth:`Follower.load` restores it and refuses a
-snapshot from another model version or config with :class:`StaleSnapshot`, after which the
-caller replays from scratch. Only load snapshots this program wrote (pickle runs code).
+A follower can start from a state folded elsewhere (:meth:`Follower.from_state`: the shared
+read model, :mod:`~trustledger.projections.persist`); nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import pickle
 from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 from trustledger.domain.events import Recorded
-from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
-from trustledger.projections.portfolio import assemble, partnership_view
+from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.portfolio import partnership_view, portfolio_of, with_share
 from trustledger.projections.state import PortfolioState, evolve_all
 from trustledger.projections.trends import series
 from trustledger.projections.views import PartnershipView, Portfolio, TrendPoint
-
-SNAPSHOT_FORMAT = 1
-
-
-def _code_fingerprint() -> str:
-    """A hash of this package's source: a snapshot is only loaded by the very code that
-    wrote it, so a change to the state's layout can never be read with the wrong shape
-    (no one has to remember to bump a version)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-CODE_FINGERPRINT = _code_fingerprint()
-
-
-class StaleSnapshot(ValueError):
-    """A snapshot that cannot be used: another model version, config or format, or damaged."""
 
 
 class Follower:
@@ -67,11 +40,22 @@ class Follower:
 
     def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
         self._state = PortfolioState(config)
-        self._views: dict[str, PartnershipView | None] = {}
+        self._views: dict[str, PartnershipView | None] = {}  # without revenue shares
+        self._finished: dict[str, PartnershipView] = {}  # with them, for ``_total``
+        self._total = 0.0
+        self._handles: list[str] = []  # every partnership's handle, sorted
         self._views_key: tuple[date, bool] | None = None
         self._portfolio: Portfolio | None = None  # the last view, until something changes
         self._series: dict[str, list[TrendPoint]] = {}
         self._series_key: tuple[date, int, int] | None = None
+
+    @classmethod
+    def from_state(cls, state: PortfolioState) -> Follower:
+        """A follower going on from ``state`` (folded elsewhere; it is taken over, not
+        copied)."""
+        follower = cls(state.config)
+        follower._state = state
+        return follower
 
     @property
     def config(self) -> ModelConfig:
@@ -98,33 +82,58 @@ class Follower:
         evolve_all(state, (recorded for recorded in batch if recorded.position > seen), changed)
         for handle in changed:
             self._views.pop(handle, None)
+            self._finished.pop(handle, None)
             self._series.pop(handle, None)
         if changed:
             self._portfolio = None
         return changed
 
+    def handles(self) -> list[str]:
+        """Every partnership's handle, sorted (kept between batches: partnerships are only
+        ever added)."""
+        if len(self._handles) != len(self._state.partnerships):
+            self._handles = sorted(self._state.partnerships)
+        return self._handles
+
     def view(self, as_of: date) -> Portfolio:
-        """The portfolio at the end of ``as_of`` (equal to a full replay at that date)."""
+        """The portfolio at the end of ``as_of`` (equal to a full replay at that date).
+
+        After a batch, only the partnerships it changed are viewed afresh; the others keep
+        their views, and even their revenue shares unless the portfolio's revenue moved.
+        """
         current = as_of >= self._state.max_day
         if (as_of, current) != self._views_key:
             # Another day, or an event dated after it arrived: every view is computed afresh.
             self._views.clear()
+            self._finished.clear()
             self._views_key = (as_of, current)
             self._portfolio = None
         if self._portfolio is not None:
             return self._portfolio
         cache = self._views
+        partnerships = self._state.partnerships
         config = self._state.config
         views: list[PartnershipView] = []
-        for handle in sorted(self._state.partnerships):
+        for handle in self.handles():
             if handle in cache:
                 view = cache[handle]
             else:
-                view = partnership_view(self._state.partnerships[handle], as_of, config, current)
+                view = partnership_view(partnerships[handle], as_of, config, current)
                 cache[handle] = view
             if view is not None:
                 views.append(view)
-        self._portfolio = assemble(views, as_of, config)
+        total = sum(view.revenue_12m for view in views)
+        if total != self._total:
+            self._finished.clear()  # every share moved
+            self._total = total
+        finished = self._finished
+        shown: list[PartnershipView] = []
+        for view in views:
+            done = finished.get(view.handle)
+            if done is None:
+                done = finished[view.handle] = with_share(view, total, as_of, config)
+            shown.append(done)
+        self._portfolio = portfolio_of(shown, as_of, config, None, total)
         return self._portfolio
 
     def sparklines(
@@ -140,7 +149,7 @@ class Follower:
             self._series_key = key
         state, cache = self._state, self._series
         result: dict[str, list[TrendPoint]] = {}
-        for handle in sorted(state.partnerships):
+        for handle in self.handles():
             ps = state.partnerships[handle]
             if ps.registered_on > as_of:
                 continue
@@ -148,48 +157,3 @@ class Follower:
                 cache[handle] = series(ps, as_of, state.config, points, step_days)
             result[handle] = cache[handle]
         return result
-
-    def dump(self) -> bytes:
-        """A snapshot for a warm start: state, last position, config and model version."""
-        payload: dict[str, Any] = {
-            "format": SNAPSHOT_FORMAT,
-            "code": CODE_FINGERPRINT,
-            "model_version": MODEL_VERSION,
-            "config": self._state.config.model_dump(),
-            "last_position": self._state.last_position,
-            "state": self._state,
-        }
-        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-
-    @classmethod
-    def load(cls, snapshot: bytes, config: ModelConfig = DEFAULT_CONFIG) -> Follower:
-        """A follower restored from :meth:`dump`; :class:`StaleSnapshot` when it does not fit."""
-        # A snapshot holds about one record per event folded; the cyclic garbage collector
-        # would walk them again and again while they are read (they hold no cycles).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            payload = pickle.loads(snapshot)
-        except Exception as exc:  # any damage or an old layout means: replay from scratch
-            raise StaleSnapshot(f"unreadable snapshot: {exc}") from None
-        finally:
-            if collecting:
-                gc.enable()
-        if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT:
-            raise StaleSnapshot("snapshot of an unknown format")
-        if payload.get("code") != CODE_FINGERPRINT:
-            raise StaleSnapshot("snapshot written by another version of the projections")
-        if payload.get("model_version") != MODEL_VERSION:
-            raise StaleSnapshot(
-                f"snapshot of model {payload.get('model_version')}, not {MODEL_VERSION}"
-            )
-        if payload.get("config") != config.model_dump():
-            raise StaleSnapshot("snapshot made with another model configuration")
-        state = payload.get("state")
-        if not isinstance(state, PortfolioState) or state.last_position != payload.get(
-            "last_position"
-        ):
-            raise StaleSnapshot("snapshot without a consistent state")
-        follower = cls(config)
-        follower._state = state
-        return follower

@@ -18,7 +18,7 @@ is None when that total is 0 (no revenue recorded in the window).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 
 from trustledger.projections.alerts import (
@@ -190,35 +190,48 @@ def _view(
     )
 
 
-def assemble(
-    views: Sequence[PartnershipView],
+def with_share(
+    view: PartnershipView, total: float, as_of: date, config: ModelConfig
+) -> PartnershipView:
+    """``view`` with its revenue share of the portfolio's ``total`` and the concentration
+    alert that goes with it (the same view when it has them already)."""
+    share = view.revenue_12m / total if total > 0 else None
+    if share == view.revenue_share:
+        return view
+    alerts = tuple(alert for alert in view.alerts if alert.kind != "concentration")
+    if view.status != "ended":
+        alerts += tuple(concentration_alert(view.handle, share, as_of, config))
+    # What dataclasses.replace does, without its per-field Python work: a portfolio of
+    # ten thousand partnerships gets new shares whenever its revenue moves.
+    twin = object.__new__(PartnershipView)
+    for name in _VIEW_FIELDS:
+        object.__setattr__(twin, name, getattr(view, name))
+    object.__setattr__(twin, "revenue_share", share)
+    object.__setattr__(twin, "alerts", alerts)
+    return twin
+
+
+_VIEW_FIELDS = tuple(field.name for field in fields(PartnershipView))
+
+
+def portfolio_of(
+    finished: Sequence[PartnershipView],
     as_of: date,
     config: ModelConfig,
-    known_at: datetime | None = None,
+    known_at: datetime | None,
+    total: float,
 ) -> Portfolio:
-    """The portfolio from partnership views (sorted by handle): shares, concentration, counts.
-
-    Views built without the portfolio's revenue total (a follower's cached ones) get their
-    revenue share and concentration alert here.
-    """
-    total = sum(view.revenue_12m for view in views)
-    finished: list[PartnershipView] = []
+    """The portfolio of views that have their shares already (see :func:`with_share`)."""
     by_status: dict[Status, int] = dict.fromkeys(STATUSES, 0)
     largest: float | None = None
     largest_handle: str | None = None
     alert_count = 0
-    for view in views:
-        share = view.revenue_12m / total if total > 0 else None
-        if share != view.revenue_share:  # a view built without (or with another) total
-            alerts = tuple(alert for alert in view.alerts if alert.kind != "concentration")
-            if view.status != "ended":
-                alerts += tuple(concentration_alert(view.handle, share, as_of, config))
-            view = replace(view, revenue_share=share, alerts=alerts)
+    for view in finished:
+        share = view.revenue_share
         if share is not None and (largest is None or share > largest):
             largest, largest_handle = share, view.handle
         by_status[view.status] += 1
         alert_count += len(view.alerts)
-        finished.append(view)
     active = len(finished) - by_status["ended"]
     return Portfolio(
         as_of=as_of,
@@ -235,6 +248,22 @@ def assemble(
         alert_count=alert_count,
         by_handle={view.handle: view for view in finished},
     )
+
+
+def assemble(
+    views: Sequence[PartnershipView],
+    as_of: date,
+    config: ModelConfig,
+    known_at: datetime | None = None,
+) -> Portfolio:
+    """The portfolio from partnership views (sorted by handle): shares, concentration, counts.
+
+    Views built without the portfolio's revenue total (a follower's cached ones) get their
+    revenue share and concentration alert here.
+    """
+    total = sum(view.revenue_12m for view in views)
+    finished = [with_share(view, total, as_of, config) for view in views]
+    return portfolio_of(finished, as_of, config, known_at, total)
 
 
 def portfolio_at(state: PortfolioState, as_of: date, known_at: datetime | None = None) -> Portfolio:

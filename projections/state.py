@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from functools import partial
 from typing import Any
 
 from trustledger.domain.events import EventLine, PartnershipRegistered, Recorded
@@ -168,55 +167,6 @@ class PartnershipState:
             if recovery.effective_on <= as_of:
                 return recovery
         return None
-
-    # -- pickling (warm-start snapshots) -----------------------------------------------------
-    # A snapshot holds about one record per event. Pickled one by one, a named tuple costs a
-    # Python-level call each way and its own opcodes; pickled as one tuple per field (a few
-    # long tuples per dict), the records are rebuilt in bulk by zip, map and dict in C.
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return (
-            tuple(getattr(self, name) for name in _SCALARS),
-            tuple(_columns(getattr(self, name)) for name in _RECORDS),
-            self.renegotiations,
-            self.recoveries,
-            self.trust,
-            self.alignment,
-        )
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        scalars, records, self.renegotiations, self.recoveries, self.trust, self.alignment = state
-        for name, value in zip(_SCALARS, scalars, strict=True):
-            setattr(self, name, value)
-        for (name, kind), (keys, columns) in zip(_RECORDS.items(), records, strict=True):
-            rows = map(partial(new_record, kind), zip(*columns, strict=True))
-            setattr(self, name, dict(zip(keys, rows, strict=True)))
-
-
-_SCALARS = (
-    "handle",
-    "name",
-    "kind",
-    "owner",
-    "review_every_days",
-    "registered_on",
-    "registered_pos",
-    "ended_on",
-    "ended_pos",
-    "end_reason",
-)
-_RECORDS: dict[str, type[tuple[Any, ...]]] = {
-    "commitments": CommitmentFacts,
-    "outcomes": Evidence,
-    "issues": IssueFacts,
-    "reviews": ReviewFacts,
-    "revenue": RevenueFacts,
-}
-
-
-def _columns(records: dict[Any, tuple[Any, ...]]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """A dict of records as its keys and one tuple per field."""
-    return tuple(records), tuple(zip(*records.values(), strict=True))
 
 
 class PortfolioState:

@@ -22,7 +22,7 @@ from trustledger.tui.service.live import (
 
 from tests.cli_helpers import run_cli
 from tests.samples import SAMPLE_FILES, record_samples
-from tests.test_tui_support import make_app, pause_until, wait_until
+from tests.test_tui_support import make_app, pause_until
 
 
 def row_keys(table: PortfolioTable) -> list[str]:
@@ -224,36 +224,40 @@ def test_spark_scales_at_least_a_tenth():
     assert flat[0] != "▁" and flat[-1] != "█"  # a hundredth is not a cliff
 
 
-async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, monkeypatch):
+async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
+    sample_store, tmp_path, monkeypatch
+):
     import trustledger.tui.service.live
-    import trustledger.tui.service.warmstart
+    from trustledger.tui.service.readmodel import ReadModel
 
-    monkeypatch.setattr(trustledger.tui.service.live, "WARM_START_MIN_EVENTS", 0)
-    monkeypatch.setattr(
-        trustledger.tui.service.warmstart, "user_cache_dir", lambda name: str(tmp_path / "cache")
-    )
-    loaded: list[int] = []
-    real_load = trustledger.tui.service.warmstart.load_follower
+    monkeypatch.setattr(trustledger.tui.service.live, "PERSIST_SECONDS", 0.0)
+    started: list[str | None] = []
+    real_start = ReadModel.start
 
-    def load(ledger, config):
-        follower = real_load(ledger, config)
-        loaded.append(follower.last_position)
-        return follower
+    def start(self, progress=None):
+        state, reason = real_start(self, progress)
+        started.append(reason)
+        return state, reason
 
-    monkeypatch.setattr(trustledger.tui.service.warmstart, "load_follower", load)
-    for _ in range(2):
+    monkeypatch.setattr(ReadModel, "start", start)
+    for round_ in range(2):
         app = make_app(sample_store, warm_start=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await app.ready()
             await pilot.pause()
-            assert app.screen.query_one(PortfolioTable).row_count == 10
-        # The follow thread saves the snapshot on its way out.
-        wait_until(
-            lambda: bool(list((tmp_path / "cache").glob("snapshots/*.pickle"))), "a snapshot saved"
-        )
-    assert loaded[0] == 0  # nothing cached the first time
-    assert loaded[1] == 380  # the second start began from the snapshot
-    assert list((tmp_path / "cache" / "snapshots").glob("*.pickle"))
+            table = app.screen.query_one(PortfolioTable)
+            assert table.row_count == 10 + round_
+            if round_ == 0:
+                done = run_cli(sample_store.path, "partner", "add", "zenith", "--name", "Zenith")
+                assert done.code == 0, done.err
+                await pause_until(pilot, lambda t=table: t.row_count == 11, "the new row showing")
+    assert started[0] == "no read model yet"  # the first start built it
+    assert started[1] is None  # the second started from it
+    with Ledger(sample_store) as ledger:
+        stored = ReadModel(ledger, app.config).load().state
+    # The first dashboard moved the stored read model on to the event recorded meanwhile.
+    assert stored is not None and stored.last_position == 381
+    assert "zenith" in stored.partnerships
 
 
 @pytest.mark.postgres

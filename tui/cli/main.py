@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pack": ("pack", "Write a partnership's review pack (HTML or PDF), or one per partnership."),
     "partner": ("events", "Partnerships: register them."),
     "record": ("record", "Append event lines (NDJSON) from FILEs, or stdin when none or '-'."),
+    "rebuild": ("rebuild", "Rebuild the shared read model in the store from every recorded event."),
     "renegotiate": ("events", "Give an open commitment a new due date."),
     "report": ("report", "One row per partnership: status, trust, alignment, commitments, alerts."),
     "resolve": ("events", "Resolve an open issue."),

@@ -28,7 +28,7 @@ from trustledger.tui.cli.options import (
     resolve_config,
     resolve_known_at,
 )
-from trustledger.tui.service.warmstart import gc_paused
+from trustledger.tui.service.readmodel import gc_paused
 
 #: The pack's formats and PDF page sizes, as in ``trustledger.tui.pack``: that package, with
 #: its template and chart libraries, is imported only when ``pack`` runs, not at every start.

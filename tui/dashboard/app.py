@@ -105,8 +105,9 @@ class TrustLedgerApp(App[None]):
         warm_start: bool = False,
     ) -> None:
         """``config`` defaults to the user's configuration file (an error when it cannot be
-        used); ``warm_start`` keeps a snapshot of the live state in the user cache between
-        runs (:mod:`..service.warmstart`), so a big store is not replayed at every start."""
+        used); ``warm_start`` starts the live view from the store's shared read model
+        (:mod:`..service.readmodel`) and keeps it current, so a big store is not replayed
+        at every start."""
         super().__init__()
         self.warm_start = warm_start
         self.service = service
@@ -159,13 +160,15 @@ class TrustLedgerApp(App[None]):
     def on_unmount(self) -> None:
         self.recorder.close()
 
-    def redraw(self) -> None:
-        """Tell every screen on the stack to show the current picture."""
+    def redraw(self, *, bindings: bool = True) -> None:
+        """Tell every screen on the stack to show the current picture (``bindings``: and
+        the footer's keys, which a live update leaves as they are)."""
         for screen in self.screen_stack:
             show = getattr(screen, "show_picture", None)
             if show is not None:
                 show(self.picture)
-        self.refresh_bindings()
+        if bindings:
+            self.refresh_bindings()
         if self.picture is not None and not self.replaying:
             self._picture_shown.set()
 
@@ -210,7 +213,7 @@ class TrustLedgerApp(App[None]):
             self.reconnecting = False
             self.notify("the store answers again: live", title="Store", timeout=3)
         if not self.audit:
-            self.redraw()
+            self.redraw(bindings=update.initial)
         for alert in update.alerts[:5]:
             self.notify(alert.message, title=f"New alert: {alert.partnership}", severity="warning")
         if len(update.alerts) > 5:

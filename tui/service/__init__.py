@@ -10,7 +10,7 @@ replaying; they never open a store themselves. Its parts:
 - :mod:`.recording` -- recording lines all or nothing; problems as ``LineError`` data.
 - :mod:`.config` -- the model configuration, by the same rules for every front end.
 - :mod:`.live` -- the dashboard's live view (following the store), audit replays, details.
-- :mod:`.warmstart` -- the live view's snapshot between runs.
+- :mod:`.readmodel` -- the shared read model in the store: load, check, catch up, rebuild.
 - :mod:`.labels` -- short words for event types and statuses.
 
 This package's own ``__init__`` imports nothing, so a front end pays only for what it uses.

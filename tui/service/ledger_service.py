@@ -113,12 +113,40 @@ class LedgerService:
             yield export_line(event)
 
     def portfolio(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
-        """The portfolio at the end of ``as_of`` as known at ``known_at``: a full replay."""
-        from trustledger.projections import replay
-        from trustledger.tui.service.warmstart import gc_paused
+        """The portfolio at the end of ``as_of`` as known at ``known_at``.
 
+        Today's (``as_of`` today or later, on or after the latest day recorded, with
+        everything known) comes from the store's shared read model and the events recorded
+        since it (the read model is rebuilt first when it cannot be used, and moved on when
+        the store can be written); any other is a full replay of the events.
+        """
+        from trustledger.projections import portfolio_at, replay
+        from trustledger.tui.service.readmodel import ReadModel, gc_paused
+
+        if known_at is None and as_of >= self.clock.today():
+            with opened(self.store, clock=self.clock) as ledger:
+                state, _ = ReadModel(ledger, config).start()
+            if as_of >= state.max_day:
+                with gc_paused():
+                    return portfolio_at(state, as_of)
         with gc_paused():
             return replay(self.events(trusted=True), as_of, known_at, config)
+
+    def rebuild(
+        self, config: ModelConfig, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[int, int]:
+        """Rebuild the store's shared read model from every event, for ``config``; returns
+        ``(events, partnerships)``. ``StoreError`` when it cannot be written."""
+        from trustledger.tui.service.readmodel import ReadModel
+
+        with opened(self.store, clock=self.clock) as ledger:
+            model = ReadModel(ledger, config)
+            state = model.rebuild(progress)
+            if not model.writable:
+                raise StoreError(
+                    f"cannot write the read model: {model.problem or 'the store is read-only'}"
+                )
+            return state.last_position, len(state.partnerships)
 
     def explanation(
         self, events: Sequence[Recorded], as_of: date, config: ModelConfig
@@ -194,7 +222,8 @@ class LedgerService:
         warm_start: bool = False,
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        """Follow the store until ``stop``: see :func:`~trustledger.tui.service.live.follow`."""
+        """Follow the store until ``stop``: see :func:`~trustledger.tui.service.live.follow`
+        (``warm_start``: from the store's shared read model, kept current)."""
         from trustledger.tui.service.live import follow
 
         follow(self, config, stop, emit, on_error, warm_start=warm_start, warn=warn)

@@ -4,10 +4,12 @@ Nothing here touches Textual. The app runs these pieces in thread workers (throu
 :class:`~trustledger.tui.service.ledger_service.LedgerService`) and hands their results to
 the UI with messages, so the UI thread never waits on the store:
 
-- :func:`follow` opens the store, restores the warm-start snapshot, and runs a
-  :class:`LiveFollower`: it loads every event into a ``Follower``, then waits for new ones
-  (the store's own watcher: LISTEN/NOTIFY on PostgreSQL, polling on SQLite) and folds only
-  those, producing a new :class:`Picture` each time something changed (or the day turned).
+- :func:`follow` opens the store, starts from its shared read model (:mod:`.readmodel`)
+  and runs a :class:`LiveFollower`: it folds what the read model did not hold yet into a
+  ``Follower``, then waits for new events (the store's own watcher: LISTEN/NOTIFY on
+  PostgreSQL, polling on SQLite) and folds only those, producing a new :class:`Picture`
+  each time something changed (or the day turned), naming the partnerships that changed,
+  and moving the stored read model on now and then.
   When the store stops answering (a PostgreSQL restart, an SQLite file moved away) it
   says so once, reconnects with back-off, and catches up from its last position.
 - :class:`AuditReader` replays the store's events at an as-of date (and known-at time).
@@ -16,9 +18,11 @@ the UI with messages, so the UI thread never waits on the store:
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,8 +48,8 @@ from trustledger.projections import (
     sparklines,
     trend,
 )
+from trustledger.tui.service.readmodel import ReadModel, gc_paused
 from trustledger.tui.service.stores import open_ledger, opened, scrub
-from trustledger.tui.service.warmstart import gc_paused
 
 if TYPE_CHECKING:
     from trustledger.domain.ledger import Ledger
@@ -56,8 +60,8 @@ SPARK_POINTS = 8
 SPARK_STEP_DAYS = 30
 #: How many points the partnership screen's trend chart has.
 CHART_POINTS = 40
-#: Below this many events the live view replays the store rather than keep a snapshot.
-WARM_START_MIN_EVENTS = 5000
+#: How often (at most) the live view moves the store's shared read model on (seconds).
+PERSIST_SECONDS = 5.0
 #: How often the live loop wakes with nothing new, to see whether the day has turned.
 WAKE_SECONDS = 1.0
 #: Events per page while the live view catches up.
@@ -80,7 +84,9 @@ class Picture:
     """Everything the portfolio screen shows, at one as-of date (and known-at time).
 
     ``position`` is the store position of the last event counted; ``audit`` tells whether this
-    is a replay of the past (as opposed to the live state).
+    is a replay of the past (as opposed to the live state). A live picture names what
+    changed since the one before (``changed``, ``since``), so a screen can update those
+    rows alone.
     """
 
     portfolio: Portfolio
@@ -89,6 +95,10 @@ class Picture:
     as_of: date
     known_at: datetime | None = None
     audit: bool = False
+    #: The partnerships whose rows differ from the picture at position ``since`` (None:
+    #: any may differ). Portfolio-wide figures (revenue shares, counts) may differ anyway.
+    changed: frozenset[str] | None = None
+    since: int | None = None
 
     def get(self, handle: str) -> PartnershipView | None:
         return self.portfolio.get(handle)
@@ -111,12 +121,32 @@ def alert_key(alert: Alert) -> tuple[str, str, str]:
     return alert.kind, alert.partnership, alert.subject or ""
 
 
-def new_alerts(before: Portfolio | None, after: Portfolio) -> list[Alert]:
-    """Alerts of ``after`` that ``before`` did not have."""
+def new_alerts(
+    before: Portfolio | None, after: Portfolio, changed: Collection[str] | None = None
+) -> list[Alert]:
+    """Alerts of ``after`` that ``before`` did not have. ``changed``: the only partnerships
+    whose views may differ (besides revenue concentration, which any revenue moves), so
+    that only theirs are compared."""
     if before is None:
         return []
-    known = {alert_key(alert) for alert in before.alerts}
-    return [alert for alert in after.alerts if alert_key(alert) not in known]
+    if changed is None:
+        known = {alert_key(alert) for alert in before.alerts}
+        return [alert for alert in after.alerts if alert_key(alert) not in known]
+    handles = set(changed)
+    if after.revenue_total_12m != before.revenue_total_12m:
+        handles.update(
+            view.handle
+            for view in after.partnerships
+            if any(alert.kind == "concentration" for alert in view.alerts)
+        )
+    found: list[Alert] = []
+    for handle in sorted(handles):
+        now, then = after.get(handle), before.get(handle)
+        if now is None:
+            continue
+        known = {alert_key(alert) for alert in then.alerts} if then is not None else set()
+        found.extend(alert for alert in now.alerts if alert_key(alert) not in known)
+    return found
 
 
 # -- following the store ------------------------------------------------------------------
@@ -149,12 +179,21 @@ class LedgerSource:
         self.watcher.close()
 
 
-def live_picture(follower: Follower, as_of: date) -> Picture:
+def live_picture(
+    follower: Follower,
+    as_of: date,
+    changed: Collection[str] | None = None,
+    since: int | None = None,
+) -> Picture:
+    """The live picture at ``as_of``; ``changed`` names the partnerships that differ from the
+    picture at position ``since`` (None: any may differ)."""
     return Picture(
         portfolio=follower.view(as_of),
         sparks=follower.sparklines(as_of, SPARK_POINTS, SPARK_STEP_DAYS),
         position=follower.last_position,
         as_of=as_of,
+        changed=None if changed is None or since is None else frozenset(changed),
+        since=since,
     )
 
 
@@ -259,11 +298,16 @@ class LiveFollower:
         # The cyclic garbage collector is paused meanwhile (:func:`gc_paused`):
         # a first load keeps millions of new objects, and a picture of a big state makes
         # millions of short-lived ones; each full collection would walk them all again.
+        last = self.last
+        today = self.today()
         with gc_paused():
             changed = self.catch_up()
-            picture = live_picture(self.follower, self.today())
-        before = self.last.portfolio if self.last is not None else None
-        alerts = [] if initial else new_alerts(before, picture.portfolio)
+            # Only the partnerships the new events touched differ from the last picture,
+            # unless the day turned (every score decays) or there is no last picture.
+            since = last.position if last is not None and last.as_of == today else None
+            picture = live_picture(self.follower, today, changed, since)
+        before = last.portfolio if last is not None else None
+        alerts = [] if initial else new_alerts(before, picture.portfolio, picture.changed)
         self.last = picture
         return LiveUpdate(picture, alerts, changed, initial)
 
@@ -273,9 +317,11 @@ class LiveFollower:
         emit: Callable[[LiveUpdate], None],
         on_error: Callable[[str], None] | None = None,
         on_idle: Callable[[], None] | None = None,
+        after_step: Callable[[], None] | None = None,
     ) -> None:
         """Loop until ``stop``; ``on_idle`` runs in this thread whenever a wait ends with
-        nothing new (housekeeping that must not race the fold, such as a snapshot)."""
+        nothing new, ``after_step`` after every update emitted (housekeeping that must not
+        race the fold, such as moving the stored read model on)."""
         first = True
         failing = self.source is None
         delays = retry_delays()
@@ -295,6 +341,8 @@ class LiveFollower:
                 day_turned = self.last is not None and self.today() != self.last.as_of
                 if arrived or day_turned:
                     emit(self.step())
+                    if after_step is not None:
+                        after_step()
                 elif on_idle is not None:
                     on_idle()
             except STORE_FAILURES as exc:
@@ -343,74 +391,62 @@ def follow(
     warn: Callable[[str], None] | None = None,
 ) -> None:
     """Follow ``service``'s store until ``stop``, emitting a :class:`LiveUpdate` at the start
-    and whenever something changed; ``warm_start`` keeps a snapshot of the live state in the
-    user cache between runs (:mod:`.warmstart`), so a big store is not replayed at every
-    start. A store that cannot be opened or stops answering is reported through
-    ``on_error`` (once per outage, without a password) and tried again until it answers."""
-    from trustledger.tui.service.warmstart import load_follower, save_follower
-
+    and whenever something changed. With ``warm_start`` the live view starts from the store's
+    shared read model (:mod:`.readmodel`; rebuilt first when it cannot be used) and reads only
+    what was recorded since, and it moves the stored read model on as it folds new events
+    (at most every :data:`PERSIST_SECONDS`, and on the way out). A store that cannot be opened
+    or stops answering is reported through ``on_error`` (once per outage, without a password)
+    and tried again until it answers."""
     store = service.store
     connection = StoreConnection(service, stop)
-    restore = warm_start
-    restored = False
-    saved_at = 0
+    model: ReadModel | None = None
+    started = False
+    persisted = 0.0  # when the read model was last moved on (monotonic seconds)
+    persisted_at = 0  # the position it was moved on to (or started from)
 
     def reopen() -> EventSource:
-        nonlocal restore, restored, saved_at
+        nonlocal model, started, persisted_at
         source = connection.open()
-        if restore and connection.ledger is not None:
-            restore = False  # once: later reconnections keep the state they have
-            follower = load_follower(connection.ledger, config)
-            saved_at = follower.last_position
-            restored = saved_at > 0
-            live.adopt(follower)
+        if warm_start and connection.ledger is not None:
+            model = ReadModel(connection.ledger, config)
+            if not started:
+                state, reason = model.start()
+                started = True  # once: later reconnections keep the state they have
+                # What was loaded lives as long as the view: keep the cyclic garbage
+                # collector from walking its millions of objects again and again.
+                gc.freeze()
+                persisted_at = state.last_position
+                if reason is not None and warn is not None:
+                    warn(f"read model rebuilt from the events: {scrub(reason, store)}")
+                live.adopt(Follower.from_state(state))
         return source
 
     def told(message: str) -> None:
         on_error(scrub(message, store))
 
-    def save(live: LiveFollower, saved_at: int) -> int:
-        """Save a snapshot when the state is big and has moved on since the last one;
-        return the position the newest snapshot holds."""
+    def persist(force: bool = False) -> None:
+        """Move the stored read model on to the live state (in this thread, so it never
+        races the fold)."""
+        nonlocal persisted, persisted_at
+        now = time.monotonic()
         position = live.follower.last_position
-        if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:
-            return saved_at  # small stores load faster than a snapshot is worth
-        if connection.ledger is None:
-            return saved_at
+        if model is None or position <= persisted_at:
+            return  # nothing new to keep (and no reason to knock on a store that is down)
+        if not force and now - persisted < PERSIST_SECONDS:
+            return
+        persisted, persisted_at = now, position
         try:
-            save_follower(connection.ledger, live.follower)
-        except (*STORE_FAILURES,) as exc:
+            model.advance(live.follower.state)
+        except STORE_FAILURES as exc:
             if warn is not None:
-                warn(f"could not save the warm-start snapshot: {scrub(str(exc), store)}")
-            return saved_at
-        return position
-
-    def idle() -> None:
-        # Snapshot once the first screen is up and the store is quiet (in this thread, so
-        # it never races the fold, and not at quit, so quitting is quick); at quit only
-        # when much has been recorded since.
-        nonlocal saved_at
-        if warm_start:
-            saved_at = save(live, saved_at)
+                warn(f"could not update the read model: {scrub(str(exc), store)}")
 
     today = service.clock.today
     live = LiveFollower(None, today, config, reopen=reopen)
     try:
-        try:
-            live.run(stop, emit, told, idle)
-        except Exception as exc:
-            if not restored:
-                raise
-            # A snapshot that does not fit this store or code: replay from scratch.
-            if warn is not None:
-                warn(f"warm-start snapshot unusable ({exc}); replaying the store")
-            restored = False
-            live.adopt(Follower(config))
-            live.source, saved_at = None, 0
-            live.run(stop, emit, told, idle)
-        finally:
-            if warm_start:
-                save(live, saved_at)
+        live.run(stop, emit, told, on_idle=persist, after_step=persist)
+        if live.source is not None:
+            persist(force=True)
     finally:
         connection.close()
 

@@ -69,12 +69,14 @@ def record(
     if store.kind == "sqlite" and store.path is not None and not sqlite_file_exists(store.path):
         # A new SQLite store: check the input against an empty ledger in memory first, so a
         # rejected input creates no file. (Deleting the file afterwards instead would race
-        # another writer creating the same store, and lose what that writer recorded.)
+        # another writer creating the same store, and lose what that writer recorded.) The
+        # check saves nothing, and the lines it parsed are not parsed again.
         scratch_store = StoreConfig(kind="sqlite", path=Path(":memory:"))
         with opened(scratch_store, create=True, clock=clock) as scratch:
-            checked = scratch.record(lines, actor=actor)
+            checked = scratch.record(lines, actor=actor, dry_run=True)
         if not checked.ok:
             return checked
+        lines = checked.parsed
     with opened(store, create=True, clock=clock) as ledger:
         return ledger.record(lines, actor=actor, progress=progress)
 

@@ -143,6 +143,10 @@ class PortfolioScreen(Screen):
         self.long = False
         self.name_width = 16
         self._cells: dict[str, dict[str, Text]] = {}
+        # The live picture the rows show (position, as-of date), and its revenue total:
+        # a live update that names its changes since it touches only those rows.
+        self._shown: tuple[int | None, object] | None = None
+        self._shown_total = 0.0
         self.status_filter: str | None = None
         self.kind_filter: str | None = None
         self.text_filter = ""
@@ -200,6 +204,7 @@ class PortfolioScreen(Screen):
         # A change of layout (a resize across WIDE_AT) is the one time rows are rebuilt.
         table.clear(columns=True)
         self._cells.clear()
+        self._shown = None
         for column in self.columns():
             table.add_column(self._header(column), key=column.key, width=self._width(column))
         self.refresh_view(restore=key)
@@ -320,7 +325,23 @@ class PortfolioScreen(Screen):
     def update_rows(self, picture: Picture, restore: str | None = None) -> None:
         table = self.query_one(PortfolioTable)
         keep = restore or self.cursor_key()
+        shown, self._shown = self._shown, None
+        if (
+            restore is None
+            and picture.changed is not None
+            and shown is not None
+            and shown == (picture.since, picture.as_of)
+        ):
+            # A live update: only the rows of the partnerships it changed (and the revenue
+            # column, when the portfolio's revenue moved) are looked at.
+            self._update_changed(table, picture, shown_total=self._shown_total)
+            self._restore_cursor(table, keep)
+            self._shown = (picture.position, picture.as_of)
+            self._shown_total = picture.portfolio.revenue_total_12m
+            return
         wanted = {v.handle: v for v in picture.portfolio.partnerships if self.matches(v)}
+        self._shown = None if picture.audit else (picture.position, picture.as_of)
+        self._shown_total = picture.portfolio.revenue_total_12m
         with self.app.batch_update():
             for handle in [h for h in self._cells if h not in wanted]:
                 table.remove_row(handle)
@@ -344,6 +365,63 @@ class PortfolioScreen(Screen):
                 self._cells[handle] = cells
             self._sort(table)
             self._restore_cursor(table, keep)
+
+    def _update_row(self, table: DataTable, handle: str, cells: dict[str, Text]) -> bool:
+        """Put ``cells`` in the row of ``handle`` (added when missing); whether the rows
+        need sorting again (a new row, or a new sort key in the sorted columns)."""
+        old = self._cells.get(handle)
+        self._cells[handle] = cells
+        if old is None:
+            table.add_row(*cells.values(), key=handle)
+            return True
+        moved = False
+        sorted_by = (self.sort_column, "name")
+        for key, value in cells.items():
+            before = old.get(key)
+            if (
+                before is None
+                or before.plain != value.plain
+                or before.spans != value.spans
+                or before.style != value.style
+                or getattr(before, "sort_key", None) != getattr(value, "sort_key", None)
+            ):
+                table.update_cell(handle, key, value)
+                if key in sorted_by and getattr(before, "sort_key", None) != getattr(
+                    value, "sort_key", None
+                ):
+                    moved = True
+        return moved
+
+    def _update_changed(self, table: DataTable, picture: Picture, shown_total: float) -> None:
+        """The rows of the partnerships ``picture.changed`` names, in place."""
+        moved = False
+        changed = picture.changed or frozenset()
+        with self.app.batch_update():
+            for handle in sorted(changed):
+                view = picture.get(handle)
+                if view is None or not self.matches(view):
+                    if handle in self._cells:
+                        table.remove_row(handle)
+                        del self._cells[handle]
+                        moved = True
+                    continue
+                moved |= self._update_row(table, handle, self.row_cells(view, picture))
+            if picture.portfolio.revenue_total_12m != shown_total and "revenue" in {
+                c.key for c in self.columns()
+            }:
+                for handle, cells in self._cells.items():
+                    view = picture.get(handle)
+                    if handle in changed or view is None:
+                        continue
+                    share = view.revenue_share
+                    text = "—" if share is None else f"{share:.0%}"
+                    if cells["revenue"].plain != text:
+                        value = cell(text, _sort_key("revenue", view), justify="right")
+                        cells["revenue"] = value
+                        table.update_cell(handle, "revenue", value)
+                        moved |= self.sort_column == "revenue"
+            if moved:  # only when the order may have changed: sorting is O(n log n)
+                self._sort(table)
 
     def _sort(self, table: DataTable) -> None:
         column = self.sort_column
@@ -372,6 +450,7 @@ class PortfolioScreen(Screen):
     def restyle(self) -> None:
         """Re-render every cell (after a theme change)."""
         self._cells.clear()
+        self._shown = None
         table = self.query_one(PortfolioTable)
         for row_key in list(table.rows):
             table.remove_row(row_key)
@@ -462,6 +541,7 @@ class PortfolioScreen(Screen):
         self.refilter()
 
     def refilter(self) -> None:
+        self._shown = None  # another filter: every row is looked at again
         picture = self.tl_app.picture
         if picture is not None and self.mounted:
             self.update_rows(picture)

@@ -1,0 +1,371 @@
+"""The shared read model in the store: always equal to a full replay, never trusted blindly.
+
+Real SQLite files and a real PostgreSQL server; hypothesis interleaves writes, restarts,
+rebuilds and viewers moving the stored rows on, and after every step the stored read model
+must equal a fold of the events up to the position it names, and a start from it must equal
+a replay of every event. A read model of another model version, another configuration or
+another store, a damaged row, a missing row, a row holding a pickle: each is refused and
+rebuilt from the events, and nothing stored is ever run as code.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+import tempfile
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from trustledger.domain.ledger import Ledger
+from trustledger.domain.readstore import META_TABLE, ROWS_TABLE, row_digest
+from trustledger.domain.store import StoreConfig, parse_store_url
+from trustledger.projections import ModelConfig, PortfolioState, fold, portfolio_at, replay
+from trustledger.projections.persist import STATE_FIELDS, partnership_data
+from trustledger.tui.service.ledger_service import LedgerService
+from trustledger.tui.service.readmodel import ReadModel, model_key
+
+from tests.cli_helpers import run_cli
+from tests.samples import RECORDED, SAMPLE_EVENTS, TODAY, record_samples, sample_lines
+from tests.store_backends import is_postgres
+from tests.test_tui_support import CLOCK
+
+CONFIG = ModelConfig()
+AS_OF = TODAY + timedelta(days=1)
+
+
+def every_event(ledger: Ledger) -> list:
+    return list(ledger.iter_events(trusted=True))
+
+
+def stored_data(state: PortfolioState) -> dict[str, dict]:
+    return {handle: partnership_data(ps) for handle, ps in state.partnerships.items()}
+
+
+def assert_matches_the_events(ledger: Ledger) -> None:
+    """The stored read model (if any) is the fold of the events up to its position, and a
+    start from it is a replay of every event."""
+    events = every_event(ledger)
+    loaded = ReadModel(ledger, CONFIG).load()
+    if loaded.state is not None:
+        position = loaded.state.last_position
+        expected = fold([e for e in events if e.position <= position], config=CONFIG)
+        assert stored_data(loaded.state) == stored_data(expected)
+        assert loaded.state.max_day == expected.max_day
+    state, _ = ReadModel(ledger, CONFIG).start()
+    assert state.last_position == (events[-1].position if events else 0)
+    assert portfolio_at(state, AS_OF) == replay(events, AS_OF, config=CONFIG)
+
+
+# -- random interleavings ---------------------------------------------------------------------
+
+LINES = sample_lines()
+Step = tuple[str, int]
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("write"), st.integers(1, 60)),
+        st.tuples(st.just("restart"), st.just(0)),
+        st.tuples(st.just("rebuild"), st.just(0)),
+        st.tuples(st.just("viewer"), st.integers(0, 3)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps)
+def test_the_read_model_equals_a_full_replay_after_any_interleaving(plan: list[Step]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = parse_store_url(str(Path(folder) / "ledger.sqlite"))
+        written = 0
+        viewers: list[PortfolioState] = []  # states that viewers hold, some of them stale
+        ledger = Ledger(store, create=True, clock=lambda: RECORDED)
+        try:
+            for kind, amount in plan:
+                if kind == "write" and written < len(LINES):
+                    result = ledger.record(LINES[written : written + amount])
+                    assert result.ok, result.errors
+                    written = min(len(LINES), written + amount)
+                elif kind == "restart":
+                    ledger.close()
+                    ledger = Ledger(store, clock=lambda: RECORDED)
+                    state, _ = ReadModel(ledger, CONFIG).start()
+                    viewers.append(state)
+                elif kind == "rebuild":
+                    viewers.append(ReadModel(ledger, CONFIG).rebuild())
+                elif kind == "viewer" and viewers:
+                    # A viewer (perhaps far behind) folds what is new and moves the stored
+                    # read model on, or is refused because another got further.
+                    from trustledger.tui.service.readmodel import fold_new
+
+                    state = viewers[amount % len(viewers)]
+                    fold_new(ledger, state)
+                    ReadModel(ledger, CONFIG).advance(state)
+                assert_matches_the_events(ledger)
+        finally:
+            ledger.close()
+
+
+def test_a_stale_viewer_never_moves_the_read_model_back(tmp_path: Path) -> None:
+    store = parse_store_url(str(tmp_path / "ledger.sqlite"))
+    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
+        assert ledger.record(LINES[:100]).ok
+        behind = ReadModel(ledger, CONFIG).rebuild()
+        assert ledger.record(LINES[100:200]).ok
+        ahead, _ = ReadModel(ledger, CONFIG).start()
+        assert ReadModel(ledger, CONFIG).load().state.last_position == ahead.last_position
+        assert not ReadModel(ledger, CONFIG).advance(behind)
+        assert ReadModel(ledger, CONFIG).load().state.last_position == ahead.last_position
+
+
+def test_the_state_layout_is_pinned_to_its_format() -> None:
+    # Adding or renaming a field of the fold's state changes what the read model holds:
+    # bump projections.persist.STATE_FORMAT with it, and update this list.
+    assert sorted(STATE_FIELDS) == [
+        "alignment",
+        "commitments",
+        "end_reason",
+        "ended_on",
+        "ended_pos",
+        "handle",
+        "issues",
+        "kind",
+        "name",
+        "outcomes",
+        "owner",
+        "recoveries",
+        "registered_on",
+        "registered_pos",
+        "renegotiations",
+        "revenue",
+        "review_every_days",
+        "reviews",
+        "trust",
+    ]
+
+
+# -- refused and rebuilt ----------------------------------------------------------------------
+
+
+def built(url: str) -> StoreConfig:
+    store = record_samples(url)
+    with Ledger(store) as ledger:
+        ReadModel(ledger, CONFIG).rebuild()
+        assert ReadModel(ledger, CONFIG).load().state is not None
+    return store
+
+
+def execute(store: StoreConfig, url: str, sql: str, *params: object) -> None:
+    if is_postgres(url):
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.replace("?", "%s"), params)
+    else:
+        with closing(sqlite3.connect(str(store.path))) as conn, conn:
+            conn.execute(sql, params)
+
+
+def restarted(store: StoreConfig) -> tuple[str | None, PortfolioState]:
+    """Why a new viewer rebuilt the read model (None: it did not), and what it holds after."""
+    with Ledger(store) as ledger:
+        state, reason = ReadModel(ledger, CONFIG).start()
+        assert portfolio_at(state, AS_OF) == replay(every_event(ledger), AS_OF)
+        again = ReadModel(ledger, CONFIG).load()
+        assert again.state is not None, again.reason  # rebuilt and stored
+        return reason, state
+
+
+def test_a_read_model_of_another_model_version_is_rebuilt(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = built(store_url)
+    monkeypatch.setattr("trustledger.tui.service.readmodel.MODEL_VERSION", "99.0")
+    reason, _ = restarted(store)
+    assert reason is not None and "another model" in reason
+    with Ledger(store) as ledger:
+        assert ledger.read_store().read_meta()["key"] == model_key(CONFIG)
+        assert "model 99.0" in model_key(CONFIG)
+
+
+def test_a_read_model_of_another_configuration_is_rebuilt(store_url: str) -> None:
+    store = built(store_url)
+    other = ModelConfig(half_life_days=90)
+    with Ledger(store) as ledger:
+        loaded = ReadModel(ledger, other).load()
+        assert loaded.state is None and "another model" in (loaded.reason or "")
+        state, reason = ReadModel(ledger, other).start()
+        assert reason is not None
+        events = every_event(ledger)
+        assert portfolio_at(state, AS_OF) == replay(events, AS_OF, config=other)
+
+
+def test_a_read_model_of_another_store_is_rebuilt(tmp_path: Path) -> None:
+    first = built(str(tmp_path / "first.sqlite"))
+    # The same lines recorded a second later: the same positions, other links.
+    second = parse_store_url(str(tmp_path / "second.sqlite"))
+    with Ledger(second, create=True, clock=lambda: RECORDED + timedelta(seconds=1)) as ledger:
+        assert ledger.record(sample_lines()).ok
+    with closing(sqlite3.connect(str(second.path))) as conn, conn:
+        conn.execute("ATTACH DATABASE ? AS first", (str(first.path),))
+        for table in (ROWS_TABLE, META_TABLE):
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM first.{table}")
+    reason, _ = restarted(second)
+    assert reason is not None and "another store" in reason
+
+
+def test_a_read_model_past_the_stores_end_is_rebuilt(tmp_path: Path) -> None:
+    store = built(str(tmp_path / "ledger.sqlite"))
+    meta = {"key": model_key(CONFIG), "position": SAMPLE_EVENTS + 5, "link": "x"}
+    meta |= {"partnerships": 10, "max_day": 1}
+    execute(
+        store,
+        str(store.path),
+        f"UPDATE {META_TABLE} SET value=? WHERE name='state'",
+        orjson.dumps(meta).decode(),
+    )
+    reason, _ = restarted(store)
+    assert reason is not None and "another store" in reason
+
+
+def test_a_damaged_row_is_detected_and_rebuilt(store_url: str) -> None:
+    store = built(store_url)
+    # One number changed inside a row: still valid JSON, still the right shape.
+    execute(
+        store,
+        store_url,
+        f"UPDATE {ROWS_TABLE} SET body=? WHERE handle='northwind'",
+        orjson.dumps({"handle": "northwind", "name": "Someone Else"}),
+    )
+    reason, state = restarted(store)
+    assert reason is not None and "damaged" in reason
+    assert state.partnerships["northwind"].name != "Someone Else"
+
+
+def test_a_missing_row_is_detected_and_rebuilt(store_url: str) -> None:
+    store = built(store_url)
+    with Ledger(store) as ledger:
+        ledger.read_store().drop_row("northwind")
+    reason, state = restarted(store)
+    assert reason is not None and "rows" in reason
+    assert "northwind" in state.partnerships
+
+
+class Planted:
+    """Unpickling this would create the file ``marker`` (it never may)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (str(self.marker), "code ran"))  # type: ignore[return-value]
+
+
+def test_a_row_holding_a_pickle_is_data_that_is_refused(store_url: str, tmp_path: Path) -> None:
+    store = built(store_url)
+    marker = tmp_path / "ran"
+    body = pickle.dumps(Planted(marker))
+    # Even with a digest that matches (someone who knows the format), it is only bytes.
+    execute(
+        store,
+        store_url,
+        f"UPDATE {ROWS_TABLE} SET body=?, digest=? WHERE handle='northwind'",
+        body,
+        row_digest("northwind", body),
+    )
+    reason, _ = restarted(store)
+    assert reason is not None and "cannot be read" in reason
+    assert not marker.exists()
+
+
+def test_report_today_comes_from_the_read_model_and_a_past_day_from_the_events(
+    tmp_path: Path,
+) -> None:
+    store = record_samples(tmp_path / "ledger.sqlite")
+    service = LedgerService(store, clock=CLOCK)
+    with Ledger(store) as ledger:
+        events = every_event(ledger)
+        assert ReadModel(ledger, CONFIG).load().state is None
+    assert service.portfolio(TODAY, None, CONFIG) == replay(events, TODAY)
+    with Ledger(store) as ledger:  # the report built the read model on its way
+        assert ReadModel(ledger, CONFIG).load().state is not None
+    past = TODAY - timedelta(days=200)
+    assert service.portfolio(past, None, CONFIG) == replay(events, past)
+
+
+def test_rebuild_command(store_url: str) -> None:
+    record_samples(store_url)
+    done = run_cli(store_url, "rebuild")
+    assert done.code == 0, done.err
+    assert done.out.strip() == f"rebuilt the read model: {SAMPLE_EVENTS} events, 10 partnerships"
+    store = parse_store_url(store_url)
+    with Ledger(store) as ledger:
+        assert ReadModel(ledger, CONFIG).load().state is not None
+
+
+def test_rebuild_of_a_read_only_store_says_why(tmp_path: Path) -> None:
+    from tests.test_hardening_read_only import run_unprivileged
+
+    directory = tmp_path / "media"
+    directory.mkdir()
+    store = record_samples(directory / "ledger.sqlite")
+    assert store.path is not None
+    store.path.chmod(0o444)
+    directory.chmod(0o555)
+    try:
+        done = run_unprivileged(store.path, "rebuild")
+        report = run_unprivileged(store.path, "report", "--format", "json")
+    finally:
+        directory.chmod(0o700)
+        store.path.chmod(0o600)
+    assert done.code == 2, done.err
+    assert done.err.startswith("trustledger: cannot write the read model")
+    assert len(done.err.strip().splitlines()) == 1
+    # Reading still works: the report replays what it cannot keep.
+    assert report.code == 0, report.err
+    assert len(orjson.loads(report.out)) == 10
+
+
+async def test_planted_cache_and_read_model_files_never_run_and_never_wedge_the_dashboard(
+    sample_store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
+
+    from tests.test_tui_support import make_app
+
+    marker = tmp_path / "ran"
+    planted = pickle.dumps(Planted(marker))
+    # Where earlier versions kept a warm-start pickle: nothing reads the user cache now.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    (cache / "trustledger" / "snapshots").mkdir(parents=True)
+    for name in ("planted.pickle", "damaged.pickle"):
+        (cache / "trustledger" / "snapshots" / name).write_bytes(planted[: len(planted) // 2])
+    (cache / "trustledger" / "snapshots" / "planted.pickle").write_bytes(planted)
+    # And a read model in the store whose rows are a pickle and a damaged row.
+    with Ledger(sample_store) as ledger:
+        ReadModel(ledger, CONFIG).rebuild()
+    url = str(sample_store.path)
+    execute(
+        sample_store,
+        url,
+        f"UPDATE {ROWS_TABLE} SET body=?, digest=? WHERE handle='northwind'",
+        planted,
+        row_digest("northwind", planted),
+    )
+    execute(sample_store, url, f"UPDATE {ROWS_TABLE} SET body=x'00ff' WHERE handle='brightpath'")
+    app = make_app(sample_store, warm_start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.ready()
+        await pilot.pause()
+        assert app.screen.query_one(PortfolioTable).row_count == 10
+    assert not marker.exists()
+    with Ledger(sample_store) as ledger:  # the dashboard rebuilt it on its way in
+        assert ReadModel(ledger, CONFIG).load().state is not None

@@ -1,0 +1,129 @@
+"""Appending decides from each partnership's saved decision state, not from its history.
+
+The ledger saves a partnership's decision state (its commitments' and issues' states, its
+chain link) with every save; the next append reads that row instead of decoding every
+event, as long as the row is at the partnership's newest event. A row left behind by an
+older writer, or one that does not match, is ignored and the history decides instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from trustledger.domain.backends import DECISIONS_TABLE
+from trustledger.domain.ledger import Ledger, Located
+from trustledger.domain.store import StoreConfig, parse_store_url
+
+from tests.cli_helpers import run_cli
+from tests.samples import RECORDED, record_samples
+
+
+def line(text: str) -> list[Located]:
+    return [Located("-", 1, text)]
+
+
+def loads_from_history(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The handles the ledger rebuilt from their events from now on."""
+    loaded: list[str] = []
+    real = Ledger._load
+
+    def load(self: Ledger, handle: str):  # type: ignore[no-untyped-def]
+        loaded.append(handle)
+        return real(self, handle)
+
+    monkeypatch.setattr(Ledger, "_load", load)
+    return loaded
+
+
+def test_an_append_decides_from_the_saved_state(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = record_samples(store_url)
+    loaded = loads_from_history(monkeypatch)
+    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
+        kept = ledger.record(
+            line(
+                '{"type": "commitment_kept", "partnership": "meridian-health",'
+                ' "commitment": "latency-fix", "occurred_on": "2026-11-19"}'
+            )
+        )
+        assert kept.ok, kept.errors
+        again = ledger.record(
+            line(
+                '{"type": "commitment_missed", "partnership": "meridian-health",'
+                ' "commitment": "latency-fix", "occurred_on": "2026-11-19"}'
+            )
+        )
+    assert loaded == []  # neither append read the history
+    # The rules still hold, decided from the saved state: the commitment is no longer open.
+    assert not again.ok
+    assert "no longer open: kept on 2026-11-19" in again.errors[0].message
+    assert run_cli(store_url, "audit", "verify").code == 0
+
+
+def test_a_state_behind_the_newest_event_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = record_samples(tmp_path / "ledger.sqlite")
+    # An older writer appended without saving a decision state: the row is one event behind.
+    with closing(sqlite3.connect(str(store.path))) as conn, conn:
+        conn.execute(
+            f"UPDATE {DECISIONS_TABLE} SET version = version - 1 WHERE handle='meridian-health'"
+        )
+    loaded = loads_from_history(monkeypatch)
+    append(store, "latency-fix")
+    assert loaded == ["meridian-health"]
+    assert run_cli(store.path, "audit", "verify").code == 0
+
+
+def test_a_state_that_does_not_match_its_event_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = record_samples(tmp_path / "ledger.sqlite")
+    with closing(sqlite3.connect(str(store.path))) as conn, conn:
+        conn.execute(
+            f'UPDATE {DECISIONS_TABLE} SET state = CAST(\'{{"last_link": "x"}}\' AS BLOB) '
+            "WHERE handle='meridian-health'"
+        )
+        conn.execute(
+            f"UPDATE {DECISIONS_TABLE} SET state = CAST('not json' AS BLOB) "
+            "WHERE handle='northwind'"
+        )
+    loaded = loads_from_history(monkeypatch)
+    append(store, "latency-fix")
+    with Ledger(store, clock=lambda: RECORDED) as ledger:
+        result = ledger.record(
+            line(
+                '{"type": "revenue_recorded", "partnership": "northwind", "period": "2026-10",'
+                ' "amount": 5}'
+            )
+        )
+        assert result.ok, result.errors
+    assert loaded == ["meridian-health", "northwind"]
+    assert run_cli(store.path, "audit", "verify").code == 0
+
+
+def append(store: StoreConfig, commitment: str) -> None:
+    with Ledger(store, clock=lambda: RECORDED) as ledger:
+        result = ledger.record(
+            line(
+                f'{{"type": "commitment_kept", "partnership": "meridian-health",'
+                f' "commitment": "{commitment}", "occurred_on": "2026-11-19"}}'
+            )
+        )
+    assert result.ok, result.errors
+
+
+def test_a_store_written_before_decision_states_gets_them_on_its_next_append(
+    tmp_path: Path,
+) -> None:
+    store = record_samples(tmp_path / "ledger.sqlite")
+    with closing(sqlite3.connect(str(store.path))) as conn, conn:
+        conn.execute(f"DROP TABLE {DECISIONS_TABLE}")
+    append(parse_store_url(str(store.path)), "latency-fix")
+    with closing(sqlite3.connect(str(store.path))) as conn:
+        rows = conn.execute(f"SELECT handle, version FROM {DECISIONS_TABLE}").fetchall()
+    assert [handle for handle, _ in rows] == ["meridian-health"]
