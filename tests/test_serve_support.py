@@ -155,8 +155,9 @@ async def run_remote(
     served: Served, key: Key, command: str | None, stdin: str | bytes | None = None
 ) -> Remote:
     """Run ``command`` over asyncssh's client (no PTY); its exit status, stdout, stderr."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
     async with await connect(served, key) as conn:
-        result = await conn.run(command, input=stdin, encoding=None, check=False)
+        result = await conn.run(command, input=data, encoding=None, check=False)
     out = result.stdout if isinstance(result.stdout, bytes) else b""
     err = result.stderr if isinstance(result.stderr, bytes) else b""
     return Remote(result.exit_status, out.decode(), err.decode())

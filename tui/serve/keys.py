@@ -143,7 +143,9 @@ def _user(
 
 
 def _line_of(lines: list[str], field: str, start: int, end: int) -> int:
-    pattern = re.compile(rf"^\s*\"?{re.escape(field)}\"?\s*=")
+    """The line of ``field = ...`` (or a ``[field]`` table) between ``start`` and ``end``."""
+    name = re.escape(field)
+    pattern = re.compile(rf"^\s*(\"?{name}\"?\s*=|\[+\s*{name}\s*\]+)")
     for n in range(start, end + 1):
         if pattern.match(lines[n - 1]):
             return n
