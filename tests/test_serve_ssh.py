@@ -417,3 +417,32 @@ async def test_sigterm_ends_the_server_and_its_sessions(
     finally:
         await screen.close()
     assert count(store) == SAMPLE_EVENTS
+
+
+async def test_session_limits_and_the_idle_timeout(
+    people: dict[str, Key], sample_template: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "ledger.sqlite"
+    shutil.copy(sample_template, store)
+    server = Served(
+        tmp_path,
+        store,
+        team(people),
+        extra_args=["--max-sessions-per-key", "1", "--idle-timeout", "4"],
+    )
+    try:
+        conn = await connect(server, people["maria"])
+        waiting = await conn.create_process("record", encoding="utf-8")  # stdin stays open
+        await asyncio.sleep(0.5)
+        done = await run_remote(server, people["maria"], "schema")
+        assert done.code == 2 and "1 sessions open already" in done.err
+        assert (await run_remote(server, people["victor"], "schema")).code == 0
+        # Nothing sent, nothing received: the idle timeout closes the waiting session.
+        await asyncio.wait_for(waiting.wait_closed(), 60)
+        conn.close()
+        await conn.wait_closed()
+        assert (await run_remote(server, people["maria"], "schema")).code == 0
+        assert any(e["event"] == "idle" and e["user"] == "maria.lopez" for e in server.log())
+        assert count(store) == SAMPLE_EVENTS
+    finally:
+        assert server.stop() == 0
