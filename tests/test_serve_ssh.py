@@ -435,7 +435,7 @@ async def test_session_limits_and_the_idle_timeout(
         waiting = await conn.create_process("record", encoding="utf-8")  # stdin stays open
         await asyncio.sleep(0.5)
         done = await run_remote(server, people["maria"], "schema")
-        assert done.code == 2 and "1 sessions open already" in done.err
+        assert done.code == 2 and "1 session(s) open already" in done.err
         assert (await run_remote(server, people["victor"], "schema")).code == 0
         # Nothing sent, nothing received: the idle timeout closes the waiting session.
         await asyncio.wait_for(waiting.wait_closed(), 60)

@@ -27,8 +27,8 @@ import pytest
 
 from tests.cli_helpers import TRUSTLEDGER, cli_env
 
-#: Test data only: no test here depends on it being a real path.
-START_TIMEOUT = 30.0
+#: How long ``trustledger serve`` may take to start listening (a loaded machine is slow).
+START_TIMEOUT = 60.0
 
 
 @dataclass

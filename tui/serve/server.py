@@ -219,7 +219,7 @@ class LedgerServer:
         mine = sum(1 for s in self.sessions.values() if s.fingerprint == fingerprint)
         if mine >= self.options.max_per_key:
             refuse(
-                f"this key has {mine} sessions open already (at most {self.options.max_per_key})"
+                f"this key has {mine} session(s) open already (at most {self.options.max_per_key})"
             )
             return
         self.sessions[session.number] = session
