@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,6 +204,9 @@ async def phase(
 async def main_async(args: Any) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     build_store(args.store)
+    # Measure on a copy, so every run starts from the same 100,000 events.
+    shutil.copy(args.store, tmp / "ledger.sqlite")
+    args.store = tmp / "ledger.sqlite"
     key = asyncssh.generate_private_key("ssh-ed25519")
     keys = tmp / "keys.toml"
     public = key.export_public_key().decode().strip()
@@ -276,6 +280,7 @@ async def main_async(args: Any) -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
         err.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
