@@ -78,7 +78,11 @@ def _positive(kind: type[int] | type[float]) -> click.ParamType:
 @main.command("serve")
 @store_option
 @click.option(
-    "--listen", default="127.0.0.1:2222", show_default=True, metavar="HOST:PORT", help="Where."
+    "--listen",
+    default="127.0.0.1:2222",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="The address and port to listen on.",
 )
 @click.option(
     "--keys",
@@ -99,9 +103,20 @@ def _positive(kind: type[int] | type[float]) -> click.ParamType:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Append the connection log (JSON lines) to FILE instead of stderr.",
 )
-@click.option("--max-sessions", type=_positive(int), default=32, show_default=True)
 @click.option(
-    "--max-sessions-per-key", "max_per_key", type=_positive(int), default=8, show_default=True
+    "--max-sessions",
+    type=_positive(int),
+    default=32,
+    show_default=True,
+    help="Sessions at once, in all.",
+)
+@click.option(
+    "--max-sessions-per-key",
+    "max_per_key",
+    type=_positive(int),
+    default=8,
+    show_default=True,
+    help="Sessions at once for one key.",
 )
 @click.option(
     "--idle-timeout",
@@ -119,7 +134,13 @@ def _positive(kind: type[int] | type[float]) -> click.ParamType:
     metavar="SECONDS",
     help="Drop a connection that has not logged in by then.",
 )
-@click.option("--max-auth-tries", type=_positive(int), default=6, show_default=True)
+@click.option(
+    "--max-auth-tries",
+    type=_positive(int),
+    default=6,
+    show_default=True,
+    help="Keys a connection may offer before it is dropped.",
+)
 def serve_command(
     store_url: str | None,
     listen: str,
@@ -135,9 +156,13 @@ def serve_command(
     """Serve the dashboard and the scripting commands over SSH (keys, roles, actors)."""
     import os
 
+    from trustledger.tui.cli.main import LOCK_TIMEOUT_KEY
     from trustledger.tui.serve.main import ServeError, serve
 
     ledger = service(store_url)  # a bad URL stops here, with one line
+    lock_timeout = click.get_current_context().meta.get(LOCK_TIMEOUT_KEY)
+    if lock_timeout is not None:  # the sessions' commands inherit it
+        os.environ["TRUSTLEDGER_LOCK_TIMEOUT"] = f"{lock_timeout:g}"
     url = store_url or click.get_current_context().find_root().params.get("store_url")
     try:
         serve(
