@@ -37,9 +37,12 @@ Activity = Callable[[], None]
 
 
 async def _stop_group(proc: asyncio.subprocess.Process) -> None:
-    """SIGTERM to the process's group, SIGKILL after :data:`KILL_GRACE`; wait for it."""
+    """SIGTERM to the process's group, SIGKILL after :data:`KILL_GRACE`; wait for it.
+    A group whose leader has exited gets SIGKILL at once: nothing it started outlives it."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         if proc.returncode is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
