@@ -25,11 +25,12 @@ demo: install
 	@mkdir -p $(dir $(DEMO))
 	$(BIN)/trustledger demo --store $(DEMO)
 
-## test: install what the tests need (PostgreSQL, Chromium and poppler included) and run the
-## whole suite
+## test: install what the tests need (PostgreSQL, Chromium and poppler, OpenSSH's client
+## included) and run the whole suite
 test: install-test
 	bash .ci/install-postgres
 	bash .ci/install-browser
+	bash .ci/install-ssh
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
 
@@ -40,6 +41,7 @@ FAKE_DAYS := 2027-06-01 2030-01-01
 test-dates: install-test
 	bash .ci/install-postgres
 	bash .ci/install-browser
+	bash .ci/install-ssh
 	@command -v faketime >/dev/null || { echo "test-dates needs faketime (apt-get install faketime)"; exit 2; }
 	@for day in $(FAKE_DAYS); do \
 		echo "== the suite as if it were $$day"; \
@@ -76,6 +78,7 @@ bench: install
 	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/dashboard_bench.py
 	$(BIN)/python benchmarks/pack_bench.py
+	$(BIN)/python benchmarks/serve_bench.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache

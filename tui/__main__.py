@@ -1,13 +1,15 @@
 """The ``trustledger`` console script: the command line, plus the commands that start the
-other front ends (the dashboard). Front ends never import each other; this module is the one
-place that knows them all."""
+other front ends (the dashboard, the SSH server). Front ends never import each other; this
+module is the one place that knows them all: it hands the SSH server the command line to run
+for each session (``python -m trustledger.tui``: this module)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
-from trustledger.tui.cli.main import main, service, store_option
+from trustledger.tui.cli.main import fail, main, service, store_option
 from trustledger.tui.cli.options import config_option
 
 
@@ -67,6 +69,118 @@ def demo_command(ctx: click.Context, store_url: str | None, no_open: bool) -> No
     record_lines(url, lines, quiet_progress=True)
     if not no_open:
         ctx.invoke(tui_command, store_url=url)
+
+
+def _positive(kind: type[int] | type[float]) -> click.ParamType:
+    return click.IntRange(min=1) if kind is int else click.FloatRange(min=0)
+
+
+@main.command("serve")
+@store_option
+@click.option(
+    "--listen",
+    default="127.0.0.1:2222",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="The address and port to listen on.",
+)
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The keys file (default: keys.toml in the user config directory).",
+)
+@click.option(
+    "--host-key",
+    "host_key_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The host key, made (ed25519, 0600) when missing "
+    "(default: ssh_host_ed25519_key in the user data directory).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append the connection log (JSON lines) to FILE instead of stderr.",
+)
+@click.option(
+    "--max-sessions",
+    type=_positive(int),
+    default=32,
+    show_default=True,
+    help="Sessions at once, in all.",
+)
+@click.option(
+    "--max-sessions-per-key",
+    "max_per_key",
+    type=_positive(int),
+    default=8,
+    show_default=True,
+    help="Sessions at once for one key.",
+)
+@click.option(
+    "--idle-timeout",
+    type=_positive(float),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="End a session after this long without traffic (0: never).",
+)
+@click.option(
+    "--login-grace",
+    type=_positive(float),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Drop a connection that has not logged in by then.",
+)
+@click.option(
+    "--max-auth-tries",
+    type=_positive(int),
+    default=6,
+    show_default=True,
+    help="Keys a connection may offer before it is dropped.",
+)
+def serve_command(
+    store_url: str | None,
+    listen: str,
+    keys_path: Path | None,
+    host_key_path: Path | None,
+    log_path: Path | None,
+    max_sessions: int,
+    max_per_key: int,
+    idle_timeout: float,
+    login_grace: float,
+    max_auth_tries: int,
+) -> None:
+    """Serve the dashboard and the scripting commands over SSH (keys, roles, actors)."""
+    import os
+
+    from trustledger.tui.cli.main import LOCK_TIMEOUT_KEY
+    from trustledger.tui.serve.main import ServeError, serve
+
+    ledger = service(store_url)  # a bad URL stops here, with one line
+    lock_timeout = click.get_current_context().meta.get(LOCK_TIMEOUT_KEY)
+    if lock_timeout is not None:  # the sessions' commands inherit it
+        os.environ["TRUSTLEDGER_LOCK_TIMEOUT"] = f"{lock_timeout:g}"
+    url = store_url or click.get_current_context().find_root().params.get("store_url")
+    try:
+        serve(
+            command=[sys.executable, "-m", "trustledger.tui"],
+            store_url=url or os.environ.get("TRUSTLEDGER_STORE") or None,
+            store_display=ledger.display,
+            listen=listen,
+            keys_path=keys_path,
+            host_key_path=host_key_path,
+            log_path=log_path,
+            max_sessions=max_sessions,
+            max_per_key=max_per_key,
+            idle_timeout=idle_timeout,
+            login_grace=login_grace,
+            max_auth_tries=max_auth_tries,
+        )
+    except ServeError as exc:
+        fail(str(exc))
 
 
 if __name__ == "__main__":

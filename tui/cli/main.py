@@ -217,11 +217,14 @@ def service(store_url: str | None) -> LedgerService:
     """The application service for the chosen store: ``--store`` after the command name,
     else before it, else the environment, else the default; a bad URL exits 2. Its lock
     timeout is ``--lock-timeout``, else ``TRUSTLEDGER_LOCK_TIMEOUT``, else 60 seconds."""
+    from trustledger.tui.service.access import current_access
     from trustledger.tui.service.ledger_service import LedgerService
     from trustledger.tui.service.stores import resolve_store
 
     ctx = click.get_current_context()
     url = store_url or ctx.find_root().params.get("store_url")
+    if url and current_access().remote:
+        fail("--store: not over SSH (the server's store is the only one)")
     try:
         store = resolve_store(url, lock_timeout=ctx.meta.get(LOCK_TIMEOUT_KEY))
     except LedgerError as exc:

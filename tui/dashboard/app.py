@@ -313,6 +313,8 @@ class TrustLedgerApp(App[None]):
             return False  # not while a form or the date picker is open
         if action == "live":
             return self.audit  # shown only in audit mode
+        if action == "record":
+            return self.service.access.may_record  # a viewer has no forms
         return True
 
     # -- navigation -----------------------------------------------------------------------
@@ -341,6 +343,8 @@ class TrustLedgerApp(App[None]):
     # -- recording ------------------------------------------------------------------------
 
     def action_record(self, event_type: str | None = None) -> None:
+        if not self.service.access.may_record:
+            return
         handle = self.current_partnership()
         if event_type is None:
 

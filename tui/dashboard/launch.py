@@ -38,6 +38,8 @@ def launch(
         service.check()
     except LedgerError as exc:
         _exit(str(exc))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _exit("the dashboard needs a terminal (over SSH: add -t, as in 'ssh -t HOST')")
     from trustledger.tui.dashboard.app import TrustLedgerApp
 
     app = TrustLedgerApp(service, as_of=day, config=config, warm_start=True)

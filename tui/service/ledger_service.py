@@ -21,6 +21,7 @@ from trustledger.domain.ledger import export_line
 from trustledger.domain.paging import items
 from trustledger.domain.store import StoreConfig
 from trustledger.tui.service import recording
+from trustledger.tui.service.access import Access, current_access
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 from trustledger.tui.service.recording import Located, Progress, Recorder, RecordResult
 from trustledger.tui.service.stores import opened, resolve_store, scrubbed, store_label
@@ -57,6 +58,11 @@ class LedgerService:
         """The service for ``url`` (``--store``), else ``TRUSTLEDGER_STORE``, else the default
         store; ``StoreError`` when the URL is not one."""
         return cls(resolve_store(url), clock=clock)
+
+    @property
+    def access(self) -> Access:
+        """Who this process records as, and whether it may (:mod:`.access`)."""
+        return current_access()
 
     @property
     def label(self) -> str:

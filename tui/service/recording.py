@@ -18,6 +18,7 @@ from trustledger.domain.errors import InvalidLine, LedgerError, LineError, error
 from trustledger.domain.events import EventLine
 from trustledger.domain.ledger import Located, RecordResult, check_line, located_lines
 from trustledger.domain.store import StoreConfig, sqlite_file_exists
+from trustledger.tui.service.access import NotAllowed, current_access
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 from trustledger.tui.service.stores import open_ledger, opened, scrub
 
@@ -65,7 +66,14 @@ def record(
     actor: str | None = None,
     progress: Progress | None = None,
 ) -> RecordResult:
-    """Record ``lines`` into ``store`` (created on the first write), all or nothing."""
+    """Record ``lines`` into ``store`` (created on the first write), all or nothing.
+
+    A process started by ``trustledger serve`` records under its key's name only, and not
+    at all for a viewer (:mod:`.access`: ``NotAllowed``)."""
+    access = current_access()
+    access.require_recording()
+    lines = access.stamp(lines)
+    actor = access.actor or actor
     if store.kind == "sqlite" and store.path is not None and not sqlite_file_exists(store.path):
         # A new SQLite store: check the input against an empty ledger in memory first, so a
         # rejected input creates no file. (Deleting the file afterwards instead would race
@@ -96,9 +104,15 @@ class Recorder:
     def record(self, line: EventLine, source: str, actor: str | None = None) -> RecordResult:
         with self._lock:
             try:
+                access = current_access()
+                access.require_recording()
+                line = access.stamp_line(line)
+                actor = access.actor or actor
                 if self._ledger is None:
                     self._ledger = open_ledger(self.store, clock=self.clock)
                 return self._ledger.record([Located(source, 0, line)], actor=actor)
+            except NotAllowed as exc:
+                return RecordResult(errors=[LineError(source, 0, None, str(exc))])
             except LedgerError as exc:
                 message = scrub(str(exc), self.store)
                 return RecordResult(errors=[LineError(source, 0, None, message)])

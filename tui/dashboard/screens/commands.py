@@ -33,7 +33,8 @@ class LedgerCommands(Provider):
                         f"{view.kind}, {view.status.replace('_', ' ')}",
                     )
                 )
-        for event_type, (_, words) in EVENT_CHOICES.items():
+        recordable = EVENT_CHOICES.items() if app.service.access.may_record else ()
+        for event_type, (_, words) in recordable:
             found.append(
                 (
                     f"Record: {words}",

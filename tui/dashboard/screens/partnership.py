@@ -606,6 +606,9 @@ class PartnershipScreen(Screen):
     def action_pack(self) -> None:
         """Write this partnership's review pack for the shown as-of date, and say where."""
         app = self.tl_app
+        if app.service.access.remote:  # the server's disk is not the remote user's
+            app.notify("Review packs are written locally: 'trustledger pack'", timeout=4)
+            return
         self.write_pack(app.as_of, app.known_at, Path.cwd())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pack")
