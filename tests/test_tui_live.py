@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from datetime import date, timedelta
 
 import pytest
@@ -228,6 +230,7 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
     sample_store, tmp_path, monkeypatch
 ):
     import trustledger.tui.service.live
+    from trustledger.domain.readstore import META_TABLE, ROWS_TABLE
     from trustledger.tui.service.readmodel import ReadModel
 
     monkeypatch.setattr(trustledger.tui.service.live, "PERSIST_SECONDS", 0.0)
@@ -240,6 +243,11 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
         return state, reason
 
     monkeypatch.setattr(ReadModel, "start", start)
+    # The sample store may hold a read model already (a report for today builds one): start
+    # without, to see the first dashboard build it.
+    with closing(sqlite3.connect(str(sample_store.path))) as conn, conn:
+        conn.execute(f"DROP TABLE IF EXISTS {ROWS_TABLE}")
+        conn.execute(f"DROP TABLE IF EXISTS {META_TABLE}")
     for round_ in range(2):
         app = make_app(sample_store, warm_start=True)
         async with app.run_test(size=(80, 24)) as pilot:

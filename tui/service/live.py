@@ -394,9 +394,9 @@ def follow(
     and whenever something changed. With ``warm_start`` the live view starts from the store's
     shared read model (:mod:`.readmodel`; rebuilt first when it cannot be used) and reads only
     what was recorded since, and it moves the stored read model on as it folds new events
-    (at most every :data:`PERSIST_SECONDS`, and on the way out). A store that cannot be opened
-    or stops answering is reported through ``on_error`` (once per outage, without a password)
-    and tried again until it answers."""
+    (at most every :data:`PERSIST_SECONDS`, and when it stops, if its process waits for it).
+    A store that cannot be opened or stops answering is reported through ``on_error`` (once
+    per outage, without a password) and tried again until it answers."""
     store = service.store
     connection = StoreConnection(service, stop)
     model: ReadModel | None = None
