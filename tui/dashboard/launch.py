@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.moments import parse_date
+from trustledger.tui.dashboard.terminal import NO_TERMINAL, has_terminal
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 
@@ -23,9 +24,13 @@ def launch(
     """Open the dashboard on ``service``'s store; ``as_of`` (YYYY-MM-DD) opens it in audit
     mode; ``config_path`` names the model configuration (default: the user's file).
 
-    A store that does not exist (or cannot be opened) or a configuration that cannot be used
-    is a one-line error and exit 2, like every reading command; nothing is created.
+    No terminal on stdin and stdout, a store that does not exist (or cannot be opened) or a
+    configuration that cannot be used is a one-line error and exit 2, like every reading
+    command; nothing is created. The process exits with the app's return code: 0, or 129
+    when the terminal went away.
     """
+    if not has_terminal():
+        _exit(NO_TERMINAL)
     day = None
     if as_of:
         try:
@@ -38,5 +43,14 @@ def launch(
     except LedgerError as exc:
         _exit(str(exc))
     from trustledger.tui.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.prefs import Prefs, default_prefs_path
 
-    TrustLedgerApp(service, as_of=day, config=config, warm_start=True).run()
+    app = TrustLedgerApp(
+        service,
+        as_of=day,
+        config=config,
+        warm_start=True,
+        prefs=Prefs.load(default_prefs_path()),
+    )
+    app.run()
+    sys.exit(app.return_code or 0)

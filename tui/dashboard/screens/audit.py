@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, MaskedInput, Static
+from textual.widgets import Button, Input, Label, MaskedInput, Static
 from trustledger.domain.moments import parse_date, parse_moment
+from trustledger.tui.dashboard.widgets.bars import KeysBar
 
 AuditChoice = tuple[date, datetime | None]
 
@@ -102,7 +103,7 @@ class AuditScreen(ModalScreen[AuditChoice | None]):
             with Horizontal(id="buttons"):
                 yield Button("Audit", variant="warning", id="apply", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeysBar()
 
     def _error(self, name: str, message: str | None) -> None:
         box = self.query_one(f"#{name}-error", Static)
