@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := .demo/events.sqlite
 
-.PHONY: demo test install install-test lint typecheck bench clean
+.PHONY: demo test test-dates install install-test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,28 @@ install-test: $(BIN)/python
 ## demo: set everything up and open the dashboard on the sample data (a demo SQLite store)
 demo: install
 	@mkdir -p $(dir $(DEMO))
-	$(BIN)/trustledger --store $(DEMO) record sample_events/*.ndjson
-	$(BIN)/trustledger --store $(DEMO)
+	$(BIN)/trustledger demo --store $(DEMO)
 
-## test: install what the tests need (PostgreSQL included) and run the whole suite
+## test: install what the tests need (PostgreSQL, Chromium and poppler included) and run the
+## whole suite
 test: install-test
 	bash .ci/install-postgres
+	bash .ci/install-browser
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -q
+
+## test-dates: the whole suite on two other days (libfaketime's faketime, Debian package
+## "faketime"), to show that no test depends on the day it runs; not part of "make test"
+FAKE_DAYS := 2027-06-01 2030-01-01
+
+test-dates: install-test
+	bash .ci/install-postgres
+	bash .ci/install-browser
+	@command -v faketime >/dev/null || { echo "test-dates needs faketime (apt-get install faketime)"; exit 2; }
+	@for day in $(FAKE_DAYS); do \
+		echo "== the suite as if it were $$day"; \
+		faketime -f "@$$day 00:00:00" $(BIN)/pytest -q || exit 1; \
+	done
 
 ## lint: ruff, and the import-linter contracts that keep the layers apart
 lint: install-test
@@ -51,6 +65,7 @@ bench: install
 	$(BIN)/python benchmarks/replay_bench.py
 	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/dashboard_bench.py
+	$(BIN)/python benchmarks/pack_bench.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache

@@ -8,11 +8,19 @@ each phase in a fresh process so its peak memory is its own:
   reading these notifications;
 - cold report: reading and decoding every event into the pydantic models, folding them
   into the projections and building every report row (what ``report --format json`` does);
+- projections alone: the same events, read and decoded beforehand (not timed), folded
+  (``fold``) and turned into every report row (``portfolio_at`` + ``report_rows``), each
+  step timed on its own -- the part of a cold replay that the projections own;
 - warm start: the live view's start with a snapshot of the follower already on disk (what
   the dashboard does on its second start): load it, check it against the store, read what
-  is new (nothing), and build the portfolio.
+  is new (nothing), and build the portfolio (with the garbage collector paused, as the
+  dashboard builds its picture).
+
+Each phase shows its wall time and its CPU time (the process's own, which other processes
+on a shared machine disturb far less).
 
 Usage: python benchmarks/replay_bench.py [--partnerships 10000] [--events 100] [--store PATH]
+[--phases library,cold,alone,warm]   (e.g. --partnerships 2000 for 200,000 events)
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from trustledger.domain.store import parse_store_url
 from benchmarks.verify_bench import build
 
 AS_OF = date(2026, 11, 1)
+PHASES = ("library", "cold", "alone", "warm")
 PAGE = 20000
 
 
@@ -48,14 +57,14 @@ def library_read(path: str) -> dict:
         recorder = ledger.app.recorder
         transcoder = JSONTranscoder()
         count, start = 0, 0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         while page := recorder.select_notifications(start, PAGE, inclusive_of_start=False):
             for notification in page:
                 transcoder.decode(notification.state)
             count += len(page)
             start = page[-1].id
-        elapsed = time.perf_counter() - started
-    return {"events": count, "seconds": elapsed, "peak_mib": peak_mib()}
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"events": count, "seconds": elapsed, "cpu": cpu, "peak_mib": peak_mib()}
 
 
 def cold_report(path: str) -> dict:
@@ -64,18 +73,52 @@ def cold_report(path: str) -> dict:
     from trustledger.tui.service.warmstart import gc_paused
 
     with Ledger(parse_store_url(path)) as ledger, gc_paused():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         portfolio = replay(ledger.iter_events(page=PAGE, trusted=True), AS_OF)
         rows = report_rows(portfolio)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         count = ledger.max_position()
-    return {"events": count, "rows": len(rows), "seconds": elapsed, "peak_mib": peak_mib()}
+    return {
+        "events": count,
+        "rows": len(rows),
+        "seconds": elapsed,
+        "cpu": cpu,
+        "peak_mib": peak_mib(),
+    }
+
+
+def projections_alone(path: str) -> dict:
+    from trustledger.projections.portfolio import portfolio_at
+    from trustledger.projections.replay import fold
+    from trustledger.projections.report import report_rows
+    from trustledger.tui.service.warmstart import gc_paused
+
+    with Ledger(parse_store_url(path)) as ledger, gc_paused():
+        events = list(ledger.iter_events(page=PAGE, trusted=True))
+        started = time.perf_counter(), time.process_time()
+        state = fold(events, AS_OF)
+        folded = time.perf_counter(), time.process_time()
+        rows = report_rows(portfolio_at(state, AS_OF))
+        finished = time.perf_counter(), time.process_time()
+    return {
+        "events": len(events),
+        "rows": len(rows),
+        "fold_seconds": folded[0] - started[0],
+        "fold_cpu": folded[1] - started[1],
+        "views_seconds": finished[0] - folded[0],
+        "views_cpu": finished[1] - folded[1],
+    }
 
 
 def warm_start(path: str, snapshot: str) -> dict:
     from trustledger.projections.config import DEFAULT_CONFIG
     from trustledger.projections.report import report_rows
-    from trustledger.tui.service.warmstart import catch_up, load_follower, save_follower
+    from trustledger.tui.service.warmstart import (
+        catch_up,
+        gc_paused,
+        load_follower,
+        save_follower,
+    )
 
     snap = Path(snapshot)
     with Ledger(parse_store_url(path)) as ledger:
@@ -84,16 +127,18 @@ def warm_start(path: str, snapshot: str) -> dict:
             catch_up(ledger, follower)
             save_follower(ledger, follower, snap)
             return {"built_snapshot_mib": snap.stat().st_size / 2**20}
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         follower = load_follower(ledger, DEFAULT_CONFIG, snap)
         loaded = follower.last_position
         catch_up(ledger, follower)
-        rows = report_rows(follower.view(AS_OF))
-        elapsed = time.perf_counter() - started
+        with gc_paused():  # as the dashboard builds its picture
+            rows = report_rows(follower.view(AS_OF))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "snapshot_position": loaded,
         "rows": len(rows),
         "seconds": elapsed,
+        "cpu": cpu,
         "peak_mib": peak_mib(),
     }
 
@@ -108,35 +153,57 @@ def main() -> None:
     parser.add_argument("--partnerships", type=int, default=10000)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--store", type=Path, help="reuse (or build) the store at this path")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"which phases to run, comma-separated (default: {','.join(PHASES)})",
+    )
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    if not phases <= set(PHASES):
+        parser.error(f"--phases: choose among {', '.join(PHASES)}")
     with tempfile.TemporaryDirectory() as tmp:
         path = args.store or Path(tmp) / "replay.sqlite"
         if not path.is_file():
             with Ledger(parse_store_url(str(path)), create=True) as ledger:
                 count, seconds = build(ledger, args.partnerships, args.events, 100)
             print(f"built {count:,} events in {seconds:.0f} s")
-        lib = in_child(library_read, str(path))
-        cold = in_child(cold_report, str(path))
-        snapshot = str(Path(tmp) / "snapshot.pickle")
-        built = in_child(warm_start, str(path), snapshot)
-        warm = in_child(warm_start, str(path), snapshot)
-    lib_rate = lib["events"] / lib["seconds"]
-    cold_rate = cold["events"] / cold["seconds"]
-    print(f"events: {cold['events']:,}, partnerships: {cold['rows']:,}")
-    print(
-        f"library read + decode:  {lib_rate:>9,.0f} events/s  ({lib['seconds']:.1f} s, "
-        f"peak {lib['peak_mib']:.0f} MiB)"
-    )
-    print(
-        f"cold replay to report:  {cold_rate:>9,.0f} events/s  ({cold['seconds']:.1f} s, "
-        f"peak {cold['peak_mib']:.0f} MiB)"
-    )
-    print(f"ratio:                  {cold_rate / lib_rate:>9.0%}")
-    print(
-        f"warm start to report:   {warm['seconds']:>9.2f} s  (snapshot at position "
-        f"{warm['snapshot_position']:,}, {built['built_snapshot_mib']:.0f} MiB on disk, "
-        f"0 events replayed, peak {warm['peak_mib']:.0f} MiB)"
-    )
+        lib_rate = None
+        if "library" in phases:
+            lib = in_child(library_read, str(path))
+            lib_rate = lib["events"] / lib["seconds"]
+            print(
+                f"library read + decode:  {lib_rate:>9,.0f} events/s  ({lib['seconds']:.1f} s, "
+                f"cpu {lib['cpu']:.1f} s, peak {lib['peak_mib']:.0f} MiB)"
+            )
+        if "cold" in phases:
+            cold = in_child(cold_report, str(path))
+            cold_rate = cold["events"] / cold["seconds"]
+            print(
+                f"cold replay to report:  {cold_rate:>9,.0f} events/s  ({cold['seconds']:.1f} s, "
+                f"cpu {cold['cpu']:.1f} s, peak {cold['peak_mib']:.0f} MiB; "
+                f"{cold['events']:,} events, {cold['rows']:,} partnerships)"
+            )
+            if lib_rate is not None:
+                print(f"ratio:                  {cold_rate / lib_rate:>9.0%}")
+        if "alone" in phases:
+            alone = in_child(projections_alone, str(path))
+            print(
+                f"projections alone:      {alone['events'] / alone['fold_seconds']:>9,.0f} "
+                f"events/s folded ({alone['fold_seconds']:.2f} s, cpu {alone['fold_cpu']:.2f} s), "
+                f"then {alone['views_seconds']:.2f} s (cpu {alone['views_cpu']:.2f} s) for "
+                f"{alone['rows']:,} report rows"
+            )
+        if "warm" in phases:
+            snapshot = str(Path(tmp) / "snapshot.pickle")
+            built = in_child(warm_start, str(path), snapshot)
+            warm = in_child(warm_start, str(path), snapshot)
+            print(
+                f"warm start to report:   {warm['seconds']:>9.2f} s  (cpu {warm['cpu']:.2f} s, "
+                f"snapshot at position "
+                f"{warm['snapshot_position']:,}, {built['built_snapshot_mib']:.0f} MiB on disk, "
+                f"0 events replayed, peak {warm['peak_mib']:.0f} MiB)"
+            )
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ it finds in the store: it returns a ``Verdict``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from trustledger.domain.backends import RawRow
 from trustledger.domain.codec import (
@@ -41,15 +42,33 @@ from trustledger.domain.paging import items
 PAGE = 20000
 
 
+class Link(NamedTuple):
+    """A verified event's place in the store and its hash link."""
+
+    partnership: str
+    version: int
+    position: int
+    link: str
+
+    def describe(self) -> str:
+        return f"{self.partnership} #{self.version} at position {self.position}: {self.link}"
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a chain walk."""
+    """The outcome of a chain walk.
+
+    When intact, ``heads`` holds each partnership's newest event (by handle) and ``found`` the
+    events at the positions the walk was asked to report, in recording order.
+    """
 
     events: int
     partnerships: int
     problem: str | None = None
     partnership: str | None = None
     position: int | None = None
+    heads: tuple[Link, ...] = ()
+    found: tuple[Link, ...] = ()
 
     @property
     def intact(self) -> bool:
@@ -92,15 +111,17 @@ def verify(
     *,
     contiguous_positions: bool,
     progress: Callable[[int], None] | None = None,
+    positions: Collection[int] = (),
 ) -> Verdict:
     """Walk ``rows`` (in recording order) and return the first break, if any; a damaged
-    store file (``StoreDamaged`` from the rows) is a verdict too."""
-    links: dict[str, tuple[int, str]] = {}
+    store file (``StoreDamaged`` from the rows) is a verdict too. The links of the events at
+    ``positions`` are reported in the verdict."""
+    links: dict[str, tuple[int, str, int]] = {}
     try:
-        return _walk(rows, links, contiguous_positions, progress)
+        return _walk(rows, links, contiguous_positions, progress, positions)
     except StoreDamaged as exc:
         # The events checked so far: each partnership's last version (versions run from 1).
-        checked = sum(version for version, _ in links.values())
+        checked = sum(version for version, _, _ in links.values())
         return Verdict(
             checked, len(links), f"the store file is damaged (SQLite's check): {exc.problem}"
         )
@@ -108,10 +129,12 @@ def verify(
 
 def _walk(
     rows: Iterator[RawRow],
-    links: dict[str, tuple[int, str]],
+    links: dict[str, tuple[int, str, int]],
     contiguous_positions: bool,
     progress: Callable[[int], None] | None,
+    positions: Collection[int],
 ) -> Verdict:
+    found: list[Link] = []
     count = 0
     expected_position = 1
     for row in rows:
@@ -144,7 +167,7 @@ def _walk(
                 f"event #{row.version} names partnership {named!r} "
                 f"but is stored under {row.partnership!r}"
             )
-        version, previous = links.get(row.partnership, (0, GENESIS_LINK))
+        version, previous, _ = links.get(row.partnership, (0, GENESIS_LINK, 0))
         if row.version != version + 1:
             what = "missing or moved" if row.version > version + 1 else "out of order"
             return broken(
@@ -171,8 +194,11 @@ def _walk(
             )
         if line.type != row.topic:
             return broken(f"event #{row.version} is a {line.type} stored as {row.topic}")
-        links[row.partnership] = (row.version, stored_link)
-    return Verdict(count, len(links))
+        links[row.partnership] = (row.version, stored_link, row.position)
+        if row.position in positions:
+            found.append(Link(row.partnership, row.version, row.position, stored_link))
+    heads = tuple(Link(p, v, position, link) for p, (v, link, position) in sorted(links.items()))
+    return Verdict(count, len(links), heads=heads, found=tuple(found))
 
 
 @dataclass(frozen=True)

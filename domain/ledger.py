@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -82,6 +82,7 @@ from trustledger.domain.store import (
     StoreConfig,
     postgres_connect,
     sqlite_access,
+    sqlite_file_exists,
 )
 from trustledger.domain.watch import NotifyWatcher, PollingWatcher, Watcher
 
@@ -233,16 +234,19 @@ class Ledger:
         *,
         create: bool = False,
         clock: Callable[[], datetime] | None = None,
+        today: Callable[[], date] | None = None,
     ) -> None:
         self.store = store
         self._watcher: Watcher | None = None
         self._checked_before_writing = False
         # Recording time comes from here; tests and demos may pin it.
         self.clock = clock or (lambda: datetime.now(UTC))
+        # A line's default day; the recording time's local day unless the caller pins it.
+        self.today = today or (lambda: self.clock().astimezone().date())
         access: SQLiteAccess = "rw"
         if store.kind == "sqlite" and not create:
             assert store.path is not None
-            if not store.path.is_file():
+            if not sqlite_file_exists(store.path):
                 raise StoreMissing(f"no ledger at {store.display} (nothing recorded there yet)")
             access = sqlite_access(store.path)
         if store.kind == "sqlite" and create:
@@ -382,7 +386,7 @@ class Ledger:
         progress: Progress | None,
     ) -> tuple[RecordResult, list[tuple[int, LineError]], list[Partnership]]:
         now = self.clock()
-        today = now.astimezone().date()
+        today = self.today()
         latest_day = today + timedelta(days=1)
         result = RecordResult()
         errors: list[tuple[int, LineError]] = []
@@ -489,8 +493,11 @@ class Ledger:
                 listen=lambda: postgres_connect(self.store, autocommit=True),
                 channel=cast(Any, self.app.recorder).channel_name,
                 stop=stop,
+                where=self.store.display,
             )
-        return PollingWatcher(self.max_position, stop=stop)
+        return PollingWatcher(
+            self.max_position, stop=stop, path=self.store.path, where=self.store.display
+        )
 
 
 def _in_input_order(errors: list[tuple[int, LineError]]) -> list[LineError]:
@@ -518,16 +525,21 @@ def _postgres_setup_lock(store: StoreConfig) -> Any:
 
 def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
     """Are the index and the current id function in place (then no DDL is needed)?"""
+    import psycopg
+
     schema = store.schema or "public"
-    row = conn.execute(
-        "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
-        (schema, f"{APP_NAME}_events_line_id"),
-    ).fetchone()
-    function = conn.execute(
-        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname=%s AND p.proname='trustledger_line_id' AND p.prosrc LIKE %s",
-        (schema, f"%{PG_ID_FUNCTION_VERSION}%"),
-    ).fetchone()
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
+            (schema, f"{APP_NAME}_events_line_id"),
+        ).fetchone()
+        function = conn.execute(
+            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname=%s AND p.proname='trustledger_line_id' AND p.prosrc LIKE %s",
+            (schema, f"%{PG_ID_FUNCTION_VERSION}%"),
+        ).fetchone()
+    except psycopg.Error as exc:  # the server went away meanwhile
+        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
     return bool(row and row[0] and function and function[0])
 
 
@@ -544,6 +556,8 @@ def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:
             f"store is locked by another process: {store.display} is being set up by "
             f"another process for longer than the lock timeout ({store.lock_timeout:g} s)"
         ) from None
+    except psycopg.Error as exc:  # the server went away meanwhile
+        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
 
 
 def _create_private(path: Path, *, make_directories: bool = False) -> None:
@@ -560,8 +574,7 @@ def _create_private(path: Path, *, make_directories: bool = False) -> None:
         directory = directory.parent
     if missing and not make_directories:
         raise StoreError(
-            f"cannot create the store {path}: there is no directory {path.parent} "
-            "(create it first)"
+            f"cannot create the store {path}: there is no directory {path.parent} (create it first)"
         )
     try:
         for directory in reversed(missing):

@@ -27,4 +27,9 @@ def parse_moment(text: str, *, end_of_day: bool) -> datetime:
         ) from None
     if stamp.tzinfo is None:
         raise ValueError(f"{value!r} needs an offset (Z or ±hh:mm)")
-    return stamp.astimezone(UTC)
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ValueError(
+            f"{value!r} is out of range: in UTC it falls before 0001-01-01 or after 9999-12-31"
+        ) from None

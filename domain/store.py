@@ -25,7 +25,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from platformdirs import user_data_dir
-from trustledger.domain.errors import StoreError
+from trustledger.domain.errors import StoreError, clip
 
 STORE_ENV = "TRUSTLEDGER_STORE"
 STORE_FILE_ENV = "TRUSTLEDGER_STORE_FILE"
@@ -201,13 +201,58 @@ def parse_store_url(url: str, *, lock_timeout: float | None = None) -> StoreConf
         rest = text[len("sqlite://") :]
         if not rest.startswith("/"):
             raise StoreError("an sqlite URL needs an absolute path: sqlite:///absolute/path")
+        if "\0" in rest:
+            raise StoreError("the store path holds a NUL character")
+        check_path_length(Path(rest))
         return StoreConfig(kind="sqlite", path=Path(rest), lock_timeout=seconds)
     if "://" in text:
         scheme = text.split("://", 1)[0]
         raise StoreError(
             f"unknown store scheme {scheme!r}: use a file path, sqlite:///path or postgresql://"
         )
-    return StoreConfig(kind="sqlite", path=Path(text).expanduser().absolute(), lock_timeout=seconds)
+    return StoreConfig(kind="sqlite", path=_local_path(text), lock_timeout=seconds)
+
+
+def _local_path(text: str) -> Path:
+    """The absolute path a plain store path names (``~`` and ``~user`` expanded)."""
+    if "\0" in text:
+        raise StoreError("the store path holds a NUL character")
+    try:
+        path = Path(text).expanduser().absolute()
+    except RuntimeError:  # ~name of a user this system does not know, or no home at all
+        user = text.split("/", 1)[0]
+        raise StoreError(f"cannot expand {clip(user)} in the store path: no such user") from None
+    check_path_length(path)
+    return path
+
+
+def check_path_length(path: Path) -> None:
+    """Refuse a path the system could never open (``File name too long``), in one line."""
+    try:
+        name_max = os.pathconf("/", "PC_NAME_MAX")
+        path_max = os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    encoded = os.fsencode(path)
+    if len(encoded) >= path_max:
+        raise StoreError(
+            f"the store path is too long ({len(encoded)} bytes, at most {path_max - 1}): "
+            f"{clip(str(path))}"
+        )
+    for part in path.parts:
+        if len(os.fsencode(part)) > name_max:
+            raise StoreError(
+                f"a name in the store path is too long (at most {name_max} bytes): {clip(part)}"
+            )
+
+
+def sqlite_file_exists(path: Path) -> bool:
+    """Whether an SQLite store's file exists; ``StoreError`` when that cannot be known (a
+    directory on the way that this process may not search)."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise StoreError(f"cannot open store {clip(str(path))}: {exc.strerror or exc}") from None
 
 
 def _parse_postgres(text: str, lock_timeout: float) -> StoreConfig:

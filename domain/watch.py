@@ -12,14 +12,27 @@ event on screen well within a tenth of a second of its commit at about 20 small 
 second. PostgreSQL's recorder sends ``NOTIFY <table>`` with every insert:
 :class:`NotifyWatcher` LISTENs on its own connection and wakes on the notification, looking
 at ``stop`` every :data:`NOTIFY_SLICE` seconds.
+
+A store that stops answering (a PostgreSQL server restarting, an SQLite file that cannot be
+read, or that was moved away or replaced by another file) makes ``wait`` raise a one-line
+``StoreError``, whatever the driver raised; the caller decides how to reconnect. A
+:class:`NotifyWatcher` drops its broken connection, so its next ``wait`` listens again on a
+new one.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, Protocol
+
+from eventsourcing.persistence import PersistenceError
+from trustledger.domain.errors import StoreError
 
 #: How often the SQLite follower looks for new events (seconds).
 POLL_SECONDS = 0.05
@@ -38,8 +51,38 @@ class Watcher(Protocol):
     def close(self) -> None: ...
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+@contextmanager
+def _store_failures(where: str, also: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Any failure of the driver underneath becomes one ``StoreError`` line."""
+    failures: tuple[type[BaseException], ...] = (PersistenceError, sqlite3.Error, OSError, *also)
+    try:
+        yield
+    except StoreError:
+        raise
+    except failures as exc:
+        raise StoreError(f"cannot read store {where}: {_first_line(exc)}") from None
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 class PollingWatcher:
-    """SQLite: look at the newest position every ``poll_interval`` seconds."""
+    """SQLite: look at the newest position every ``poll_interval`` seconds.
+
+    Given the store's ``path``, it also looks whether the file is still the one it started
+    with: an open connection would go on reading a file that was moved away or replaced
+    (a restored backup) and never see what is recorded in the file now at that path.
+    """
 
     uses_notifications = False
 
@@ -49,16 +92,32 @@ class PollingWatcher:
         *,
         poll_interval: float = POLL_SECONDS,
         stop: threading.Event | None = None,
+        path: Path | None = None,
+        where: str = "",
     ) -> None:
         self._newest = newest
         self.poll_interval = poll_interval
         self.stop = stop or threading.Event()
+        self.path = path
+        self.where = where or (str(path) if path else "the store")
+        self._identity = _file_identity(path) if path is not None else None
+
+    def _still_the_same_file(self) -> None:
+        if self.path is None or self._identity is None:
+            return
+        now = _file_identity(self.path)
+        if now is None:
+            raise StoreError(f"store {self.where} is gone (moved, deleted or unreadable)")
+        if now != self._identity:
+            raise StoreError(f"store {self.where} was replaced by another file")
 
     def wait(self, after: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while not self.stop.is_set():
-            if self._newest() > after:
-                return True
+            with _store_failures(self.where):
+                self._still_the_same_file()
+                if self._newest() > after:
+                    return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
@@ -81,14 +140,26 @@ class NotifyWatcher:
         listen: Callable[[], Any],
         channel: str,
         stop: threading.Event | None = None,
+        where: str = "the store",
     ) -> None:
         self._newest = newest
         self._listen = listen
         self._channel = channel
         self._conn: Any = None
         self.stop = stop or threading.Event()
+        self.where = where
 
     def wait(self, after: int, timeout: float) -> bool:
+        import psycopg
+
+        try:
+            with _store_failures(self.where, (psycopg.Error,)):
+                return self._wait(after, timeout)
+        except StoreError:
+            self.close()  # the next wait listens on a new connection
+            raise
+
+    def _wait(self, after: int, timeout: float) -> bool:
         if self._conn is None:
             from psycopg import sql
 
@@ -107,6 +178,7 @@ class NotifyWatcher:
         return False
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(Exception):  # a connection the server already dropped
+                conn.close()

@@ -13,6 +13,10 @@ Entry points:
 - :func:`fold`, :func:`evolve`, :func:`evolve_all`, :func:`portfolio_at` -- the fold and the
   view builder beneath.
 - :class:`ModelConfig`, :func:`load_config`, :data:`MODEL_VERSION` -- the model's parameters.
+
+Trust has one evidence stream and one accumulator (:mod:`~trustledger.projections.evidence`),
+alignment one accumulator (:class:`~trustledger.projections.alignment.AlignmentSums`): every
+figure above is read from them.
 """
 
 from trustledger.projections.config import (
@@ -39,6 +43,7 @@ from trustledger.projections.views import (
     Portfolio,
     ReviewView,
     Status,
+    SubjectKind,
     TrendPoint,
 )
 
@@ -61,6 +66,7 @@ __all__ = [
     "ReviewView",
     "StaleSnapshot",
     "Status",
+    "SubjectKind",
     "TrendPoint",
     "assemble",
     "default_config_path",

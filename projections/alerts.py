@@ -13,7 +13,9 @@ Kinds, in the order they are listed for a partnership:
   portfolio's revenue in the 12 months up to the as-of month (added when the portfolio is
   assembled, since it needs every partnership's revenue).
 
-Ended partnerships raise no alerts at all.
+Each alert names the item it is about (``subject_kind`` and ``subject``): the overdue
+commitment, the last review, the issue (for a partner card too); a trust drop and revenue
+concentration are about the partnership as a whole. Ended partnerships raise no alerts at all.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from trustledger.projections.config import ModelConfig
-from trustledger.projections.views import Alert, CommitmentView, IssueView
+from trustledger.projections.views import Alert, CommitmentView, IssueView, ReviewView
 
 # Float noise must not hide a drop of exactly the threshold.
 _EPSILON = 1e-12
@@ -43,6 +45,8 @@ def overdue_alerts(handle: str, commitments: Iterable[CommitmentView]) -> list[A
             handle,
             f"commitment {c.handle} by {c.by} due {c.due.isoformat()} is overdue "
             f"({_days(c.days_overdue)})",
+            "commitment",
+            c.handle,
         )
         for c in overdue
     ]
@@ -52,15 +56,15 @@ def review_alert(
     handle: str,
     as_of: date,
     next_review_due: date | None,
-    last_review: date | None,
+    last_review: ReviewView | None,
     registered_on: date,
 ) -> list[Alert]:
-    """An alert when the next review was due before ``as_of``."""
+    """An alert when the next review was due before ``as_of`` (about the last review)."""
     if next_review_due is None or next_review_due >= as_of:
         return []
     late = (as_of - next_review_due).days
     since = (
-        f"last review {last_review.isoformat()}"
+        f"last review {last_review.occurred_on.isoformat()}"
         if last_review is not None
         else f"no review since registration on {registered_on.isoformat()}"
     )
@@ -69,6 +73,8 @@ def review_alert(
             "review_overdue",
             handle,
             f"review overdue: was due {next_review_due.isoformat()} ({_days(late)} ago), {since}",
+            "review",
+            str(last_review.position) if last_review is not None else None,
         )
     ]
 
@@ -81,6 +87,8 @@ def issue_alerts(handle: str, issues: Iterable[IssueView], config: ModelConfig) 
             handle,
             f"issue {issue.handle} ({issue.severity}) open for {_days(issue.days_open)} "
             f"since {issue.raised_on.isoformat()}",
+            "issue",
+            issue.handle,
         )
         for issue in issues
         if issue.is_open and issue.days_open > config.issue_open_too_long_days
@@ -107,6 +115,8 @@ def partner_card_alerts(handle: str, cards: Iterable[IssueView], as_of: date) ->
             handle,
             f"partner card played in issue {issue.handle} on {issue.raised_on.isoformat()} "
             f"({_days((as_of - issue.raised_on).days)} ago)",
+            "issue",
+            issue.handle,
         )
         for issue in cards
     ]

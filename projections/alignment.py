@@ -1,4 +1,4 @@
-"""Alignment arithmetic over review scores (pure functions; no state, no dates but arguments).
+"""Alignment arithmetic over review scores, and the one accumulator of review alignments.
 
 A review scores dimensions 1-5 for our side and, optionally, the partner's side:
 
@@ -12,14 +12,22 @@ A partnership's alignment is the recency-weighted mean of its review alignments,
 weighted mean of the review gaps. Both are None before the first review. An asymmetry is a
 dimension of the latest review that one side scored high (>= asymmetry_high) and the other
 low (<= asymmetry_low).
+
+:class:`AlignmentSums` is the one place those weighted means are summed: the fold's
+running figures, a past date's, each trend point's and each explanation row's. Like the
+trust accumulator it keeps its sums relative to a base day, moved on when a review lies more
+than ``REBASE_HALF_LIVES`` half-lives past it; a weighted mean does not depend on the as-of
+date once every review counted is on or before it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Protocol
 
 from trustledger.domain.events import DIMENSIONS
+from trustledger.projections.beta import REBASE_HALF_LIVES
 from trustledger.projections.views import Asymmetry
 
 ScoreMap = Mapping[str, int]
@@ -101,22 +109,75 @@ def asymmetries(
     return compare(scores, partner_scores, high, low)[1]
 
 
-def weighted_alignment(
-    reviews: Iterable[tuple[date, float, float]], as_of: date, half_life_days: float
-) -> tuple[float | None, float | None]:
-    """``(alignment, perception_gap)`` from ``(day, review_alignment, review_gap)`` triples.
+# Below this, review weights have lost precision to underflow.
+_TINY = 1e-200
 
-    The weights are relative to the latest day given, so the result does not depend on how far
-    ``as_of`` lies beyond it (a weighted mean is scale-free); ``as_of`` only bounds the reviews.
+
+class ReviewFigures(Protocol):
+    """What the accumulator reads of a review (a ``ReviewFacts``)."""
+
+    @property
+    def occurred_on(self) -> date: ...
+    @property
+    def alignment(self) -> float: ...
+    @property
+    def gap(self) -> float: ...
+
+
+class AlignmentSums:
+    """Recency-weighted means of review alignments and gaps, with their total weight.
+
+    The weights are relative to a base day ordinal. The means are updated in place (``m +=
+    w / total * (x - m)``) rather than kept as weighted sums to divide, so that reviews of
+    equal alignment give exactly that alignment, not a neighbour a rounding away.
     """
-    items = [item for item in reviews if item[0] <= as_of]
-    if not items:
+
+    __slots__ = ("alignment", "base", "gap", "inv_half_life", "weight")
+
+    def __init__(self, half_life_days: float, base: date) -> None:
+        self.base = base.toordinal()
+        self.inv_half_life = 1.0 / half_life_days
+        self.weight = self.alignment = self.gap = 0.0
+
+    def add(self, review: ReviewFigures) -> None:
+        """Count a review."""
+        day = review.occurred_on.toordinal()
+        exponent = (day - self.base) * self.inv_half_life
+        if exponent > REBASE_HALF_LIVES:
+            self.weight *= 2.0 ** ((self.base - day) * self.inv_half_life)
+            self.base = day
+            exponent = 0.0
+        weight = 2.0**exponent
+        self.weight += weight
+        if self.weight > 0.0:
+            share = weight / self.weight
+            self.alignment += share * (review.alignment - self.alignment)
+            self.gap += share * (review.gap - self.gap)
+
+    def figures(self) -> tuple[float | None, float | None]:
+        """``(alignment, perception_gap)`` of the reviews added; both None before any.
+
+        Reviews far older than the base (hundreds of half-lives) weigh nothing; when every
+        review counted is that old, the figures are None: start from a base on or before
+        them (:func:`weighted_alignment`).
+        """
+        if self.weight <= _TINY:
+            return None, None
+        return self.alignment, self.gap
+
+
+def weighted_alignment(
+    reviews: Iterable[ReviewFigures], as_of: date, half_life_days: float
+) -> tuple[float | None, float | None]:
+    """``(alignment, perception_gap)`` of the reviews held by the end of ``as_of``.
+
+    A fresh accumulator whose base is the latest review's day: the weighted mean does not
+    depend on how far ``as_of`` lies beyond it; ``as_of`` only bounds the reviews.
+    """
+    held = [review for review in reviews if review.occurred_on <= as_of]
+    if not held:
         return None, None
-    latest = max(item[0] for item in items).toordinal()
-    num = gap_num = den = 0.0
-    for day, align, gap in items:
-        weight = 2.0 ** ((day.toordinal() - latest) / half_life_days)
-        num += weight * align
-        gap_num += weight * gap
-        den += weight
-    return num / den, gap_num / den
+    sums = AlignmentSums(half_life_days, max(review.occurred_on for review in held))
+    for review in held:
+        sums.add(review)
+    return sums.figures()

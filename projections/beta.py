@@ -3,9 +3,15 @@
 Evidence ``r`` (for) and ``s`` (against) give ``trust = (r + 1) / (r + s + 2)`` and
 ``uncertainty = 2 / (r + s + 2)``: with no evidence, trust 0.5 and uncertainty 1. A piece of
 evidence of weight ``w`` that is ``age`` days old counts ``w * 2 ** (-age / half_life)``.
+
+The accumulators (:mod:`~trustledger.projections.evidence`,
+:mod:`~trustledger.projections.alignment`) sum decayed weights relative to a base day and
+move it on when a day lies more than :data:`REBASE_HALF_LIVES` half-lives past it.
 """
 
 from __future__ import annotations
+
+REBASE_HALF_LIVES = 256.0
 
 
 def decay(age_days: float, half_life_days: float) -> float:

@@ -14,8 +14,9 @@ it does not exist the defaults apply. Other tables in the file are left to other
 program. Unknown keys and bad values are errors that name the file and the key.
 
 :data:`MODEL_VERSION` names the scoring model; it is reported in the JSON and stored with a
-follower's warm-start cache. Change it whenever a change to this package changes any score,
-status or the layout of the fold's state.
+follower's warm-start cache. Change it whenever a change to this package changes any score
+or status. (A change to the layout of the fold's state needs no new version: a snapshot is
+only loaded by the very code that wrote it, see :mod:`~trustledger.projections.follower`.)
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ class ModelConfig(BaseModel):
 
     # -- trust --------------------------------------------------------------------------
     half_life_days: float = Field(
-        180.0,
+        default=180.0,
         gt=0,
         description="Days after which a kept or missed commitment counts half as much as evidence.",
     )
     recovery_share: float = Field(
-        0.5,
+        default=0.5,
         ge=0,
         le=1,
         description="Share of a missed commitment's weight taken back when an issue naming it "
@@ -53,66 +54,74 @@ class ModelConfig(BaseModel):
     )
     # -- alignment ----------------------------------------------------------------------
     alignment_half_life_days: float = Field(
-        180.0,
+        default=180.0,
         gt=0,
         description="Days after which a review counts half as much in the partnership's alignment.",
     )
     # -- status -------------------------------------------------------------------------
     unproven_uncertainty: float = Field(
-        0.5,
+        default=0.5,
         ge=0,
         le=1,
         description="Above this trust uncertainty, and with no review, a partnership is "
         "'unproven' (insufficient evidence).",
     )
     trusted_min_trust: float = Field(
-        0.75, ge=0, le=1, description="'trusted' needs at least this trust."
+        default=0.75, ge=0, le=1, description="'trusted' needs at least this trust."
     )
     trusted_max_uncertainty: float = Field(
-        0.25, ge=0, le=1, description="'trusted' needs at most this trust uncertainty."
+        default=0.25, ge=0, le=1, description="'trusted' needs at most this trust uncertainty."
     )
     trusted_min_alignment: float = Field(
-        0.7, ge=0, le=1, description="'trusted' needs at least this alignment (so a review)."
+        default=0.7,
+        ge=0,
+        le=1,
+        description="'trusted' needs at least this alignment (so a review).",
     )
     emerging_min_trust: float = Field(
-        0.6, ge=0, le=1, description="'emerging' (could become trusted) needs at least this trust."
+        default=0.6,
+        ge=0,
+        le=1,
+        description="'emerging' (could become trusted) needs at least this trust.",
     )
     emerging_min_alignment: float = Field(
-        0.55,
+        default=0.55,
         ge=0,
         le=1,
         description="'emerging' needs at least this alignment when there has been a review.",
     )
     at_risk_max_trust: float = Field(
-        0.45, ge=0, le=1, description="Trust below this makes a partnership 'at_risk'."
+        default=0.45, ge=0, le=1, description="Trust below this makes a partnership 'at_risk'."
     )
     at_risk_max_alignment: float = Field(
-        0.4, ge=0, le=1, description="Alignment below this makes a partnership 'at_risk'."
+        default=0.4, ge=0, le=1, description="Alignment below this makes a partnership 'at_risk'."
     )
     at_risk_overdue: int = Field(
-        3, ge=1, description="This many overdue commitments or more make a partnership 'at_risk'."
+        default=3,
+        ge=1,
+        description="This many overdue commitments or more make a partnership 'at_risk'.",
     )
     partner_card_window_days: int = Field(
-        180,
+        default=180,
         ge=0,
         description="A partner card played within this many days makes a partnership 'at_risk' "
         "and raises an alert.",
     )
     # -- alerts -------------------------------------------------------------------------
     issue_open_too_long_days: int = Field(
-        30, ge=0, description="An issue open for more than this many days raises an alert."
+        default=30, ge=0, description="An issue open for more than this many days raises an alert."
     )
     trust_drop_window_days: int = Field(
-        30, ge=1, description="The window over which a sharp trust drop is measured."
+        default=30, ge=1, description="The window over which a sharp trust drop is measured."
     )
     trust_drop: float = Field(
-        0.15,
+        default=0.15,
         gt=0,
         le=1,
         description="Trust falling by at least this much within the window raises an alert.",
     )
     concentration_share: float = Field(
-        0.5,
+        default=0.5,
         gt=0,
         le=1,
         description="One partnership holding more than this share of the portfolio's revenue "
@@ -120,21 +129,24 @@ class ModelConfig(BaseModel):
     )
     # -- portfolio ----------------------------------------------------------------------
     trusted_target_share: float = Field(
-        0.2,
+        default=0.2,
         ge=0,
         le=1,
         description="The share of partnerships expected to become trusted (about one customer "
         "in five values a trusted partnership).",
     )
     asymmetry_high: int = Field(
-        4,
+        default=4,
         ge=1,
         le=5,
         description="A dimension of the latest review is asymmetric when one side scores it "
         "at least this and the other side at most asymmetry_low.",
     )
     asymmetry_low: int = Field(
-        2, ge=1, le=5, description="The low side's highest score for an asymmetry (see above)."
+        default=2,
+        ge=1,
+        le=5,
+        description="The low side's highest score for an asymmetry (see above).",
     )
 
     @model_validator(mode="after")

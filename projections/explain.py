@@ -9,6 +9,9 @@ deltas add up to ``trust - 0.5``. ``delta_alignment`` is the same for alignment 
 first review, since there was no alignment before it). ``trust`` and ``alignment`` are the
 running values. The last row, of type ``total``, carries the final values and the sum of the
 trust deltas. The result depends only on the events, the as-of date and the config.
+
+The running values come from the trust and alignment accumulators, fed one event at a time
+in recording order: the same arithmetic as every other trust and alignment figure.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from trustledger.domain.events import Recorded
-from trustledger.projections.beta import beta_trust
+from trustledger.projections.alignment import AlignmentSums
+from trustledger.projections.beta import decay
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
-from trustledger.projections.measures import Evidence, evidence, visible_reviews
+from trustledger.projections.evidence import Evidence, decayed_weight
+from trustledger.projections.facts import ReviewFacts
+from trustledger.projections.measures import evidence, fresh_sums, visible_reviews
 from trustledger.projections.replay import fold
-from trustledger.projections.state import PartnershipState, ReviewFacts
+from trustledger.projections.state import PartnershipState
 from trustledger.projections.trends import single_partnership
 
 _EVIDENCE_TYPES = {
@@ -58,38 +64,26 @@ def _subject(item: Evidence, config: ModelConfig) -> str:
 
 def explain_partnership(ps: PartnershipState, as_of: date, config: ModelConfig) -> list[ExplainRow]:
     """The explanation rows for one folded partnership at the end of ``as_of``."""
-    day = as_of.toordinal()
-    inv_h = 1.0 / config.half_life_days
-    inv_ha = 1.0 / config.alignment_half_life_days
-    reviews = visible_reviews(ps, as_of)
-    newest = reviews[-1][0].toordinal() if reviews else day
-    movers: list[tuple[int, Evidence | ReviewFacts]] = [
-        (item.position, item) for item in evidence(ps, as_of, config)
-    ]
-    movers.extend((review[1], review) for review in reviews)
-    movers.sort(key=lambda pair: pair[0])
+    movers: list[Evidence | ReviewFacts] = [*evidence(ps, as_of, config)]
+    movers.extend(visible_reviews(ps, as_of))
+    movers.sort(key=lambda item: item.position)
 
+    sums = fresh_sums(ps, config)
+    reviews = AlignmentSums(config.alignment_half_life_days, ps.registered_on)
     rows: list[ExplainRow] = []
-    r = s = num = den = 0.0
     trust = 0.5
     alignment: float | None = None
-    for position, item in movers:
+    for item in movers:
         if isinstance(item, Evidence):
-            weight = item.weight * 2.0 ** ((item.anchor_on.toordinal() - day) * inv_h)
-            if item.kind == "kept":
-                r += weight
-            elif item.kind == "missed":
-                s += weight
-            else:
-                s -= weight
-            after, _ = beta_trust(r, s)
+            sums.add(item)
+            after = sums.trust(as_of)
             rows.append(
                 ExplainRow(
-                    position,
+                    item.position,
                     item.occurred_on,
                     _EVIDENCE_TYPES[item.kind],
                     _subject(item, config),
-                    weight,
+                    decayed_weight(item, as_of, config.half_life_days),
                     after - trust,
                     0.0 if alignment is not None else None,
                     after,
@@ -98,37 +92,38 @@ def explain_partnership(ps: PartnershipState, as_of: date, config: ModelConfig) 
             )
             trust = after
         else:
-            occurred_on, _, _, _, level, gap, review_alignment = item
-            share = 2.0 ** ((occurred_on.toordinal() - newest) * inv_ha)
-            num += share * review_alignment
-            den += share
-            new_alignment = num / den
+            reviews.add(item)
+            new_alignment = reviews.figures()[0]
             rows.append(
                 ExplainRow(
-                    position,
-                    occurred_on,
+                    item.position,
+                    item.occurred_on,
                     "review_held",
-                    f"review: alignment {review_alignment:.2f} (level {level:.2f}, gap {gap:.2f})",
-                    2.0 ** ((occurred_on.toordinal() - day) * inv_ha),
+                    f"review: alignment {item.alignment:.2f} "
+                    f"(level {item.level:.2f}, gap {item.gap:.2f})",
+                    decay((as_of - item.occurred_on).days, config.alignment_half_life_days),
                     0.0,
-                    None if alignment is None else new_alignment - alignment,
+                    None
+                    if alignment is None or new_alignment is None
+                    else new_alignment - alignment,
                     trust,
                     new_alignment,
                 )
             )
             alignment = new_alignment
-    _, uncertainty = beta_trust(r, s)
+    figures = sums.figures(as_of)
+    r, s = sums.totals(as_of)
     rows.append(
         ExplainRow(
             None,
             None,
             "total",
-            f"{len(movers)} events; trust {trust:.2f} ± {uncertainty:.2f}"
+            f"{len(movers)} events; trust {figures.trust:.2f} ± {figures.uncertainty:.2f}"
             + (f", alignment {alignment:.2f}" if alignment is not None else ", no review"),
-            max(r, 0.0) + max(s, 0.0),
-            trust - 0.5,
+            r + s,
+            figures.trust - 0.5,
             None,
-            trust,
+            figures.trust,
             alignment,
         )
     )

@@ -26,6 +26,7 @@ caller replays from scratch. Only load snapshots this program wrote (pickle runs
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import pickle
 from collections.abc import Iterable
@@ -163,10 +164,17 @@ class Follower:
     @classmethod
     def load(cls, snapshot: bytes, config: ModelConfig = DEFAULT_CONFIG) -> Follower:
         """A follower restored from :meth:`dump`; :class:`StaleSnapshot` when it does not fit."""
+        # A snapshot holds about one record per event folded; the cyclic garbage collector
+        # would walk them again and again while they are read (they hold no cycles).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             payload = pickle.loads(snapshot)
         except Exception as exc:  # any damage or an old layout means: replay from scratch
             raise StaleSnapshot(f"unreadable snapshot: {exc}") from None
+        finally:
+            if collecting:
+                gc.enable()
         if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT:
             raise StaleSnapshot("snapshot of an unknown format")
         if payload.get("code") != CODE_FINGERPRINT:

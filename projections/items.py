@@ -4,30 +4,28 @@
 snapshot of the folded facts: a report needs only the commitment counts and the latest
 review, while the dashboard's partnership screen reads every item of one partnership.
 :func:`issue_views` builds the issues eagerly (they are few). Item views are named tuples,
-built with ``tuple.__new__`` (what a named tuple's ``_make`` does, without the Python-level
-call), since a portfolio holds hundreds of thousands of them.
+built with :data:`~trustledger.projections.facts.new_record` (what a named tuple's ``_make``
+does, without the Python-level call), since a portfolio holds hundreds of thousands of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from operator import attrgetter, countOf
 from typing import overload
 
 from trustledger.projections.alignment import compare
 from trustledger.projections.config import ModelConfig
-from trustledger.projections.state import (
-    C_DUE,
-    C_HANDLE,
-    C_LENGTH,
-    MISSED,
-    ClosedFacts,
+from trustledger.projections.evidence import MISSED, Evidence
+from trustledger.projections.facts import (
     CommitmentFacts,
-    PartnershipState,
     RecoveryFacts,
     RenegotiationFacts,
     ReviewFacts,
+    new_record,
 )
+from trustledger.projections.state import PartnershipState
 from trustledger.projections.views import (
     CommitmentCounts,
     CommitmentStage,
@@ -36,7 +34,8 @@ from trustledger.projections.views import (
     ReviewView,
 )
 
-_new = tuple.__new__
+_new = new_record
+_kind = attrgetter("kind")
 
 
 def review_view(review: ReviewFacts, config: ModelConfig) -> ReviewView:
@@ -45,11 +44,23 @@ def review_view(review: ReviewFacts, config: ModelConfig) -> ReviewView:
 
 
 def _review_view(review: ReviewFacts, high: int, low: int) -> ReviewView:
-    day, position, score_pairs, partner_pairs, level, gap, alignment = review
-    scores = dict(score_pairs)
-    partner = dict(partner_pairs) if partner_pairs else None
+    scores = dict(review.scores)
+    partner = dict(review.partner_scores) if review.partner_scores else None
     gaps, flagged = compare(scores, partner, high, low)
-    return _new(ReviewView, (day, position, scores, partner, gaps, level, gap, alignment, flagged))
+    return _new(
+        ReviewView,
+        (
+            review.occurred_on,
+            review.position,
+            scores,
+            partner,
+            gaps,
+            review.level,
+            review.gap,
+            review.alignment,
+            flagged,
+        ),
+    )
 
 
 class ReviewList(Sequence[ReviewView]):
@@ -97,7 +108,8 @@ class ReviewList(Sequence[ReviewView]):
 
 
 def commitment_view(
-    value: CommitmentFacts | ClosedFacts,
+    facts: CommitmentFacts,
+    outcome: Evidence | None,
     changes: Mapping[str, tuple[RenegotiationFacts, ...]],
     recoveries: Mapping[str, tuple[RecoveryFacts, ...]],
     as_of: date,
@@ -105,27 +117,26 @@ def commitment_view(
 ) -> CommitmentView | None:
     """One commitment at the end of ``as_of`` (None when not yet made then).
 
-    ``value`` is its entry in ``PartnershipState.commitments``; ``current`` tells that
-    ``as_of`` is on or after every folded event (nothing needs filtering by day).
+    ``facts`` and ``outcome`` are its entries in ``PartnershipState.commitments`` and
+    ``.outcomes``; ``current`` tells that ``as_of`` is on or after every folded event
+    (nothing needs filtering by day).
     """
-    if len(value) == C_LENGTH:
-        facts, outcome, closed_on = value, None, None
-    else:
-        facts, outcome, closed_on, _ = value  # type: ignore[misc]
-    handle, by_us, summary, weight, made_on, _, due = facts  # type: ignore[misc]
-    if made_on > as_of:
+    handle = facts.handle
+    if facts.made_on > as_of:
         return None
+    closed_on = outcome.occurred_on if outcome is not None else None
+    due = facts.due
     renegotiations = 0
     if current:
         if handle in changes:
             renegotiations = len(changes[handle])
-            due = changes[handle][-1][1]
+            due = changes[handle][-1].due
     else:
         if closed_on is not None and closed_on > as_of:
             outcome = closed_on = None
-        for occurred_on, new_due, _ in changes.get(handle, ()):
-            if occurred_on <= as_of:
-                due = new_due
+        for change in changes.get(handle, ()):
+            if change.occurred_on <= as_of:
+                due = change.due
                 renegotiations += 1
     days_overdue = 0
     recovered = False
@@ -136,19 +147,19 @@ def commitment_view(
             days_overdue = (as_of - due).days
         else:
             stage = "open"
-    elif outcome == MISSED:
+    elif outcome.kind == MISSED:
         stage = "missed"
-        recovered = any(recovery[0] <= as_of for recovery in recoveries.get(handle, ()))
+        recovered = any(recovery.effective_on <= as_of for recovery in recoveries.get(handle, ()))
     else:
         stage = "kept"
     return _new(
         CommitmentView,
         (
             handle,
-            "us" if by_us else "partner",
-            summary,
-            weight,
-            made_on,
+            "us" if facts.by_us else "partner",
+            facts.summary,
+            facts.weight,
+            facts.made_on,
             due,
             stage,
             closed_on,
@@ -166,10 +177,19 @@ class CommitmentList(Sequence[CommitmentView]):
     Compares equal to any sequence of the same :class:`CommitmentView` items.
     """
 
-    __slots__ = ("_as_of", "_built", "_changes", "_current", "_recoveries", "_values")
+    __slots__ = (
+        "_as_of",
+        "_built",
+        "_changes",
+        "_current",
+        "_outcomes",
+        "_recoveries",
+        "_values",
+    )
 
     def __init__(self, ps: PartnershipState, as_of: date, current: bool) -> None:
         self._values = tuple(ps.commitments.values())
+        self._outcomes = dict(ps.outcomes)
         self._changes = dict(ps.renegotiations)
         self._recoveries = dict(ps.recoveries)
         self._as_of = as_of
@@ -178,15 +198,13 @@ class CommitmentList(Sequence[CommitmentView]):
 
     def _views(self) -> tuple[CommitmentView, ...]:
         if self._built is None:
-            changes, recoveries, as_of, current = (
-                self._changes,
-                self._recoveries,
-                self._as_of,
-                self._current,
-            )
+            outcomes, changes, recoveries = self._outcomes, self._changes, self._recoveries
+            as_of, current = self._as_of, self._current
             built = (
-                commitment_view(value, changes, recoveries, as_of, current)
-                for value in self._values
+                commitment_view(
+                    facts, outcomes.get(facts.handle), changes, recoveries, as_of, current
+                )
+                for facts in self._values
             )
             self._built = tuple(view for view in built if view is not None)
         return self._built
@@ -205,22 +223,20 @@ class CommitmentList(Sequence[CommitmentView]):
             )
             return _new(CommitmentCounts, counts), overdue
         # Current: every commitment had been made, every outcome had happened.
-        open_count = kept = missed = 0
         overdue_views: list[CommitmentView] = []
-        changes, as_of, open_length = self._changes, self._as_of, C_LENGTH
-        for value in self._values:
-            if len(value) == open_length:
-                open_count += 1
-                handle = value[C_HANDLE]
-                due = changes[handle][-1][1] if handle in changes else value[C_DUE]
-                if due < as_of:
-                    view = commitment_view(value, changes, self._recoveries, as_of, True)
-                    overdue_views.append(view)  # type: ignore[arg-type]
-            elif value[1] == MISSED:
-                missed += 1
-            else:
-                kept += 1
-        counts = (open_count, len(overdue_views), kept, missed)
+        changes, outcomes, as_of = self._changes, self._outcomes, self._as_of
+        for facts in self._values:
+            handle = facts.handle
+            if handle in outcomes:
+                continue
+            due = changes[handle][-1].due if handle in changes else facts.due
+            if due < as_of:
+                view = commitment_view(facts, None, changes, self._recoveries, as_of, True)
+                if view is not None:
+                    overdue_views.append(view)
+        missed = countOf(map(_kind, outcomes.values()), MISSED)
+        kept = len(outcomes) - missed
+        counts = (len(self._values) - len(outcomes), len(overdue_views), kept, missed)
         return _new(CommitmentCounts, counts), overdue_views
 
     @overload
@@ -248,20 +264,10 @@ def issue_views(ps: PartnershipState, as_of: date) -> tuple[IssueView, ...]:
     """The issues raised by the end of ``as_of``, in the order raised."""
     views: list[IssueView] = []
     for issue in ps.issues.values():
-        (
-            handle,
-            summary,
-            severity,
-            commitment,
-            partner_card,
-            raised_on,
-            _,
-            resolved,
-            _,
-            resolution,
-        ) = issue
+        raised_on = issue.raised_on
         if raised_on > as_of:
             continue
+        resolved, resolution = issue.resolved_on, issue.resolution
         if resolved is not None and resolved > as_of:
             resolved = resolution = None
         days_open = ((resolved or as_of) - raised_on).days
@@ -269,11 +275,11 @@ def issue_views(ps: PartnershipState, as_of: date) -> tuple[IssueView, ...]:
             _new(
                 IssueView,
                 (
-                    handle,
-                    summary,
-                    severity,
-                    commitment,
-                    partner_card,
+                    issue.handle,
+                    issue.summary,
+                    issue.severity,
+                    issue.commitment,
+                    issue.partner_card,
                     raised_on,
                     resolved,
                     resolution,

@@ -36,16 +36,9 @@ from trustledger.projections.measures import (
     alignment_figures,
     trust_before_from_sums,
     trust_figures,
-    trust_from_sums,
     visible_reviews,
 )
-from trustledger.projections.state import (
-    V_AMOUNT,
-    V_OCCURRED_ON,
-    V_PERIOD,
-    PartnershipState,
-    PortfolioState,
-)
+from trustledger.projections.state import PartnershipState, PortfolioState
 from trustledger.projections.status import StatusInputs, classify
 from trustledger.projections.views import (
     STATUSES,
@@ -71,9 +64,9 @@ def revenue_12m(ps: PartnershipState, as_of: date) -> float:
     """Revenue for the periods in the 12 months ending with the as-of month."""
     first, last = revenue_window(as_of)
     return sum(
-        entry[V_AMOUNT]
+        entry.amount
         for entry in ps.revenue.values()
-        if first <= entry[V_PERIOD] <= last and entry[V_OCCURRED_ON] <= as_of
+        if first <= entry.period <= last and entry.occurred_on <= as_of
     )
 
 
@@ -124,11 +117,7 @@ def _view(
         if ended_on is not None
         else _shift(last_review or ps.registered_on, ps.review_every_days)
     )
-    outcomes = counts.kept + counts.missed
-    if current:
-        trust = trust_from_sums(ps, as_of, config, outcomes)
-    else:
-        trust = trust_figures(ps, as_of, config)
+    trust = trust_figures(ps, as_of, config, current)
     window_start = _shift(as_of, -config.trust_drop_window_days)
     if current:
         trust_before = trust_before_from_sums(ps, window_start, config).trust
@@ -160,7 +149,7 @@ def _view(
     else:
         alerts = (
             *overdue_alerts(handle, overdue_commitments),
-            *review_alert(handle, as_of, next_review_due, last_review, ps.registered_on),
+            *review_alert(handle, as_of, next_review_due, latest, ps.registered_on),
             *issue_alerts(handle, issues, config),
             *partner_card_alerts(handle, cards, as_of),
             *trust_drop_alert(handle, trust_before, trust.trust, config),

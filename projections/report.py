@@ -1,13 +1,17 @@
 """The contract's report rows: one JSON-ready dict per partnership, sorted by handle.
 
-Keys (CONTRACT.md, ``report --format json``): ``partnership``, ``name``, ``kind``, ``status``,
+Keys (docs/CONTRACT.md, ``report --format json``): ``partnership``, ``name``, ``kind``, ``status``,
 ``trust``, ``trust_uncertainty``, ``our_reliability``, ``partner_reliability``, ``alignment``
 (null before the first review), ``perception_gap`` (null before the first review),
 ``commitments`` (``{"open", "overdue", "kept", "missed"}``: ``open`` counts every commitment
 not yet kept or missed, the overdue ones included; ``overdue`` is that subset), ``open_issues``,
 ``last_review``, ``next_review_due`` (null once ended), ``revenue_share`` (null when no revenue
 was recorded in the 12-month window), ``alerts`` (messages), plus ``status_reason`` and
-``model_version``. Floats are rounded to 4 places, dates are ISO strings.
+``model_version``: :data:`REPORT_KEYS`, in order, the columns of the CSV too. The JSON rows
+also carry ``alert_details`` (:data:`JSON_ONLY_KEYS`): one object per alert, in the order of
+``alerts``, with its ``kind``, ``subject_kind`` (``commitment``, ``issue``, ``review`` or
+null), ``subject`` (the commitment's or issue's handle, the review's position as text, or
+null) and ``message``. Floats are rounded to 4 places, dates are ISO strings.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from trustledger.projections.views import PartnershipView, Portfolio
+from trustledger.projections.views import Alert, PartnershipView, Portfolio
 
 REPORT_KEYS: tuple[str, ...] = (
     "partnership",
@@ -38,6 +42,8 @@ REPORT_KEYS: tuple[str, ...] = (
     "model_version",
 )
 
+JSON_ONLY_KEYS: tuple[str, ...] = ("alert_details",)
+
 DIGITS = 4
 
 
@@ -47,6 +53,16 @@ def _number(value: float | None) -> float | None:
 
 def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def alert_detail(alert: Alert) -> dict[str, str | None]:
+    """One alert as an ``alert_details`` object."""
+    return {
+        "kind": alert.kind,
+        "subject_kind": alert.subject_kind,
+        "subject": alert.subject,
+        "message": alert.message,
+    }
 
 
 def report_row(view: PartnershipView, model_version: str) -> dict[str, Any]:
@@ -76,6 +92,7 @@ def report_row(view: PartnershipView, model_version: str) -> dict[str, Any]:
         "revenue_share": _number(view.revenue_share),
         "alerts": view.alert_messages,
         "model_version": model_version,
+        "alert_details": [alert_detail(alert) for alert in view.alerts],
     }
 
 

@@ -1,122 +1,79 @@
-"""The fold: compact per-partnership state and ``evolve(state, recorded) -> state``.
+"""The fold: per-partnership state and ``evolve(state, recorded) -> state``.
 
 :class:`PortfolioState` maps each handle to a :class:`PartnershipState` and remembers the last
 position folded. The fold keeps compact facts, never the event objects: each commitment,
-outcome, renegotiation, issue, review and revenue line becomes a small immutable tuple in a
-dict of the partnership. Alongside, it keeps decayed evidence sums relative to a reference day
-(the registration day, moved on only after hundreds of half-lives), so that trust at any as-of
-date on or after the partnership's last event is O(1)::
+outcome, renegotiation, issue, review and revenue line becomes a small immutable record
+(:mod:`~trustledger.projections.facts`) in a dict of the partnership. A commitment's outcome
+is its kept or missed :class:`~trustledger.projections.evidence.Evidence` item, and the
+outcomes, renegotiations and recoveries live in their own dicts beside the commitments as
+made, so that recording an outcome never copies (or touches) the older facts.
 
-    r(as_of) = 2 ** (-(as_of - ref) / h) * sum(w_i * 2 ** (-(ref - d_i) / h))
-
-and the same for alignment. For an as-of date before some of the folded events (a follower
-asked about the past, or "trust a month ago") :mod:`measures` recomputes from the
-facts, each of which knows the day from which it counts.
-
-Speed (a replay folds about a million events): the facts are exact tuples of dates, numbers
-and strings, which the garbage collector stops tracking, so a large state does not make every
-collection slower; and a commitment's outcome, renegotiations and recoveries live in their own
-dicts beside the facts of the commitment made, so that recording an outcome never copies (and
-touches) the older facts.
+Alongside, each partnership keeps its accumulators: a
+:class:`~trustledger.projections.evidence.TrustSums` fed every piece of evidence as it is
+folded, and an :class:`~trustledger.projections.alignment.AlignmentSums` fed every review.
+Both are exact for any as-of date on or after the partnership's last event, so trust and
+alignment then cost O(1). For an as-of date before some of the folded events (a follower
+asked about the past, "trust a month ago") :mod:`~trustledger.projections.measures` feeds a
+fresh accumulator the evidence visible then: each fact knows the day from which it counts.
 
 ``evolve`` updates the state in place and returns it: the state is owned by one fold (a
-replay or a :class:`Follower`) and copying it per event would cost more
-than the rest of the work. Nothing here reads a clock or does I/O.
+replay or a :class:`~trustledger.projections.follower.Follower`) and copying it per event
+would cost more than the rest of the work. Nothing here reads a clock or does I/O.
 
 Events arrive in recording order. Lines that the domain would refuse (unknown partnership or
 commitment, a second outcome, a second registration...) are skipped, so the fold is total and
-deterministic on any input. What counts as evidence is decided in :mod:`measures`.
+deterministic on any input. What counts as evidence is decided in
+:mod:`~trustledger.projections.evidence`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
+from functools import partial
 from typing import Any
 
 from trustledger.domain.events import EventLine, PartnershipRegistered, Recorded
-from trustledger.projections.alignment import review_alignment, review_gap, review_level
+from trustledger.projections.alignment import (
+    AlignmentSums,
+    review_alignment,
+    review_gap,
+    review_level,
+)
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
-
-KEPT = "kept"
-MISSED = "missed"
-
-# The facts are exact tuples, read by position through the constants below. (Tuples of plain
-# values are dropped from the garbage collector's tracking; named tuples or objects would stay
-# tracked, and a full collection over a million of them costs most of a second.)
-
-CommitmentFacts = tuple[str, bool, str, int, date, int, date]
-"""A commitment as made: ``(handle, by_us, summary, weight, made_on, made_pos, due)``."""
-C_HANDLE, C_BY_US, C_SUMMARY, C_WEIGHT, C_MADE_ON, C_MADE_POS, C_DUE = range(7)
-C_LENGTH = 7  # an open commitment's value is its CommitmentFacts; a ClosedFacts has 4 items
-
-OutcomeFacts = tuple[str, date, int]
-"""How a commitment closed: ``(kept|missed, occurred_on, position)``."""
-
-ClosedFacts = tuple[CommitmentFacts, str, date, int]
-"""A closed commitment: ``(facts as made, kept|missed, occurred_on, position)``. Closing wraps
-the facts instead of copying them, so it touches nothing but the tuple in hand."""
-
-RenegotiationFacts = tuple[date, date, int]
-"""``(occurred_on, new due, position)``: a new due date, in force from ``occurred_on``."""
-
-RecoveryFacts = tuple[date, int, str]
-"""``(effective_on, position, issue)``: a resolution taking back part of a miss.
-
-``effective_on`` is the latest day of the events it rests on (the commitment made, the miss,
-the issue raised and resolved): before that day, a store holding only the events that had
-occurred would not contain it.
-"""
-
-IssueFacts = tuple[str, str, str, str | None, bool, date, int, date | None, int, str | None]
-"""An issue: ``(handle, summary, severity, commitment, partner_card, raised_on, raised_pos,
-resolved_on, resolved_pos, resolution)``."""
-(
-    I_HANDLE,
-    I_SUMMARY,
-    I_SEVERITY,
-    I_COMMITMENT,
-    I_PARTNER_CARD,
-    I_RAISED_ON,
-    I_RAISED_POS,
-    I_RESOLVED_ON,
-    I_RESOLVED_POS,
-    I_RESOLUTION,
-) = range(10)
-
-ScorePairs = tuple[tuple[str, int], ...]
-"""One side's scores as ``(dimension, score)`` pairs (``dict(pairs)`` gives them back)."""
-
-ReviewFacts = tuple[date, int, ScorePairs, ScorePairs | None, float, float, float]
-"""A review: ``(occurred_on, position, scores, partner_scores, level, gap, alignment)``."""
-R_OCCURRED_ON, R_POSITION, R_SCORES, R_PARTNER_SCORES, R_LEVEL, R_GAP, R_ALIGNMENT = range(7)
-
-RevenueFacts = tuple[date, str, float, str, int]
-"""A revenue line: ``(occurred_on, period YYYY-MM, amount, currency, position)``."""
-V_OCCURRED_ON, V_PERIOD, V_AMOUNT, V_CURRENCY, V_POSITION = range(5)
+from trustledger.projections.evidence import (
+    KEPT,
+    MISSED,
+    Evidence,
+    TrustSums,
+    recovery_item,
+)
+from trustledger.projections.facts import (
+    CommitmentFacts,
+    IssueFacts,
+    RecoveryFacts,
+    RenegotiationFacts,
+    RevenueFacts,
+    ReviewFacts,
+    new_record,
+)
 
 
 class PartnershipState:
-    """One partnership's folded facts plus its decayed evidence and alignment sums.
+    """One partnership's folded facts and its trust and alignment accumulators.
 
-    Commitments are keyed by handle in three dicts: ``commitments`` (the facts as made while
-    open, :data:`ClosedFacts` once kept or missed; use the methods below to read them),
-    ``renegotiations`` (every change, in recording order) and ``recoveries`` (resolutions that
-    take back part of a miss, in recording order). Reviews and revenue are keyed by position
-    (recording order).
+    Commitments are keyed by handle in four dicts: ``commitments`` (the facts as made, in
+    the order made), ``outcomes`` (the kept or missed evidence item of each closed one, in
+    recording order), ``renegotiations`` (every change, in recording order) and
+    ``recoveries`` (resolutions that take back part of a miss, in recording order). Issues
+    are keyed by handle; reviews and revenue by position (recording order).
 
-    The sums are relative to the reference day ``ref_day`` (an ordinal, shared by the whole
-    portfolio so the fold never reads it from here): ``r_us``/``s_us``/``r_partner``/
-    ``s_partner`` are sums of ``w * 2 ** ((d - ref_day) / h)`` and the review sums use weights
-    ``2 ** ((d - ref_day) / h_alignment)``. They are exact for any as-of date on or after the
-    latest ``occurred_on`` folded: ``r(as_of) = (r_us + r_partner) * 2 ** ((ref_day - as_of) /
-    h)``.
+    ``trust`` holds every piece of evidence folded and ``alignment`` every review, so both
+    answer for any as-of date on or after the latest ``occurred_on`` folded.
     """
 
     __slots__ = (
-        "al_den",
-        "al_gap",
-        "al_num",
+        "alignment",
         "commitments",
         "end_reason",
         "ended_on",
@@ -125,22 +82,19 @@ class PartnershipState:
         "issues",
         "kind",
         "name",
+        "outcomes",
         "owner",
-        "r_partner",
-        "r_us",
         "recoveries",
-        "ref_day",
         "registered_on",
         "registered_pos",
         "renegotiations",
         "revenue",
         "review_every_days",
         "reviews",
-        "s_partner",
-        "s_us",
+        "trust",
     )
 
-    def __init__(self, line: PartnershipRegistered, position: int, ref_day: int) -> None:
+    def __init__(self, line: PartnershipRegistered, position: int, config: ModelConfig) -> None:
         day = line.occurred_on
         assert day is not None
         self.handle: str = line.partnership
@@ -153,153 +107,152 @@ class PartnershipState:
         self.ended_on: date | None = None
         self.ended_pos = 0
         self.end_reason: str | None = None
-        self.commitments: dict[str, CommitmentFacts | ClosedFacts] = {}
+        self.commitments: dict[str, CommitmentFacts] = {}
+        self.outcomes: dict[str, Evidence] = {}
         self.renegotiations: dict[str, tuple[RenegotiationFacts, ...]] = {}
         self.recoveries: dict[str, tuple[RecoveryFacts, ...]] = {}
         self.issues: dict[str, IssueFacts] = {}
         self.reviews: dict[int, ReviewFacts] = {}
         self.revenue: dict[int, RevenueFacts] = {}
-        self.ref_day = ref_day
-        self.r_us = self.s_us = self.r_partner = self.s_partner = 0.0
-        self.al_num = self.al_gap = self.al_den = 0.0
+        self.trust = TrustSums(config.half_life_days, day)
+        self.alignment = AlignmentSums(config.alignment_half_life_days, day)
 
     def is_open(self, handle: str) -> bool:
         """Whether a commitment was made and is not yet kept or missed (after every event)."""
-        value = self.commitments.get(handle)
-        return value is not None and len(value) == C_LENGTH
+        return handle in self.commitments and handle not in self.outcomes
 
     def facts(self, handle: str) -> CommitmentFacts:
         """A commitment's facts as made (KeyError when there is no such commitment)."""
-        value = self.commitments[handle]
-        return value if len(value) == C_LENGTH else value[0]  # type: ignore[return-value]
+        return self.commitments[handle]
 
-    def outcome(self, handle: str) -> OutcomeFacts | None:
+    def outcome(self, handle: str) -> Evidence | None:
         """How a commitment closed, after every event (None: open, or unknown)."""
-        value = self.commitments.get(handle)
-        return None if value is None or len(value) == C_LENGTH else value[1:]  # type: ignore[return-value]
+        return self.outcomes.get(handle)
 
-    def outcome_on(self, handle: str, as_of: date) -> OutcomeFacts | None:
+    def outcome_on(self, handle: str, as_of: date) -> Evidence | None:
         """How a commitment had closed by the end of ``as_of`` (None: still open)."""
-        outcome = self.outcome(handle)
-        return outcome if outcome is not None and outcome[1] <= as_of else None
+        outcome = self.outcomes.get(handle)
+        return outcome if outcome is not None and outcome.occurred_on <= as_of else None
 
-    def all_commitments(self) -> Iterator[tuple[CommitmentFacts, OutcomeFacts | None]]:
+    def all_commitments(self) -> Iterator[tuple[CommitmentFacts, Evidence | None]]:
         """``(facts, outcome or None)`` of every commitment, in the order they were made."""
-        for value in self.commitments.values():
-            if len(value) == C_LENGTH:
-                yield value, None  # type: ignore[misc]
-            else:
-                yield value[0], value[1:]  # type: ignore[misc]
+        outcomes = self.outcomes
+        for handle, facts in self.commitments.items():
+            yield facts, outcomes.get(handle)
 
-    def closed(self) -> Iterator[tuple[CommitmentFacts, OutcomeFacts]]:
-        """``(facts, (kept|missed, day, position))`` of every closed commitment."""
-        for value in self.commitments.values():
-            if len(value) != C_LENGTH:
-                yield value[0], value[1:]  # type: ignore[misc]
+    def closed(self) -> Iterator[tuple[CommitmentFacts, Evidence]]:
+        """``(facts, kept or missed item)`` of every closed commitment, in recording order."""
+        commitments = self.commitments
+        for handle, outcome in self.outcomes.items():
+            yield commitments[handle], outcome
 
     def closed_count(self) -> int:
-        return sum(1 for value in self.commitments.values() if len(value) != C_LENGTH)
+        return len(self.outcomes)
 
     def due(self, handle: str) -> date:
         """A commitment's due date after every renegotiation folded."""
         changes = self.renegotiations.get(handle)
-        return changes[-1][1] if changes else self.facts(handle)[C_DUE]
+        return changes[-1].due if changes else self.commitments[handle].due
 
     def due_on(self, handle: str, as_of: date) -> date:
         """A commitment's due date in force at the end of ``as_of``."""
-        due = self.facts(handle)[C_DUE]
-        for occurred_on, new_due, _ in self.renegotiations.get(handle, ()):
-            if occurred_on <= as_of:
-                due = new_due
+        due = self.commitments[handle].due
+        for change in self.renegotiations.get(handle, ()):
+            if change.occurred_on <= as_of:
+                due = change.due
         return due
 
     def recovery_on(self, handle: str, as_of: date) -> RecoveryFacts | None:
         """The first resolution (in recording order) taking back part of a miss at ``as_of``."""
         for recovery in self.recoveries.get(handle, ()):
-            if recovery[0] <= as_of:
+            if recovery.effective_on <= as_of:
                 return recovery
         return None
+
+    # -- pickling (warm-start snapshots) -----------------------------------------------------
+    # A snapshot holds about one record per event. Pickled one by one, a named tuple costs a
+    # Python-level call each way and its own opcodes; pickled as one tuple per field (a few
+    # long tuples per dict), the records are rebuilt in bulk by zip, map and dict in C.
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (
+            tuple(getattr(self, name) for name in _SCALARS),
+            tuple(_columns(getattr(self, name)) for name in _RECORDS),
+            self.renegotiations,
+            self.recoveries,
+            self.trust,
+            self.alignment,
+        )
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        scalars, records, self.renegotiations, self.recoveries, self.trust, self.alignment = state
+        for name, value in zip(_SCALARS, scalars, strict=True):
+            setattr(self, name, value)
+        for (name, kind), (keys, columns) in zip(_RECORDS.items(), records, strict=True):
+            rows = map(partial(new_record, kind), zip(*columns, strict=True))
+            setattr(self, name, dict(zip(keys, rows, strict=True)))
+
+
+_SCALARS = (
+    "handle",
+    "name",
+    "kind",
+    "owner",
+    "review_every_days",
+    "registered_on",
+    "registered_pos",
+    "ended_on",
+    "ended_pos",
+    "end_reason",
+)
+_RECORDS: dict[str, type[tuple[Any, ...]]] = {
+    "commitments": CommitmentFacts,
+    "outcomes": Evidence,
+    "issues": IssueFacts,
+    "reviews": ReviewFacts,
+    "revenue": RevenueFacts,
+}
+
+
+def _columns(records: dict[Any, tuple[Any, ...]]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """A dict of records as its keys and one tuple per field."""
+    return tuple(records), tuple(zip(*records.values(), strict=True))
 
 
 class PortfolioState:
     """The fold's state for the whole store: partnerships by handle and the last position.
 
-    It holds the :class:`ModelConfig` it was built with (decay and recovery are folded in), so
-    a state is only meaningful with that config. ``max_day`` is the latest ``occurred_on``
-    folded: for an as-of date on or after it, every partnership's decayed sums are exact.
-    ``ref_day`` is the reference day (ordinal) of every partnership's decayed sums: the first
-    registration day, moved on (and every sum rescaled) only when a day lies more than
-    ``REBASE_HALF_LIVES`` half-lives past it. Evidence far older than the reference underflows
-    to 0, which is what it is worth at any as-of date on or after the reference.
+    It holds the :class:`ModelConfig` it was built with (decay and recovery are folded into
+    the accumulators), so a state is only meaningful with that config. ``max_day`` is the
+    latest ``occurred_on`` folded: for an as-of date on or after it, every partnership's
+    accumulators are exact.
     """
 
-    __slots__ = (
-        "config",
-        "inv_alignment_half_life",
-        "inv_half_life",
-        "last_position",
-        "max_day",
-        "partnerships",
-        "recovery_share",
-        "ref_day",
-    )
+    __slots__ = ("config", "last_position", "max_day", "partnerships", "recovery_share")
 
     def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
         self.config = config
         self.partnerships: dict[str, PartnershipState] = {}
         self.last_position = 0
         self.max_day = date.min  # the latest occurred_on folded, of any partnership
-        self.ref_day = 0  # set by the first registration
-        self.inv_half_life = 1.0 / config.half_life_days
-        self.inv_alignment_half_life = 1.0 / config.alignment_half_life_days
         self.recovery_share = config.recovery_share
 
 
 # -- folding ---------------------------------------------------------------------------------
 # The handlers of the less frequent events (the frequent ones are inline in evolve_all) return
 # True when the line changed the partnership. They read the line's fields by name without
-# isinstance checks: the dispatch is by ``type``.
+# isinstance checks: the dispatch is by ``type``. The records of the frequent events (revenue
+# and reviews among them) are built with ``new_record``, which skips the named tuple's
+# Python-level constructor.
 
 Handler = Callable[[PortfolioState, PartnershipState, Any, int], bool]
-
-# The decayed sums are kept relative to the portfolio's reference day ``ref``: evidence of
-# weight ``w`` on day ``d`` adds ``w * 2 ** ((d - ref) / h)`` whatever the order of days, so
-# adding is one power and one addition. When a day lies very far past ``ref``, every sum moves
-# to a new reference, to stay well inside the floating-point range.
-REBASE_HALF_LIVES = 256.0
-
-
-def _rebase(state: PortfolioState, ordinal: int) -> None:
-    """Move every partnership's sums to the reference day ``ordinal``."""
-    shift = state.ref_day - ordinal
-    evidence = 2.0 ** (shift * state.inv_half_life)
-    reviews = 2.0 ** (shift * state.inv_alignment_half_life)
-    for ps in state.partnerships.values():
-        ps.r_us *= evidence
-        ps.s_us *= evidence
-        ps.r_partner *= evidence
-        ps.s_partner *= evidence
-        ps.al_num *= reviews
-        ps.al_gap *= reviews
-        ps.al_den *= reviews
-        ps.ref_day = ordinal
-    state.ref_day = ordinal
-
-
-def _exponent(state: PortfolioState, day: date, inverse_half_life: float) -> float:
-    """``(day - ref) / half_life``, after moving the reference when it would be too large."""
-    exponent = (day.toordinal() - state.ref_day) * inverse_half_life
-    if exponent > REBASE_HALF_LIVES:
-        _rebase(state, day.toordinal())
-        return 0.0
-    return exponent
 
 
 def _renegotiated(state: PortfolioState, ps: PartnershipState, line: Any, position: int) -> bool:
     handle = line.commitment
     if not ps.is_open(handle):
         return False
-    change = (line.occurred_on, line.due, position)
+    change = RenegotiationFacts(line.occurred_on, line.due, position)
     ps.renegotiations[handle] = (*ps.renegotiations.get(handle, ()), change)
     return True
 
@@ -308,7 +261,7 @@ def _raised(state: PortfolioState, ps: PartnershipState, line: Any, position: in
     handle = line.issue
     if handle in ps.issues:
         return False
-    ps.issues[handle] = (
+    ps.issues[handle] = IssueFacts(
         handle,
         line.summary,
         line.severity,
@@ -316,40 +269,39 @@ def _raised(state: PortfolioState, ps: PartnershipState, line: Any, position: in
         line.partner_card,
         line.occurred_on,
         position,
-        None,
-        0,
-        None,
     )
     return True
 
 
 def _resolved(state: PortfolioState, ps: PartnershipState, line: Any, position: int) -> bool:
     issue = ps.issues.get(line.issue)
-    if issue is None or issue[I_RESOLVED_ON] is not None:
+    if issue is None or issue.resolved_on is not None:
         return False
     day: date = line.occurred_on
-    handle = issue[I_HANDLE]
-    ps.issues[handle] = (*issue[:I_RESOLVED_ON], day, position, line.resolution)
-    about = issue[I_COMMITMENT]
-    outcome = ps.outcome(about) if about else None
-    if outcome is None or outcome[0] != MISSED:
+    ps.issues[issue.handle] = IssueFacts(
+        issue.handle,
+        issue.summary,
+        issue.severity,
+        issue.commitment,
+        issue.partner_card,
+        issue.raised_on,
+        issue.raised_pos,
+        resolved_on=day,
+        resolved_pos=position,
+        resolution=line.resolution,
+    )
+    about = issue.commitment
+    miss = ps.outcomes.get(about) if about is not None else None
+    if about is None or miss is None or miss.kind != MISSED:
         return True
-    c = ps.facts(about)  # type: ignore[arg-type]
-    missed_on = outcome[1]
-    effective = max(day, issue[I_RAISED_ON], c[C_MADE_ON], missed_on)
-    earlier = ps.recoveries.get(about, ())  # type: ignore[arg-type]
-    if not earlier:
-        # Take back a share of the miss, decayed from the miss's own day.
-        amount = (
-            state.recovery_share
-            * c[C_WEIGHT]
-            * 2.0 ** _exponent(state, missed_on, state.inv_half_life)
+    made_on = ps.commitments[about].made_on
+    effective = max(day, issue.raised_on, made_on, miss.occurred_on)
+    earlier = ps.recoveries.get(about, ())
+    ps.recoveries[about] = (*earlier, RecoveryFacts(effective, position, issue.handle))
+    if not earlier:  # only the first resolution of a miss takes anything back
+        ps.trust.add(
+            recovery_item(miss, state.recovery_share, effective, position, day, issue.handle)
         )
-        if c[C_BY_US]:
-            ps.s_us -= amount
-        else:
-            ps.s_partner -= amount
-    ps.recoveries[about] = (*earlier, (effective, position, handle))  # type: ignore[index]
     return True
 
 
@@ -359,28 +311,27 @@ def _review(state: PortfolioState, ps: PartnershipState, line: Any, position: in
     partner: Mapping[str, int] | None = line.partner_scores or None
     level = review_level(scores, partner)
     gap = review_gap(scores, partner)
-    align = review_alignment(level, gap)
-    ps.reviews[position] = (
-        day,
-        position,
-        tuple(scores.items()),
-        tuple(partner.items()) if partner else None,
-        level,
-        gap,
-        align,
+    review: ReviewFacts = new_record(
+        ReviewFacts,
+        (
+            day,
+            position,
+            tuple(scores.items()),
+            tuple(partner.items()) if partner else None,
+            level,
+            gap,
+            review_alignment(level, gap),
+        ),
     )
-    exponent = (day.toordinal() - state.ref_day) * state.inv_alignment_half_life
-    if exponent > REBASE_HALF_LIVES:
-        exponent = _exponent(state, day, state.inv_alignment_half_life)
-    weight = 2.0**exponent
-    ps.al_num += weight * align
-    ps.al_gap += weight * gap
-    ps.al_den += weight
+    ps.reviews[position] = review
+    ps.alignment.add(review)
     return True
 
 
 def _revenue(state: PortfolioState, ps: PartnershipState, line: Any, position: int) -> bool:
-    ps.revenue[position] = (line.occurred_on, line.period, line.amount, line.currency, position)
+    ps.revenue[position] = new_record(
+        RevenueFacts, (line.occurred_on, line.period, line.amount, line.currency, position)
+    )
     return True
 
 
@@ -411,9 +362,7 @@ HANDLERS: dict[str, Handler] = {
 def _register(state: PortfolioState, line: EventLine, position: int) -> bool:
     if not isinstance(line, PartnershipRegistered):
         return False  # an event of a partnership not registered (yet): skipped
-    if not state.partnerships:
-        state.ref_day = line.occurred_on.toordinal()  # type: ignore[union-attr]
-    state.partnerships[line.partnership] = PartnershipState(line, position, state.ref_day)
+    state.partnerships[line.partnership] = PartnershipState(line, position, state.config)
     return True
 
 
@@ -434,13 +383,17 @@ def evolve_all(
     partnerships = state.partnerships
     handlers = HANDLERS
     outcomes = OUTCOMES
-    inv_h = state.inv_half_life
+    new = new_record
     position = state.last_position
     max_day = state.max_day
     for recorded in events:
-        line = recorded.line
+        # Any: the line's fields are read by name after dispatching on its type (no
+        # isinstance checks per event), as in the handlers.
+        line: Any = recorded.line
         position = recorded.position
         day = line.occurred_on
+        if day is None:
+            continue  # not a stored line: the ledger fills in every line's day
         ps = partnerships.get(line.partnership)
         if ps is None:
             if not _register(state, line, position):
@@ -452,39 +405,40 @@ def evolve_all(
                 handle = line.commitment
                 if handle in commitments:
                     continue
-                commitments[handle] = (
-                    handle, line.by == "us", line.summary, line.weight, day, position, line.due
-                )  # fmt: skip
+                commitments[handle] = new(
+                    CommitmentFacts,
+                    (handle, line.by == "us", line.summary, line.weight, day, position, line.due),
+                )
             elif kind in outcomes:
-                commitments = ps.commitments
-                handle = line.commitment
-                c = commitments.get(handle)
-                if c is None or len(c) != C_LENGTH:
+                c = ps.commitments.get(line.commitment)
+                if c is None or c.handle in ps.outcomes:
                     continue  # unknown, or closed already
-                outcome = outcomes[kind]
-                commitments[handle] = (c, outcome, day, position)
-                # Evidence w * 2 ** ((day - ref) / h) joins the sums (see _exponent).
-                exponent = (day.toordinal() - state.ref_day) * inv_h
-                if exponent > REBASE_HALF_LIVES:
-                    exponent = _exponent(state, day, inv_h)
-                amount = c[C_WEIGHT] * 2.0**exponent
-                if outcome is KEPT:
-                    if c[C_BY_US]:
-                        ps.r_us += amount
-                    else:
-                        ps.r_partner += amount
-                elif c[C_BY_US]:
-                    ps.s_us += amount
-                else:
-                    ps.s_partner += amount
+                handle = c.handle  # the very string the commitment is keyed by
+                made_on = c.made_on
+                item = new(
+                    Evidence,
+                    (
+                        outcomes[kind],
+                        c.by_us,
+                        c.weight,
+                        day,
+                        day if day >= made_on else made_on,
+                        position,
+                        day,
+                        handle,
+                        None,
+                    ),
+                )
+                ps.outcomes[handle] = item
+                ps.trust.add(item)
             else:
                 handler = handlers.get(kind)
                 if handler is None or not handler(state, ps, line, position):
                     continue
         if changed is not None:
             changed.add(line.partnership)
-        if day > max_day:  # type: ignore[operator]
-            max_day = day  # type: ignore[assignment]
+        if day > max_day:
+            max_day = day
     state.last_position = position
     state.max_day = max_day
     return state

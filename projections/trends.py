@@ -1,10 +1,11 @@
 """Trends: trust and alignment at regular points, for sparklines and charts.
 
-The points end at the as-of date and go back ``step_days`` at a time. Each series is computed
-in one sweep over the partnership's evidence and reviews sorted by the day they count from,
-carrying decayed sums from point to point: no replay per point. :func:`sparklines` does this
-for every partnership of a folded state (the dashboard's portfolio screen), :func:`trend` for
-the events of one partnership. Every point equals what a replay at that date would show.
+The points end at the as-of date and go back ``step_days`` at a time. Each series is one
+sweep over the partnership's evidence and reviews sorted by the day they count from: the
+trust and alignment accumulators are fed what counts by each point in turn and read there,
+so no point replays anything. :func:`sparklines` does this for every partnership of a folded
+state (the dashboard's portfolio screen), :func:`trend` for the events of one partnership.
+Every point equals what a replay at that date would show.
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from trustledger.domain.events import Recorded
-from trustledger.projections.beta import beta_trust
+from trustledger.projections.alignment import AlignmentSums
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
-from trustledger.projections.measures import evidence, visible_reviews
+from trustledger.projections.measures import evidence, fresh_sums, visible_reviews
 from trustledger.projections.replay import fold
-from trustledger.projections.state import (
-    R_ALIGNMENT,
-    R_OCCURRED_ON,
-    PartnershipState,
-    PortfolioState,
-)
+from trustledger.projections.state import PartnershipState, PortfolioState
 from trustledger.projections.views import TrendPoint
 
 
@@ -43,42 +39,20 @@ def series(
     step_days: int = 30,
 ) -> list[TrendPoint]:
     """Trust and alignment of one folded partnership at each of :func:`trend_dates`."""
-    inv_h = 1.0 / config.half_life_days
-    inv_ha = 1.0 / config.alignment_half_life_days
-    entries = sorted(evidence(ps, as_of, config), key=lambda e: (e.effective_on, e.position))
+    items = sorted(evidence(ps, as_of, config), key=lambda e: (e.effective_on, e.position))
     reviews = visible_reviews(ps, as_of)
-    r = s = num = den = 0.0
-    previous: int | None = None
-    e_next = v_next = 0
+    trust = fresh_sums(ps, config)
+    alignment = AlignmentSums(config.alignment_half_life_days, ps.registered_on)
+    next_item = next_review = 0
     result: list[TrendPoint] = []
     for point in trend_dates(as_of, points, step_days):
-        day = point.toordinal()
-        if previous is not None and day != previous:
-            factor = 2.0 ** ((previous - day) * inv_h)
-            r *= factor
-            s *= factor
-            align_factor = 2.0 ** ((previous - day) * inv_ha)
-            num *= align_factor
-            den *= align_factor
-        previous = day
-        while e_next < len(entries) and entries[e_next].effective_on <= point:
-            entry = entries[e_next]
-            amount = entry.weight * 2.0 ** ((entry.anchor_on.toordinal() - day) * inv_h)
-            if entry.kind == "kept":
-                r += amount
-            elif entry.kind == "missed":
-                s += amount
-            else:
-                s -= amount
-            e_next += 1
-        while v_next < len(reviews) and reviews[v_next][R_OCCURRED_ON] <= point:
-            review = reviews[v_next]
-            weight = 2.0 ** ((review[R_OCCURRED_ON].toordinal() - day) * inv_ha)
-            num += weight * review[R_ALIGNMENT]
-            den += weight
-            v_next += 1
-        trust, _ = beta_trust(r, s)
-        result.append(TrendPoint(point, trust, num / den if den > 0 else None))
+        while next_item < len(items) and items[next_item].effective_on <= point:
+            trust.add(items[next_item])
+            next_item += 1
+        while next_review < len(reviews) and reviews[next_review].occurred_on <= point:
+            alignment.add(reviews[next_review])
+            next_review += 1
+        result.append(TrendPoint(point, trust.trust(point), alignment.figures()[0]))
     return result
 
 

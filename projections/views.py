@@ -29,12 +29,25 @@ AlertKind = Literal[
 ]
 
 
+SubjectKind = Literal["commitment", "issue", "review"]
+
+
 class Alert(NamedTuple):
-    """One alert: what kind, about which partnership, and the message shown to people."""
+    """One alert: what kind, about which partnership, the message shown to people, and the
+    item it is about, so that a front end can go to it without reading the message.
+
+    ``subject_kind`` and ``subject`` name that item: a commitment or an issue by its handle,
+    a review by its recording position (``ReviewView.position``, as text). Both are None
+    when the alert is about the partnership as a whole (a trust drop, revenue
+    concentration); a review alert before the first review has ``subject_kind`` "review"
+    and no ``subject``.
+    """
 
     kind: AlertKind
     partnership: str
     message: str
+    subject_kind: SubjectKind | None = None
+    subject: str | None = None
 
 
 class Asymmetry(NamedTuple):

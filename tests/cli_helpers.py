@@ -4,6 +4,11 @@
 exit codes, stderr and tracebacks are exactly what a script or cron job would see.
 ``invoke`` runs the same click command in-process with ``CliRunner``: much faster, for
 tests that only need the command's output (exports before/after, setup, ``--help``).
+
+Both run on the tests' day (:data:`tests.samples.TODAY`) whatever the real date: they set
+``TRUSTLEDGER_TODAY``, which pins the business day (default ``occurred_on``, default
+``--as-of``) while recording times stay real. A test overrides it through ``env`` (``None``
+removes it: the real day).
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from click.testing import CliRunner
+from trustledger.tui.service.clock import TODAY_ENV
+
+from tests.samples import TODAY
 
 TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 
@@ -33,21 +41,28 @@ class Run(NamedTuple):
     err: str
 
 
-def cli_env(store: str | Path | None = None, extra: Mapping[str, str] | None = None) -> dict:
-    """The environment for a subprocess: no inherited store, no debug tracebacks.
+def cli_env(
+    store: str | Path | None = None, extra: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
+    """The environment for a subprocess: no inherited store, no debug tracebacks, the tests'
+    day as today; ``extra`` on top (a ``None`` value removes the variable).
 
     The user data directory is pointed next to the store so that a command that (wrongly)
     ignored ``--store`` could never touch the real default ledger.
     """
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env[TODAY_ENV] = TODAY.isoformat()
     if store is not None and "://" in str(store):
         # A URL has no directory to sit next to: use one under the temporary directory.
         env["XDG_DATA_HOME"] = str(Path(tempfile.gettempdir()) / "trustledger-tests-xdg-data")
     elif store is not None:
         env["XDG_DATA_HOME"] = str(Path(store).parent / "xdg-data")
     env["PYTHONIOENCODING"] = "utf-8"
-    if extra:
-        env.update(extra)
+    for name, value in (extra or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
@@ -65,7 +80,7 @@ def run_cli(
     *args: str,
     stdin: str = "",
     store_after: bool = False,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     cwd: str | Path | None = None,
     timeout: float = 120,
 ) -> Run:
@@ -84,7 +99,7 @@ def run_cli(
 
 
 def start_cli(store: str | Path, *args: str, stdout: Any, stderr: Any) -> subprocess.Popen[bytes]:
-    """Start the real ``trustledger`` with ``--store STORE`` and a pipe for stdin.
+    """Start the real ``trustledger`` with ``--store STORE`` (``cli_env``) and a pipe for stdin.
 
     ``stdout``/``stderr`` are files (not pipes), so nothing blocks however much is written.
     """
@@ -105,11 +120,13 @@ def invoke(
     env: Mapping[str, str | None] | None = None,
     clock: Any = None,
 ) -> Run:
-    """Run the ``trustledger`` click command in-process (CliRunner); ``clock`` (a ``Clock``)
-    pins what the command takes for now and today."""
+    """Run the ``trustledger`` click command in-process (CliRunner), on the tests' day as
+    ``run_cli`` does; ``clock`` (a ``Clock``) pins what the command takes for now and today
+    instead."""
     from trustledger.tui.cli.main import CliContext, main
 
     full_env: dict[str, str | None] = {k: None for k in _SCRUBBED}
+    full_env[TODAY_ENV] = None if clock is not None else TODAY.isoformat()
     if env:
         full_env.update(env)
     result = CliRunner().invoke(

@@ -1,4 +1,8 @@
-"""Shared pytest configuration."""
+"""Shared fixtures: fresh stores on either backend, the sample store, the PostgreSQL server.
+
+The tests run on a pinned day whatever the real date (``tests/samples.py``: ``TODAY``);
+``tests/pg_server.py`` holds the throwaway server behind ``postgres_server``/``postgres_url``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from trustledger.domain.store import StoreConfig
 
+from tests.faketime_support import bridge_timed_waits
 from tests.pg_server import PgServer, postgres_server, postgres_url  # noqa: F401
+from tests.samples import copy_sqlite, record_samples
 from tests.store_backends import BACKENDS, POSTGRES, SQLITE
+
+bridge_timed_waits()  # only under libfaketime (make test-dates)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -52,3 +61,18 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
     for server, dbname in created:
         with contextlib.suppress(psycopg.Error):
             server.drop_database(dbname)
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample events recorded once per session into an SQLite file, at a pinned
+    recording time (so timelines are the same on every run); copied, never changed."""
+    path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
+    record_samples(path)
+    return path
+
+
+@pytest.fixture
+def sample_store(sample_template: Path, tmp_path: Path) -> StoreConfig:
+    """A private copy of the sample store, for one test."""
+    return copy_sqlite(sample_template, tmp_path / "sample.sqlite")

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,3 @@ def unprivileged_prefix() -> list[str]:
     probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, check=False)
     assert probe.returncode == 0, f"setpriv cannot drop capabilities here: {probe.stderr}"
     return prefix
-
-
-def today() -> str:
-    return date.today().isoformat()

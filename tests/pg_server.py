@@ -7,6 +7,8 @@ authentication (so URLs never carry a password) and is tuned for speed, not dura
 
 ``initdb`` and ``postgres`` refuse to run as root, and CI runs as root: in that case they run
 as the ``postgres`` OS user (created with ``useradd --system`` if missing) via ``runuser``.
+The server always runs on the real clock, also when the suite runs under libfaketime
+(``tests/faketime_support.py``).
 
 Usage from ``tests/conftest.py``::
 
@@ -46,6 +48,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from psycopg import sql
+
+from tests.faketime_support import without_libfaketime
 
 PG_OS_USER = "postgres"
 PG_DB_USER = "postgres"
@@ -270,7 +274,12 @@ class PgServer:
             "--no-sync",
         ]
         result = subprocess.run(
-            cmd, cwd=self._require_base(), capture_output=True, text=True, timeout=120
+            cmd,
+            cwd=self._require_base(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=without_libfaketime(),
         )
         if result.returncode != 0:
             raise PgServerError(
@@ -310,6 +319,7 @@ class PgServer:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # keep Ctrl-C in the terminal from reaching it
+                    env=without_libfaketime(),  # the server's own timers need the real clock
                 )
             if self._wait_until_ready():
                 return

@@ -30,11 +30,10 @@ from trustledger.domain.codec import chain_link
 
 from tests.cli_helpers import Run, assert_no_traceback, run_cli
 from tests.pg_server import PgServer
+from tests.samples import SAMPLE_EVENTS, SAMPLE_PARTNERSHIPS, sample_paths
+from tests.store_backends import BACKENDS, SQLITE
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted(str(p) for p in (ROOT / "sample_events").glob("*.ndjson"))
-SAMPLE_EVENTS = 380
-SAMPLE_PARTNERSHIPS = 10
+SAMPLES = sample_paths()
 INTACT = f"intact: {SAMPLE_EVENTS} events in {SAMPLE_PARTNERSHIPS} partnerships, every link matches"
 
 
@@ -244,11 +243,9 @@ def sqlite_copy(template: Path, directory: Path) -> SQLiteTamper:
     return SQLiteTamper(directory / "ledger.sqlite")
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> TamperStore:
-    if request.param == "sqlite":
+    if request.param == SQLITE:
         return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
     clone: Callable[[], str] = request.getfixturevalue("postgres_clone")
     return PostgresTamper(clone())

@@ -1,7 +1,8 @@
 """``trustledger audit log``: who recorded what, when, in recording order, and its filters.
 
-Three ``record`` runs (real CLI, so each batch gets its own recording time) by different
-actors: named in the lines, and left out so the ledger stamps the invoking login name.
+Three ``record`` runs by different actors (named in the lines, or left out so the ledger
+stamps the invoking login name), each on a clock pinned to its own recording time, so the
+filters on recording time see the same times on every run, whatever the machine's clock.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from trustledger.tui.service.clock import FixedClock
 
 from tests.cli_helpers import assert_no_traceback, invoke, ndjson, run_cli
 
@@ -81,6 +83,12 @@ BATCH_3 = [
     },
 ]
 BATCHES = [BATCH_1, BATCH_2, BATCH_3]
+# When each batch was recorded: across a UTC midnight, with microseconds.
+BATCH_TIMES = [
+    datetime(2026, 11, 19, 16, 5, 0, 250_000, tzinfo=UTC),
+    datetime(2026, 11, 20, 9, 30, 12, 500_001, tzinfo=UTC),
+    datetime(2026, 11, 20, 17, 45, 0, 125_000, tzinfo=UTC),
+]
 
 # (batch, actor, partnership, type) of every event, in recording order.
 EXPECTED = [
@@ -100,8 +108,8 @@ EXPECTED = [
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("audit-log") / "ledger.sqlite"
     login = {"LOGNAME": "carol", "USER": "carol", "LNAME": "carol", "USERNAME": "carol"}
-    for batch in BATCHES:
-        run = run_cli(path, "record", stdin=ndjson(batch), env=login)
+    for batch, at in zip(BATCHES, BATCH_TIMES, strict=True):
+        run = invoke(path, "record", stdin=ndjson(batch), env=login, clock=FixedClock(at))
         assert run.code == 0, run.err
         assert run.out.strip() == f"recorded {len(batch)}, already recorded 0"
     return path
@@ -131,7 +139,9 @@ def batch_times(store: Path) -> list[datetime]:
     for (batch, *_), stamp in zip(EXPECTED, times, strict=True):
         by_batch.setdefault(batch, set()).add(stamp)
     assert all(len(stamps) == 1 for stamps in by_batch.values()), by_batch
-    return [by_batch[b].pop() for b in sorted(by_batch)]
+    times = [by_batch[b].pop() for b in sorted(by_batch)]
+    assert times == BATCH_TIMES  # each run stamped its clock's time
+    return times
 
 
 def rfc3339(stamp: datetime) -> str:

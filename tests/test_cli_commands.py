@@ -25,6 +25,7 @@ from tests.cli_helpers import (
     run_cli,
 )
 from tests.pg_server import PgServer
+from tests.samples import sample_dicts
 from tests.store_backends import (
     BACKENDS,
     POSTGRES,
@@ -540,13 +541,7 @@ def test_schema_accepts_the_sample_lines() -> None:
     """Validate every sample line against the schema (with jsonschema when installed,
     else structurally: known type, required fields present, no unknown fields)."""
     schema = json.loads(invoke(None, "schema").out)
-    samples = Path(__file__).parent.parent / "sample_events"
-    lines = [
-        json.loads(text)
-        for path in sorted(samples.glob("*.ndjson"))
-        for text in path.read_text().splitlines()
-        if text.strip()
-    ]
+    lines = sample_dicts()
     try:
         import jsonschema
     except ImportError:

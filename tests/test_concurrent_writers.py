@@ -1,4 +1,4 @@
-"""Many ``trustledger record`` processes on one store at once (CONTRACT.md: "each records
+"""Many ``trustledger record`` processes on one store at once (docs/CONTRACT.md: "each records
 all its lines or none, and none is lost"), on SQLite and on a real PostgreSQL server.
 
 The writers are real OS processes. Each is started with its input held back on a pipe;
@@ -188,7 +188,11 @@ def test_rejected_writers_on_a_new_store_lose_nothing_of_a_good_one(
 ) -> None:
     """A rejected input must not create (or remove) the store while another writer is
     creating it and recording: the good writer's events are all there afterwards."""
-    store = store_url if is_postgres(store_url) else tmp_path / f"round{round_}" / "ledger.sqlite"
+    if is_postgres(store_url):
+        store: str | Path = store_url
+    else:
+        (tmp_path / f"round{round_}").mkdir()
+        store = tmp_path / f"round{round_}" / "ledger.sqlite"
     good = ndjson([registration("good"), *commitments("good", "g", 10)])
     bad = ndjson([{**registration("bad"), "name": ""}])
     results = run_together(store, [bad, good, bad])

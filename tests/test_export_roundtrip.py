@@ -1,4 +1,4 @@
-"""``export`` writes lines that ``record`` accepts again, unchanged (CONTRACT.md: "Every line
+"""``export`` writes lines that ``record`` accepts again, unchanged (docs/CONTRACT.md: "Every line
 that ``export`` writes is a valid line for ``record``").
 
 Store A gets the sample data through the real console script; its export goes into a fresh
@@ -30,12 +30,14 @@ from tests.cli_helpers import (
     ndjson,
     run_cli,
 )
+from tests.samples import SAMPLE_FILES, sample_dicts
 from tests.store_backends import BACKENDS, POSTGRES, backend_pairs
 
-SAMPLES = sorted((Path(__file__).parent.parent / "sample_events").glob("*.ndjson"))
-SAMPLE_LINES = [
-    json.loads(line) for path in SAMPLES for line in path.read_text().splitlines() if line.strip()
-]
+SAMPLES = SAMPLE_FILES
+SAMPLE_LINES = sample_dicts()
+
+
+OLD_STAMP = "2001-02-03T04:05:06+00:00"
 
 
 def parse(text: str) -> list[dict]:
@@ -97,7 +99,10 @@ def test_export_recorded_into_a_fresh_store_exports_the_same(
 ) -> None:
     _, exported = store_a
     export_file = tmp_path / "a-export.ndjson"
-    export_file.write_text(exported, encoding="utf-8")
+    # Recording times in a file are accepted and ignored: these, far in the past, must not stay.
+    export_file.write_text(
+        ndjson(e | {"recorded_at": OLD_STAMP} for e in parse(exported)), encoding="utf-8"
+    )
     store_b = new_store(backend_b, "b")
 
     run = run_cli(store_b, "record", str(export_file))
@@ -106,9 +111,9 @@ def test_export_recorded_into_a_fresh_store_exports_the_same(
     events_a = parse(exported)
     events_b = parse(run_cli(store_b, "export").out)
     assert without_recorded_at(events_b) == without_recorded_at(events_a)
-    # The ledger stamps its own recording time: the exported one was ignored.
-    latest_a = max(datetime.fromisoformat(e["recorded_at"]) for e in events_a)
-    assert all(datetime.fromisoformat(e["recorded_at"]) > latest_a for e in events_b)
+    # The ledger stamps its own recording time: the one in the file was ignored.
+    assert all(datetime.fromisoformat(e["recorded_at"]) for e in events_b)
+    assert OLD_STAMP not in {e["recorded_at"] for e in events_b}
 
 
 def test_recording_the_export_again_adds_nothing(store_a: tuple[str, str], tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from tests.cli_helpers import assert_no_traceback, export_text, invoke, ndjson, run_cli
-from tests.store_backends import BACKENDS, EVENTS_TABLE, is_postgres
+from tests.store_backends import EVENTS_TABLE, is_postgres
 
 REGISTER = {
     "type": "partnership_registered",
@@ -71,14 +71,10 @@ def write_lock_held(store: str) -> Iterator[None]:
         holder.communicate("", timeout=30)
 
 
-@pytest.fixture(params=BACKENDS)
-def registered_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        store = str(request.getfixturevalue("postgres_url"))
-    else:
-        store = str(tmp_path / "ledger.sqlite")
-    assert invoke(store, "record", stdin=ndjson([REGISTER])).code == 0
-    return store
+@pytest.fixture
+def registered_store(store_url: str) -> str:
+    assert invoke(store_url, "record", stdin=ndjson([REGISTER])).code == 0
+    return store_url
 
 
 def test_a_held_lock_ends_in_one_clear_error_within_the_limit(registered_store: str) -> None:

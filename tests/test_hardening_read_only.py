@@ -20,9 +20,9 @@ import pytest
 
 from tests.cli_helpers import TRUSTLEDGER, Run, assert_no_traceback, cli_env, run_cli
 from tests.hardening_support import unprivileged_prefix
+from tests.samples import sample_paths
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted(str(p) for p in (ROOT / "sample_events").glob("*.ndjson"))[:3]
+SAMPLES = sample_paths()[:3]
 READING = [
     ("report", "--as-of", "2026-11-20", "--format", "json"),
     ("export",),

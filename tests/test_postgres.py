@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from trustledger.domain.ledger import Ledger
 from trustledger.domain.store import parse_store_url
 
+from tests.cli_helpers import TRUSTLEDGER, cli_env
+from tests.samples import sample_paths
+
 pytestmark = pytest.mark.postgres
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted(str(p) for p in (ROOT / "sample_events").glob("*.ndjson"))
-CLI = str(Path(sys.executable).parent / "trustledger")
+SAMPLES = sample_paths()
+CLI = str(TRUSTLEDGER)
 
 
 def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
-    full_env = {k: v for k, v in os.environ.items() if k != "TRUSTLEDGER_STORE"}
-    full_env.update(env or {})
     return subprocess.run(
-        [CLI, *args], input=stdin, capture_output=True, text=True, timeout=120, env=full_env
+        [CLI, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_env(None, env),
     )
 
 
@@ -106,6 +109,7 @@ def test_eight_concurrent_writers_lose_and_duplicate_nothing(postgres_url: str, 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=cli_env(postgres_url),
         )
         for f in files
     ]
@@ -196,6 +200,7 @@ def test_watcher_wakes_on_notify(postgres_url: str):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=cli_env(postgres_url),
         )
         assert watcher.wait(position, 30) is True
         writer.communicate(timeout=30)

@@ -6,9 +6,12 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trustledger.projections import REPORT_KEYS, ModelConfig, PartnershipView, replay, report_rows
+from trustledger.projections.report import JSON_ONLY_KEYS
 
-from tests.test_projections_streams import BASE_DAY, Stream
+from tests.test_projections_streams import BASE_DAY, Stream, days_around, streams
 
 D0 = date(2025, 6, 1)
 
@@ -253,7 +256,9 @@ def test_report_rows_have_exactly_the_contract_keys() -> None:
     rows = report_rows(replay(portfolio_stream().events, as_of))
     assert [row["partnership"] for row in rows] == ["alpha", "gone", "zeta"]
     for row in rows:
-        assert set(row) == CONTRACT_KEYS | {"status_reason", "model_version"} == set(REPORT_KEYS)
+        assert CONTRACT_KEYS | {"status_reason", "model_version"} == set(REPORT_KEYS)
+        assert set(row) == set(REPORT_KEYS) | set(JSON_ONLY_KEYS)
+        assert [detail["message"] for detail in row["alert_details"]] == row["alerts"]
         assert set(row["commitments"]) == {"open", "overdue", "kept", "missed"}
         assert row["model_version"] == "1.0"
     json.dumps(rows)  # plain JSON values only
@@ -271,4 +276,76 @@ def test_report_rows_have_exactly_the_contract_keys() -> None:
     assert zeta["commitments"] == {"open": 1, "overdue": 1, "kept": 0, "missed": 0}
     assert zeta["open_issues"] == 1 and zeta["revenue_share"] == 1.0
     assert zeta["alerts"][0] == "commitment late by us due 2024-01-04 is overdue (17 days)"
+    assert zeta["alert_details"][0] == {
+        "kind": "overdue_commitment",
+        "subject_kind": "commitment",
+        "subject": "late",
+        "message": zeta["alerts"][0],
+    }
     assert zeta["status_reason"] == "insufficient evidence: 0 outcomes, no review"
+
+
+# -- what each alert is about -------------------------------------------------------------------
+
+
+def subjects(view: PartnershipView) -> list[tuple[str, str | None, str | None]]:
+    return [(alert.kind, alert.subject_kind, alert.subject) for alert in view.alerts]
+
+
+def test_each_alert_names_the_item_it_is_about() -> None:
+    stream = registered(every=30)
+    stream.commit("acme", "c1", D0, due=D0 + timedelta(days=10))
+    stream.raise_issue("acme", "billing", D0, partner_card=True)
+    assert subjects(one(stream, D0 + timedelta(days=40))) == [
+        ("overdue_commitment", "commitment", "c1"),
+        ("review_overdue", "review", None),  # no review yet
+        ("issue_open_too_long", "issue", "billing"),
+        ("partner_card", "issue", "billing"),
+    ]
+    review = stream.review("acme", D0 + timedelta(days=41), {"vision": 3})
+    stream.resolve("acme", "billing", D0 + timedelta(days=41))
+    stream.keep("acme", "c1", D0 + timedelta(days=41))
+    assert subjects(one(stream, D0 + timedelta(days=80))) == [
+        ("review_overdue", "review", str(review.position)),
+        ("partner_card", "issue", "billing"),
+    ]
+
+
+def test_a_trust_drop_and_concentration_are_about_the_partnership() -> None:
+    stream = registered()
+    for n in range(4):
+        stream.commit("acme", f"k{n}", D0)
+        stream.keep("acme", f"k{n}", D0)
+    stream.commit("acme", "big", D0, weight=5)
+    stream.miss("acme", "big", D0 + timedelta(days=40))
+    stream.register("other", D0, review_every_days=365)
+    stream.revenue("acme", "2025-06", 900, D0)
+    stream.revenue("other", "2025-06", 100, D0)
+    portfolio = replay(stream.events, D0 + timedelta(days=45))
+    assert [(a.kind, a.subject_kind, a.subject) for a in portfolio.alerts] == [
+        ("trust_drop", None, None),
+        ("concentration", None, None),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(streams(), st.data())
+def test_an_alerts_subject_is_an_item_of_its_partnership(
+    stream: Stream, data: st.DataObject
+) -> None:
+    as_of = data.draw(days_around(stream.events))
+    for view in replay(stream.events, as_of).partnerships:
+        commitments = {c.handle: c for c in view.commitments}
+        issues = {i.handle: i for i in view.issues}
+        for alert in view.alerts:
+            if alert.subject_kind == "commitment":
+                assert commitments[alert.subject or ""].stage == "overdue"
+                assert f"commitment {alert.subject} " in alert.message
+            elif alert.subject_kind == "issue":
+                assert alert.subject in issues
+                assert f"issue {alert.subject} " in alert.message
+            elif alert.subject_kind == "review":
+                latest = view.reviews[-1] if view.reviews else None
+                assert alert.subject == (str(latest.position) if latest else None)
+            else:
+                assert alert.kind in ("trust_drop", "concentration") and alert.subject is None

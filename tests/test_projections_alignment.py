@@ -1,7 +1,8 @@
-"""Alignment (DESIGN.md, "Alignment"): review figures, recency weighting and asymmetries."""
+"""Alignment (docs/MODEL.md, "Alignment"): review figures, recency weighting and asymmetries."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from trustledger.domain.events import DIMENSIONS
 from trustledger.projections import ModelConfig, fold, portfolio_at, replay
 from trustledger.projections.alignment import (
+    AlignmentSums,
     asymmetries,
     mean_gap,
     review_alignment,
@@ -18,6 +20,7 @@ from trustledger.projections.alignment import (
     review_level,
     weighted_alignment,
 )
+from trustledger.projections.facts import ReviewFacts
 from trustledger.projections.views import Asymmetry
 
 from tests.test_projections_streams import BASE_DAY, Stream
@@ -167,3 +170,54 @@ def test_review_figures_follow_their_definitions(
     assert list(gaps) == shared
     assert review_gap(ours, theirs) == mean_gap(gaps)
     assert 0.0 <= review_alignment(review_level(ours, theirs), review_gap(ours, theirs)) <= 1.0
+
+
+# -- the alignment accumulator ------------------------------------------------------------------
+
+
+def review_on(day: date, alignment: float, gap: float) -> ReviewFacts:
+    return ReviewFacts(day, 0, (), None, level=alignment, gap=gap, alignment=alignment)
+
+
+unit = st.floats(min_value=0.0, max_value=1.0)
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), unit, unit), min_size=1, max_size=12),
+    st.sampled_from([1.0, 30.0, 180.0]),
+    st.randoms(use_true_random=False),
+)
+def test_the_accumulator_is_the_recency_weighted_mean_in_any_order(
+    reviews: list[tuple[int, float, float]], half_life: float, rng: random.Random
+) -> None:
+    items = [review_on(BASE_DAY + timedelta(days=d), a, g) for d, a, g in reviews]
+    latest = max(d for d, _, _ in reviews)
+    weights = [2.0 ** ((d - latest) / half_life) for d, _, _ in reviews]
+    expected_alignment = sum(w * a for w, (_, a, _) in zip(weights, reviews, strict=True)) / sum(
+        weights
+    )
+    expected_gap = sum(w * g for w, (_, _, g) in zip(weights, reviews, strict=True)) / sum(weights)
+    rng.shuffle(items)
+    sums = AlignmentSums(half_life, BASE_DAY)
+    for item in items:
+        sums.add(item)
+    alignment, gap = sums.figures()
+    assert alignment == pytest.approx(expected_alignment, rel=1e-9, abs=1e-12)
+    assert gap == pytest.approx(expected_gap, rel=1e-9, abs=1e-12)
+    as_of = BASE_DAY + timedelta(days=latest)
+    assert weighted_alignment(items, as_of, half_life) == pytest.approx(
+        (expected_alignment, expected_gap), rel=1e-9, abs=1e-12
+    )
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 3000), min_size=1, max_size=12), unit, unit)
+def test_reviews_of_one_alignment_give_exactly_that_alignment(
+    days: list[int], alignment: float, gap: float
+) -> None:
+    """No rounding noise: a flat series is flat (a sparkline shows no steps)."""
+    sums = AlignmentSums(180.0, BASE_DAY)
+    for day in days:
+        sums.add(review_on(BASE_DAY + timedelta(days=day), alignment, gap))
+    assert sums.figures() == (alignment, gap)

@@ -1,4 +1,4 @@
-"""Status classification and its reasons (DESIGN.md, "Status and alerts")."""
+"""Status classification and its reasons (docs/MODEL.md, "Status" and "Alerts")."""
 
 from __future__ import annotations
 

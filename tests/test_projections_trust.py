@@ -1,4 +1,4 @@
-"""Properties of the trust model (DESIGN.md, "The trust model"), checked with hypothesis.
+"""Properties of the trust model (docs/MODEL.md, "Trust"), checked with hypothesis.
 
 Trust is compared with a tolerance of 1e-12: the decayed sums are floats, and "never lowers"
 must not fail on the last bit of a rounding.
@@ -52,7 +52,7 @@ def open_commitment(events: list[Recorded], data: st.DataObject) -> tuple[str, s
     """An open commitment at the end of ``events``: (partnership, commitment, made on)."""
     state = fold(events)
     candidates = sorted(
-        (handle, c, ps.facts(c)[4])
+        (handle, c, ps.facts(c).made_on)
         for handle, ps in state.partnerships.items()
         if ps.ended_on is None
         for c in ps.commitments
@@ -127,7 +127,7 @@ def test_a_kept_commitment_never_lowers_trust(
     before_view = view_of(stream.events, handle, as_of, config)
     after_view = view_of(after, handle, as_of, config)
     assert after_view.trust >= before_view.trust - EPS
-    by = fold(stream.events).partnerships[handle].facts(commitment)[1]
+    by = fold(stream.events).partnerships[handle].facts(commitment).by_us
     side = "our_reliability" if by else "partner_reliability"
     other = "partner_reliability" if by else "our_reliability"
     assert getattr(after_view, side) >= getattr(before_view, side) - EPS
@@ -247,8 +247,10 @@ def test_with_no_new_events_trust_drifts_toward_one_half(
 
 @SETTINGS
 @given(streams(), st.integers(0, 3000))
-def test_the_decayed_sums_agree_with_summing_the_facts_afresh(stream: Stream, later: int) -> None:
-    """The O(1) path (decayed sums) and the per-fact path give the same trust."""
+def test_the_folds_accumulator_agrees_with_summing_the_evidence_afresh(
+    stream: Stream, later: int
+) -> None:
+    """The O(1) path (the fold's accumulator) and a fresh one fed the evidence agree."""
     config = ModelConfig()
     state = fold(stream.events, config=config)
     as_of = last_day(stream.events) + timedelta(days=later)
@@ -279,7 +281,7 @@ def test_replaying_the_same_events_gives_identical_results(stream: Stream, offse
 
 
 def test_short_half_lives_over_long_spans_stay_finite() -> None:
-    """The decayed sums move their reference day instead of overflowing."""
+    """The accumulators move their base day instead of overflowing."""
     config = ModelConfig(half_life_days=1.0, alignment_half_life_days=1.0)
     stream = Stream()
     stream.register("old", BASE_DAY)
@@ -294,7 +296,9 @@ def test_short_half_lives_over_long_spans_stay_finite() -> None:
         stream.review("new", day, {"vision": 2})
     as_of = BASE_DAY + timedelta(days=365 * 5)
     state = fold(stream.events, config=config)
-    assert state.ref_day > BASE_DAY.toordinal()  # moved on
+    new_state = state.partnerships["new"]
+    assert new_state.trust.base > BASE_DAY.toordinal()  # moved on
+    assert new_state.alignment.base > BASE_DAY.toordinal()
     old, new = replay(stream.events, as_of, config=config).partnerships[::-1]
     assert old.handle == "old" and old.trust == 0.5 and old.alignment == pytest.approx(0.75)
     assert new.trust == pytest.approx(2 / 3) and new.alignment == pytest.approx(0.25)

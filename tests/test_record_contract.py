@@ -1,4 +1,4 @@
-"""``trustledger record`` against the scripting contract (CONTRACT.md, "Event lines" and
+"""``trustledger record`` against the scripting contract (docs/CONTRACT.md, "Event lines" and
 "``record`` is all or nothing").
 
 Every bad-input case runs the real console script as a subprocess: exit code 1, one
@@ -17,7 +17,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,9 @@ from tests.cli_helpers import (
     run_cli,
 )
 from tests.pg_server import PgServer
+from tests.samples import TODAY
 from tests.store_backends import BACKENDS, POSTGRES, SharedPgStore, pg_table_exists
 
-TODAY = date.today()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 DAY_AFTER_TOMORROW = (TODAY + timedelta(days=2)).isoformat()
 

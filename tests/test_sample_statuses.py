@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import pytest
-from trustledger.domain.ledger import Ledger, located_lines
+from trustledger.domain.ledger import Ledger
 from trustledger.domain.store import parse_store_url
 from trustledger.projections.replay import replay
 from trustledger.projections.report import report_rows
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "sample_events"
-AS_OF = date(2026, 11, 20)  # the date the README's statuses are stated for
+from tests.samples import SAMPLES_DIR, TODAY, sample_dicts
+
+AS_OF = TODAY  # the date the README's statuses are stated for
 
 
 def expected_statuses() -> dict[str, str]:
     """Parse the README's table: the `handle` and `expected status` columns."""
-    lines = (SAMPLES / "README.md").read_text().splitlines()
+    lines = (SAMPLES_DIR / "README.md").read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if "expected status" in line)
     columns = [c.strip() for c in lines[header].strip("|").split("|")]
     handle_at, status_at = columns.index("handle"), columns.index("expected status")
@@ -33,12 +32,8 @@ def expected_statuses() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> list[dict]:
-    store = parse_store_url(str(tmp_path_factory.mktemp("samples") / "samples.sqlite"))
-    with Ledger(store, create=True) as ledger:
-        for path in sorted(SAMPLES.glob("*.ndjson")):
-            result = ledger.record(located_lines(path.name, path.read_text().splitlines()))
-            assert result.ok, result.errors
+def report(sample_template: Path) -> list[dict]:
+    with Ledger(parse_store_url(str(sample_template))) as ledger:
         return report_rows(replay(ledger.iter_events(), AS_OF))
 
 
@@ -63,22 +58,12 @@ def test_sample_partnership_ends_in_its_status(report, handle):
 
 
 def test_every_event_type_is_used_by_the_samples():
-    types = {
-        json.loads(line)["type"]
-        for path in SAMPLES.glob("*.ndjson")
-        for line in path.read_text().splitlines()
-        if line.strip()
-    }
+    types = {line["type"] for line in sample_dicts()}
     from trustledger.domain.events import EVENT_TYPES
 
     assert types == set(EVENT_TYPES)
 
 
 def test_samples_span_eighteen_months():
-    days = [
-        date.fromisoformat(json.loads(line)["occurred_on"])
-        for path in SAMPLES.glob("*.ndjson")
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    days = [date.fromisoformat(line["occurred_on"]) for line in sample_dicts()]
     assert (max(days) - min(days)).days >= 18 * 30

@@ -10,16 +10,8 @@ from trustledger.tui.dashboard.screens.audit import AuditScreen
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
-from tests.test_tui_support import (
-    RECORDED,
-    TODAY,
-    make_app,
-    sample_store,
-    sample_template,
-    screen_text,
-)
-
-__all__ = ["sample_store", "sample_template"]
+from tests.samples import RECORDED, TODAY
+from tests.test_tui_support import make_app, screen_text
 
 SIZE = (80, 24)
 

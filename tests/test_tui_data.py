@@ -17,9 +17,7 @@ from trustledger.tui.dashboard.widgets.fields import SKIPPED, form_fields
 from trustledger.tui.service.labels import describe
 from trustledger.tui.service.live import audit_picture, detail_from_events
 
-from tests.test_tui_support import TODAY, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
+from tests.samples import TODAY
 
 
 @pytest.mark.parametrize("event_type", list(EVENT_TYPES))

@@ -11,17 +11,7 @@ from trustledger.domain.events import EVENT_TYPES
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen
 from trustledger.tui.dashboard.screens.record import ChooseEventScreen, RecordScreen
 
-from tests.test_tui_support import (
-    events_in,
-    history,
-    last_event,
-    make_app,
-    sample_store,
-    sample_template,
-    screen_text,
-)
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import events_in, history, last_event, make_app, screen_text
 
 SIZE = (80, 24)
 

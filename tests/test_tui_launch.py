@@ -5,18 +5,13 @@ The checks behind the terminal check are tested as if stdin and stdout were a te
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from trustledger.domain.store import parse_store_url
 from trustledger.tui.dashboard.launch import launch
 from trustledger.tui.service.ledger_service import LedgerService
 
+from tests.cli_helpers import run_cli
 from tests.test_tui_support import run_on_terminal
-
-TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
 
 
 @pytest.fixture
@@ -55,13 +50,8 @@ def test_a_broken_config_stops_the_dashboard_with_one_line(tmp_path):
     store = tmp_path / "store.sqlite"
     config = tmp_path / "config.toml"
     config.write_text("[model]\nhalf_life_days = -1\n", encoding="utf-8")
-    done = subprocess.run(
-        [str(TRUSTLEDGER), "--store", str(store), "partner", "add", "acme", "--name", "A"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_cli(store, "partner", "add", "acme", "--name", "A")
+    assert done.code == 0, done.err
     for args in (["tui", "--config", str(config)], ["report", "--config", str(config)]):
         done = run_on_terminal(["--store", str(store), *args])
         assert done.returncode == 2, (args, done)

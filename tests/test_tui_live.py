@@ -1,13 +1,10 @@
-"""Live following: another process records, the dashboard shows it in place, fast."""
+"""Live following: another process records, the dashboard shows it in place."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 
 import pytest
 from trustledger.domain.events import LINE_ADAPTER
@@ -15,7 +12,6 @@ from trustledger.domain.ledger import Ledger, Located
 from trustledger.domain.watch import POLL_SECONDS, PollingWatcher
 from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 from trustledger.tui.dashboard.widgets.cells import spark
-from trustledger.tui.service.clock import FixedClock
 from trustledger.tui.service.live import (
     LedgerSource,
     LiveFollower,
@@ -24,11 +20,9 @@ from trustledger.tui.service.live import (
     new_alerts,
 )
 
-from tests.test_tui_support import make_app, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
-
-TRUSTLEDGER = Path(sys.executable).parent / "trustledger"
+from tests.cli_helpers import run_cli
+from tests.samples import SAMPLE_FILES, record_samples
+from tests.test_tui_support import make_app, pause_until, wait_until
 
 
 def row_keys(table: PortfolioTable) -> list[str]:
@@ -40,8 +34,8 @@ def cursor(table: PortfolioTable) -> str:
 
 
 async def test_a_record_from_another_process_shows_in_place(sample_store, tmp_path):
-    # The other process records with the real clock: the app's day is the real one too.
-    app = make_app(sample_store, clock=FixedClock(datetime.now(UTC)))
+    # Both run on the tests' day: the app by its clock, the other process by TRUSTLEDGER_TODAY.
+    app = make_app(sample_store)
     notes: list[str] = []
     original_notify = app.notify
 
@@ -69,21 +63,11 @@ async def test_a_record_from_another_process_shows_in_place(sample_store, tmp_pa
         kept_before = table.get_cell("meridian-health", "trust").plain
         assert "zenith" not in row_keys(table)
 
-        done = subprocess.run(
-            [str(TRUSTLEDGER), "--store", str(sample_store.path), "record", str(lines)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        finished = time.monotonic()
-        assert done.returncode == 0, done.stderr
-        assert "recorded 3" in done.stdout
+        done = run_cli(sample_store.path, "record", str(lines))
+        assert done.code == 0, done.err
+        assert "recorded 3" in done.out
 
-        while "zenith" not in row_keys(table):
-            assert time.monotonic() - finished < 5, "the new row did not show"
-            await pilot.pause(0.02)
-        latency = time.monotonic() - finished
-        print(f"live latency {latency:.3f}s")
+        await pause_until(pilot, lambda: "zenith" in row_keys(table), "the new row showing")
         await pilot.pause()
         assert cursor(table) == "meridian-health"  # the cursor stayed on its row
         assert table.row_count == 11
@@ -267,10 +251,9 @@ async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, mon
             await pilot.pause()
             assert app.screen.query_one(PortfolioTable).row_count == 10
         # The follow thread saves the snapshot on its way out.
-        deadline = time.monotonic() + 5
-        while not list((tmp_path / "cache").glob("snapshots/*.pickle")):
-            assert time.monotonic() < deadline, "no snapshot saved"
-            time.sleep(0.02)
+        wait_until(
+            lambda: bool(list((tmp_path / "cache").glob("snapshots/*.pickle"))), "a snapshot saved"
+        )
     assert loaded[0] == 0  # nothing cached the first time
     assert loaded[1] == 380  # the second start began from the snapshot
     assert list((tmp_path / "cache" / "snapshots").glob("*.pickle"))
@@ -278,43 +261,16 @@ async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, mon
 
 @pytest.mark.postgres
 async def test_live_dashboard_on_postgresql(postgres_url):
-    from trustledger.domain.ledger import located_lines
-    from trustledger.domain.store import parse_store_url
-
-    from tests.test_tui_support import RECORDED, SAMPLES
-
-    store = parse_store_url(postgres_url)
-    lines = []
-    for file in sorted(SAMPLES.glob("0[1-3]-*.ndjson")):
-        lines.extend(located_lines(file.name, file.read_text(encoding="utf-8").split("\n")))
-    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
-        assert ledger.record(lines).ok
-    app = make_app(store, clock=FixedClock(datetime.now(UTC)))
+    store = record_samples(postgres_url, SAMPLE_FILES[:3])
+    app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.ready()
         await pilot.pause()
         table = app.screen.query_one(PortfolioTable)
         assert table.row_count == 3
         table.move_cursor(row=row_keys(table).index("brightpath"))
-        done = subprocess.run(
-            [
-                str(TRUSTLEDGER),
-                "--store",
-                postgres_url,
-                "partner",
-                "add",
-                "zenith",
-                "--name",
-                "Zenith Labs",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
-        deadline = time.monotonic() + 5
-        while "zenith" not in row_keys(table):
-            assert time.monotonic() < deadline, "the new row did not show"
-            await pilot.pause(0.02)
+        done = run_cli(postgres_url, "partner", "add", "zenith", "--name", "Zenith Labs")
+        assert done.code == 0, done.err
+        await pause_until(pilot, lambda: "zenith" in row_keys(table), "the new row showing")
         assert cursor(table) == "brightpath"
         assert app.store_label.startswith("postgresql://")

@@ -6,9 +6,7 @@ from textual.widgets import DataTable, Input, Select, TabbedContent
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 
-from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app, screen_text
 
 SIZE = (80, 24)
 

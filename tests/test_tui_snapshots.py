@@ -13,9 +13,7 @@ from __future__ import annotations
 import pytest
 from trustledger.tui.dashboard.screens.partnership import TABS
 
-from tests.test_tui_support import make_app, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app
 
 SIZES = [(80, 24), (120, 40)]
 SMALL = (80, 24)

@@ -1,7 +1,6 @@
-"""Shared pieces of the dashboard tests: the sample store, the app, reading the screen.
+"""Shared pieces of the dashboard tests: the app on a pinned clock, reading the screen.
 
-No tests here. The sample store is built once per session (the sample events recorded with a
-pinned clock, so recording times are the same on every run) and copied for each test.
+No tests here. The sample store they run on is the ``sample_store`` fixture (``conftest.py``).
 """
 
 from __future__ import annotations
@@ -10,65 +9,34 @@ import contextlib
 import io
 import os
 import pty
-import sqlite3
 import subprocess
 import sys
 import threading
-from contextlib import closing
-from datetime import UTC, date, datetime
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
-from trustledger.domain.ledger import Ledger, located_lines
-from trustledger.domain.store import StoreConfig, parse_store_url
+from textual.pilot import Pilot
+from trustledger.domain.ledger import Ledger
+from trustledger.domain.store import StoreConfig
 from trustledger.tui.dashboard.app import TrustLedgerApp
 from trustledger.tui.service.clock import Clock, FixedClock
 from trustledger.tui.service.ledger_service import LedgerService
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_events"
-#: The app's as-of date in the tests: the last day of the sample data.
-TODAY = date(2026, 11, 20)
-#: When the sample store was "recorded" (pinned, so timelines are stable).
-RECORDED = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)
-
-
-def record_samples(path: Path) -> StoreConfig:
-    store = parse_store_url(str(path))
-    lines = []
-    for file in sorted(SAMPLES.glob("*.ndjson")):
-        lines.extend(located_lines(file.name, file.read_text(encoding="utf-8").split("\n")))
-    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
-        result = ledger.record(lines)
-    assert result.ok, result.errors
-    return store
-
-
-def copy_store(source: Path, target: Path) -> StoreConfig:
-    """A consistent copy of an SQLite store (WAL included)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    return parse_store_url(str(target))
-
-
-@pytest.fixture(scope="session")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
-    record_samples(path)
-    return path
-
-
-@pytest.fixture
-def sample_store(sample_template: Path, tmp_path: Path) -> StoreConfig:
-    return copy_store(sample_template, tmp_path / "sample.sqlite")
-
+from tests.samples import TODAY
 
 #: The dashboard's clock in the tests: the app's live day is TODAY, and so is the default day
 #: of what its forms record, whatever the real date.
 CLOCK = FixedClock.on(TODAY)
+
+
+#: How long a test waits for what should show at once before calling it lost: a guard against
+#: hanging, not a measure of speed (``benchmarks/dashboard_bench.py`` measures that).
+PATIENCE_SECONDS = 60.0
 
 
 def make_app(store: StoreConfig, clock: Clock = CLOCK, **kwargs: object) -> TrustLedgerApp:
@@ -161,3 +129,19 @@ def _drain(fd: int) -> None:
     with contextlib.suppress(OSError):
         while os.read(fd, 4096):
             pass
+
+
+async def pause_until(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until ``condition()`` holds; fail naming ``what`` if it never does."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never happened"
+        await pilot.pause(0.02)
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Sleep until ``condition()`` holds (another thread's work); fail if it never does."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never happened"
+        time.sleep(0.02)

@@ -16,7 +16,22 @@ audit = click.Group("audit", help="Audit the stored history: verify its chain, l
 
 @audit.command("verify")
 @store_option
-def verify_command(store_url: str | None) -> None:
+@click.option(
+    "--links",
+    "show_links",
+    is_flag=True,
+    help="Also print each partnership's newest event and its link.",
+)
+@click.option(
+    "--position",
+    "positions",
+    metavar="P",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="Also print the link of the event at recording position P (as a review pack "
+    "names it); repeatable.",
+)
+def verify_command(store_url: str | None, show_links: bool, positions: tuple[int, ...]) -> None:
     """Check the stored history's hash chain; exit 1 naming the first broken place."""
     show = sys.stderr.isatty()
 
@@ -24,12 +39,19 @@ def verify_command(store_url: str | None) -> None:
         if show:
             click.echo(f"\rverified {done:,} events…", err=True, nl=False)
 
-    verdict = service(store_url).verify(progress)
+    verdict = service(store_url).verify(progress, positions=set(positions))
     if show:
         click.echo("\r\033[K", err=True, nl=False)
     if not verdict.intact:
         raise Failure(verdict.summary(), EXIT_REJECTED)
     click.echo(verdict.summary())
+    for link in verdict.heads if show_links else ():
+        click.echo(link.describe())
+    found = {link.position: link for link in verdict.found}
+    for position in positions:
+        if position not in found:
+            raise Failure(f"no event at position {position}", EXIT_REJECTED)
+        click.echo(found[position].describe())
 
 
 @audit.command("log")

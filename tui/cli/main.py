@@ -1,7 +1,8 @@
 """The ``trustledger`` command line: the scripting contract's commands.
 
 Every command takes ``--store URL`` (before or after the command name) or reads
-``TRUSTLEDGER_STORE``. Machine output goes to stdout; errors go to stderr as one line
+``TRUSTLEDGER_STORE``, and ``--lock-timeout SECONDS`` (likewise) or reads
+``TRUSTLEDGER_LOCK_TIMEOUT``. Machine output goes to stdout; errors go to stderr as one line
 each. Exit codes: 0 done, 1 input rejected (or ``check`` found alerts), 2 usage error,
 unreadable input file, or a store that cannot be opened.
 
@@ -15,6 +16,7 @@ with the clock of the :class:`CliContext` (``main(obj=CliContext(clock))`` pins 
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from trustledger.domain.errors import LedgerError, clip
+from trustledger.domain.errors import LedgerError, clip, quoted
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kept": ("events", "Record that a commitment was kept."),
     "migrate": ("migrate", "Copy the store into another, keeping order, ids, times and actors."),
     "missed": ("events", "Record that a commitment was missed."),
+    "pack": ("pack", "Write a partnership's review pack (HTML or PDF), or one per partnership."),
     "partner": ("events", "Partnerships: register them."),
     "record": ("record", "Append event lines (NDJSON) from FILEs, or stdin when none or '-'."),
     "renegotiate": ("events", "Give an open commitment a new due date."),
@@ -151,8 +154,37 @@ class LedgerGroup(click.Group):
         return code
 
 
+#: Where ``--lock-timeout`` leaves its value (``ctx.meta`` is shared by a command and its group).
+LOCK_TIMEOUT_KEY = "trustledger.lock_timeout"
+
+
+def _lock_timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Keep ``--lock-timeout`` (the one after the command name wins, as for ``--store``)."""
+    if value is None:
+        return
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise click.BadParameter(
+            f"must be a number of seconds >= 0, not {quoted(value)}", ctx=ctx, param=param
+        )
+    ctx.meta[LOCK_TIMEOUT_KEY] = seconds
+
+
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--store`` to a command (it is also accepted before the command name)."""
+    """Add ``--store`` and ``--lock-timeout`` to a command (both are also accepted before
+    the command name)."""
+    func = click.option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        default=None,
+        expose_value=False,
+        callback=_lock_timeout,
+        help="How long to wait, in all, for another process's lock on the store before "
+        "giving up (default: $TRUSTLEDGER_LOCK_TIMEOUT, else 60).",
+    )(func)
     return click.option(
         "--store",
         "store_url",
@@ -172,15 +204,18 @@ def cli_context() -> CliContext:
 
 def service(store_url: str | None) -> LedgerService:
     """The application service for the chosen store: ``--store`` after the command name,
-    else before it, else the environment, else the default; a bad URL exits 2."""
+    else before it, else the environment, else the default; a bad URL exits 2. Its lock
+    timeout is ``--lock-timeout``, else ``TRUSTLEDGER_LOCK_TIMEOUT``, else 60 seconds."""
     from trustledger.tui.service.ledger_service import LedgerService
+    from trustledger.tui.service.stores import resolve_store
 
     ctx = click.get_current_context()
     url = store_url or ctx.find_root().params.get("store_url")
     try:
-        return LedgerService.for_url(url, clock=cli_context().clock)
+        store = resolve_store(url, lock_timeout=ctx.meta.get(LOCK_TIMEOUT_KEY))
     except LedgerError as exc:
         fail(str(exc))
+    return LedgerService(store, clock=cli_context().clock)
 
 
 @click.group(
@@ -196,6 +231,7 @@ def main(ctx: click.Context, store_url: str | None) -> None:
 
     With no command, opens the live dashboard.
     """
+    cli_context().clock.today()  # a malformed TRUSTLEDGER_TODAY fails here, before any work
     if ctx.invoked_subcommand is None:
         # The dashboard is a sibling front end: the entry point registers its command.
         dashboard = main.get_command(ctx, "tui")

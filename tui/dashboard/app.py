@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -87,11 +88,13 @@ class LiveChanged(Message):
 
 
 class StoreFailed(Message):
-    """The follow worker could not read the store (it retries)."""
+    """A worker could not read the store; ``following``: the follow worker, which
+    reconnects (the live view is stale until it is back)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, following: bool = False) -> None:
         super().__init__()
         self.message = message
+        self.following = following
 
 
 class AuditReady(Message):
@@ -154,6 +157,8 @@ class TrustLedgerApp(OrderedKeys):
         self.audit_as_of: date = as_of or self.today()
         self.audit_known_at: datetime | None = known_at
         self.replaying = False
+        # The follow worker lost the store and is reconnecting: the live picture is stale.
+        self.reconnecting = False
         self._generation = 0
         self._picture_shown = asyncio.Event()
         self._detail_shown = asyncio.Event()
@@ -232,7 +237,7 @@ class TrustLedgerApp(OrderedKeys):
             self.post_message(LiveChanged(update))
 
         def failed(message: str) -> None:
-            self.post_message(StoreFailed(message))
+            self.post_message(StoreFailed(message, following=True))
 
         self.service.follow(
             self.config,
@@ -247,6 +252,9 @@ class TrustLedgerApp(OrderedKeys):
     def _live_changed(self, message: LiveChanged) -> None:
         update = message.update
         self.live_picture = update.picture
+        if self.reconnecting:
+            self.reconnecting = False
+            self.notify("the store answers again: live", title="Store", timeout=3)
         if not self.audit:
             self.redraw()
         for alert in update.alerts[:5]:
@@ -275,6 +283,10 @@ class TrustLedgerApp(OrderedKeys):
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
+        if message.following:
+            self.reconnecting = True
+            if not self.audit:
+                self.redraw()
         self.notify(
             terminal_safe(message.message), title="Store", severity="error", timeout=6, markup=False
         )
@@ -329,10 +341,23 @@ class TrustLedgerApp(OrderedKeys):
         self.notify("live", timeout=1.5)
 
     def action_step(self, days: int) -> None:
-        self.enter_audit(self.as_of + timedelta(days=days), self.known_at)
+        self.step_to(lambda day: day + timedelta(days=days), forward=days > 0)
 
     def action_step_month(self, months: int) -> None:
-        self.enter_audit(add_months(self.as_of, months), self.known_at)
+        self.step_to(lambda day: add_months(day, months), forward=months > 0)
+
+    def step_to(self, move: Callable[[date], date], *, forward: bool) -> None:
+        """Audit the day ``move`` gives; past either end of the calendar, its last (or first)
+        day, saying so."""
+        try:
+            day = move(self.as_of)
+        except (OverflowError, ValueError):  # after 9999-12-31 or before 0001-01-01
+            day = date.max if forward else date.min
+            ends = "ends" if forward else "starts"
+            self.notify(f"the calendar {ends} on {day.isoformat()}", timeout=3)
+            if self.audit and day == self.as_of:
+                return
+        self.enter_audit(day, self.known_at)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MODELESS and isinstance(self.screen, ModalScreen):

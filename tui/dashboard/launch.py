@@ -53,4 +53,5 @@ def launch(
         prefs=Prefs.load(default_prefs_path()),
     )
     app.run()
-    sys.exit(app.return_code or 0)
+    if app.return_code:
+        sys.exit(app.return_code)  # it crashed or lost its terminal (and said why)

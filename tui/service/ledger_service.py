@@ -11,7 +11,7 @@ need them, so a command that only records starts quickly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -148,15 +148,21 @@ class LedgerService:
                 "(run 'trustledger audit verify' to find where)"
             ) from None
 
-    def verify(self, progress: Callable[[int], None] | None = None) -> Verdict:
-        """Walk the hash chain of every stored row; the first break, if any."""
-        from trustledger.domain.audit import verify
+    def verify(
+        self,
+        progress: Callable[[int], None] | None = None,
+        positions: Collection[int] = (),
+    ) -> Verdict:
+        """Walk the hash chain of every stored row (after SQLite's own check of the file); the
+        first break, if any, and the links of the events at ``positions``."""
+        from trustledger.domain.audit import iter_rows, verify
 
         with opened(self.store, clock=self.clock) as ledger:
             return verify(
-                items(ledger.read_raw, 0, RAW_PAGE),
+                iter_rows(ledger.read_raw),
                 contiguous_positions=self.store.kind == "sqlite",
                 progress=progress,
+                positions=positions,
             )
 
     def migrate_to(

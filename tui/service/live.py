@@ -8,19 +8,23 @@ the UI with messages, so the UI thread never waits on the store:
   :class:`LiveFollower`: it loads every event into a ``Follower``, then waits for new ones
   (the store's own watcher: LISTEN/NOTIFY on PostgreSQL, polling on SQLite) and folds only
   those, producing a new :class:`Picture` each time something changed (or the day turned).
+  When the store stops answering (a PostgreSQL restart, an SQLite file moved away) it
+  says so once, reconnects with back-off, and catches up from its last position.
 - :class:`AuditReader` replays the store's events at an as-of date (and known-at time).
 - :func:`partnership_detail` gathers one partnership's timeline, trend and explanation.
 """
 
 from __future__ import annotations
 
-import re
+import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from eventsourcing.persistence import PersistenceError
 from trustledger.domain.errors import LedgerError, StoreError
 from trustledger.domain.events import Recorded
 from trustledger.domain.paging import pages
@@ -40,7 +44,7 @@ from trustledger.projections import (
     sparklines,
     trend,
 )
-from trustledger.tui.service.stores import opened
+from trustledger.tui.service.stores import open_ledger, opened, scrub
 from trustledger.tui.service.warmstart import gc_paused
 
 if TYPE_CHECKING:
@@ -58,6 +62,14 @@ WARM_START_MIN_EVENTS = 5000
 WAKE_SECONDS = 1.0
 #: Events per page while the live view catches up.
 PAGE = 5000
+#: Waits between attempts to reach a store that stopped answering (seconds): the first,
+#: doubled after each failure up to the longest, so a store that is back is found within
+#: about a second.
+RETRY_FIRST = 0.1
+RETRY_LONGEST = 1.0
+#: What a store that stops answering raises (the ledger's one-line errors, and whatever a
+#: driver raises outside them).
+STORE_FAILURES: tuple[type[Exception], ...] = (LedgerError, PersistenceError, OSError)
 
 
 # -- what the screens show ---------------------------------------------------------------
@@ -94,13 +106,9 @@ class Detail:
     known_at: datetime | None
 
 
-_SUBJECT = re.compile(r"\b(?:commitment|issue) (\S+)")
-
-
 def alert_key(alert: Alert) -> tuple[str, str, str]:
     """What identifies an alert across pictures (its message's day counts change daily)."""
-    found = _SUBJECT.search(alert.message)
-    return alert.kind, alert.partnership, found.group(1) if found else ""
+    return alert.kind, alert.partnership, alert.subject or ""
 
 
 def new_alerts(before: Portfolio | None, after: Portfolio) -> list[Alert]:
@@ -119,6 +127,7 @@ class EventSource(Protocol):
 
     def read(self, after: int, limit: int) -> list[Recorded]: ...
     def wait_for_new(self, position: int, timeout: float) -> bool: ...
+    def close(self) -> None: ...
 
 
 class LedgerSource:
@@ -159,36 +168,92 @@ class LiveUpdate:
     initial: bool = False
 
 
+def retry_delays(first: float = RETRY_FIRST, longest: float = RETRY_LONGEST) -> Iterator[float]:
+    """Waits between attempts to reach a store: doubling from ``first`` up to ``longest``,
+    each shaken by a quarter either way, so that many dashboards do not knock at once."""
+    delay = first
+    while True:
+        yield delay * random.uniform(0.75, 1.25)
+        delay = min(delay * 2, longest)
+
+
 class LiveFollower:
     """The live loop (run it in a thread): load, then fold new events as they arrive.
 
     ``emit`` is called with a :class:`LiveUpdate` after the initial load and after every batch
-    of new events (or when ``today()`` moves on); ``on_error`` with a message when the store
-    fails, after which the loop waits and tries again.
+    of new events (or when ``today()`` moves on). When the store fails (a server restarting,
+    a file that cannot be read), ``on_error`` is told once, and the loop tries again with
+    :func:`retry_delays`, through ``reopen`` (a new connection) when it is given; once the
+    store answers it checks that the store still holds the last event it folded (else it
+    starts over from an empty state: another store now stands at that place), reads
+    everything recorded since, and emits. ``source`` may be None: the loop then opens it
+    first, through ``reopen``.
     """
 
     def __init__(
         self,
-        source: EventSource,
+        source: EventSource | None,
         today: Callable[[], date],
         config: ModelConfig,
         *,
         wake_every: float = WAKE_SECONDS,
         follower: Follower | None = None,
+        reopen: Callable[[], EventSource] | None = None,
     ) -> None:
         self.source = source
         self.today = today
+        self.config = config
         # A follower restored from a warm-start snapshot only reads what came after it.
         self.follower = follower or Follower(config)
         self.wake_every = wake_every
+        self.reopen = reopen
         self.last: Picture | None = None
+        # The chain link of the last event folded: how a reconnection knows the store still
+        # holds it (None: not known yet; looked up on the next load).
+        self.last_link: str | None = "" if self.follower.last_position == 0 else None
+
+    def _source(self) -> EventSource:
+        if self.source is None:
+            raise StoreError("the store is not open")
+        return self.source
 
     def catch_up(self) -> set[str]:
         """Fold every event after the follower's position; the partnerships that changed."""
         changed: set[str] = set()
-        for batch in pages(self.source.read, self.follower.last_position, PAGE):
+        source = self._source()
+        for batch in pages(source.read, self.follower.last_position, PAGE):
             changed |= self.follower.apply(batch)
+            self.last_link = batch[-1].link
+        if self.last_link is None:
+            self.last_link = self._link_at(self.follower.last_position)
         return changed
+
+    def _link_at(self, position: int) -> str | None:
+        """The link of the event the store holds at ``position`` (None: none there)."""
+        if position <= 0:
+            return ""
+        found = self._source().read(position - 1, 1)
+        return found[0].link if found and found[0].position == position else None
+
+    def adopt(self, follower: Follower) -> None:
+        """Go on from ``follower`` (a restored snapshot) instead of the state held so far."""
+        self.follower = follower
+        self.last = None
+        self.last_link = "" if follower.last_position == 0 else None
+
+    def reconnect(self) -> None:
+        """Open the store again (when the loop can) and make sure it is the same history."""
+        if self.reopen is not None:
+            if self.source is not None:
+                with suppress(Exception):  # the old connection is broken anyway
+                    self.source.close()
+                self.source = None
+            self.source = self.reopen()
+        known = self.last_link
+        if known is not None and self._link_at(self.follower.last_position) != known:
+            # The store no longer holds what was shown (replaced, restored from a backup):
+            # load it afresh rather than fold its events onto a state they do not follow.
+            self.adopt(Follower(self.config))
 
     def step(self, initial: bool = False) -> LiveUpdate:
         # The cyclic garbage collector is paused meanwhile (:func:`gc_paused`):
@@ -212,14 +277,19 @@ class LiveFollower:
         """Loop until ``stop``; ``on_idle`` runs in this thread whenever a wait ends with
         nothing new (housekeeping that must not race the fold, such as a snapshot)."""
         first = True
+        failing = self.source is None
+        delays = retry_delays()
         while not stop.is_set():
             try:
-                if first:
-                    emit(self.step(initial=True))
-                    first = False
+                if failing:
+                    self.reconnect()
+                if first or failing:
+                    emit(self.step(initial=first))
+                    first = failing = False
+                    delays = retry_delays()
                     continue
                 position = self.follower.last_position
-                arrived = self.source.wait_for_new(position, self.wake_every)
+                arrived = self._source().wait_for_new(position, self.wake_every)
                 if stop.is_set():
                     return
                 day_turned = self.last is not None and self.today() != self.last.as_of
@@ -227,10 +297,39 @@ class LiveFollower:
                     emit(self.step())
                 elif on_idle is not None:
                     on_idle()
-            except StoreError as exc:
-                if on_error:
-                    on_error(str(exc))
-                stop.wait(2.0)
+            except STORE_FAILURES as exc:
+                if not failing and on_error is not None:
+                    on_error(str(exc))  # once per outage, not at every attempt
+                failing = True
+                stop.wait(next(delays))
+
+
+class StoreConnection:
+    """The live view's connection to the store: opened, and opened anew after a failure."""
+
+    def __init__(self, service: LedgerService, stop: threading.Event) -> None:
+        self.service = service
+        self.stop = stop
+        self.ledger: Ledger | None = None
+        self.source: LedgerSource | None = None
+
+    def open(self) -> LedgerSource:
+        """A new connection (the old one closed); raises ``StoreError`` when it fails."""
+        self.close()
+        ledger = open_ledger(self.service.store, clock=self.service.clock)
+        self.ledger = ledger
+        self.source = LedgerSource(ledger, self.stop)
+        return self.source
+
+    def close(self) -> None:
+        source, ledger = self.source, self.ledger
+        self.source = self.ledger = None
+        with suppress(Exception):  # closing what a vanished server left behind
+            if source is not None:
+                source.close()
+        with suppress(Exception):
+            if ledger is not None:
+                ledger.close()
 
 
 def follow(
@@ -246,35 +345,29 @@ def follow(
     """Follow ``service``'s store until ``stop``, emitting a :class:`LiveUpdate` at the start
     and whenever something changed; ``warm_start`` keeps a snapshot of the live state in the
     user cache between runs (:mod:`.warmstart`), so a big store is not replayed at every
-    start. A store that cannot be opened is reported through ``on_error``; the loop ends."""
-    try:
-        with opened(service.store, clock=service.clock) as ledger:
-            source = LedgerSource(ledger, stop)
-            try:
-                _follow(ledger, source, service, config, stop, emit, on_error, warm_start, warn)
-            finally:
-                source.close()
-    except LedgerError as exc:
-        on_error(str(exc))
-
-
-def _follow(
-    ledger: Ledger,
-    source: LedgerSource,
-    service: LedgerService,
-    config: ModelConfig,
-    stop: threading.Event,
-    emit: Callable[[LiveUpdate], None],
-    on_error: Callable[[str], None],
-    warm_start: bool,
-    warn: Callable[[str], None] | None,
-) -> None:
+    start. A store that cannot be opened or stops answering is reported through
+    ``on_error`` (once per outage, without a password) and tried again until it answers."""
     from trustledger.tui.service.warmstart import load_follower, save_follower
 
-    today = service.clock.today
-    follower = load_follower(ledger, config) if warm_start else None
-    restored = follower is not None and follower.last_position > 0
-    saved_at = follower.last_position if follower is not None else 0
+    store = service.store
+    connection = StoreConnection(service, stop)
+    restore = warm_start
+    restored = False
+    saved_at = 0
+
+    def reopen() -> EventSource:
+        nonlocal restore, restored, saved_at
+        source = connection.open()
+        if restore and connection.ledger is not None:
+            restore = False  # once: later reconnections keep the state they have
+            follower = load_follower(connection.ledger, config)
+            saved_at = follower.last_position
+            restored = saved_at > 0
+            live.adopt(follower)
+        return source
+
+    def told(message: str) -> None:
+        on_error(scrub(message, store))
 
     def save(live: LiveFollower, saved_at: int) -> int:
         """Save a snapshot when the state is big and has moved on since the last one;
@@ -282,11 +375,13 @@ def _follow(
         position = live.follower.last_position
         if position < WARM_START_MIN_EVENTS or position - saved_at < WARM_START_MIN_EVENTS:
             return saved_at  # small stores load faster than a snapshot is worth
+        if connection.ledger is None:
+            return saved_at
         try:
-            save_follower(ledger, live.follower)
-        except (OSError, LedgerError) as exc:
+            save_follower(connection.ledger, live.follower)
+        except (*STORE_FAILURES,) as exc:
             if warn is not None:
-                warn(f"could not save the warm-start snapshot: {exc}")
+                warn(f"could not save the warm-start snapshot: {scrub(str(exc), store)}")
             return saved_at
         return position
 
@@ -298,22 +393,26 @@ def _follow(
         if warm_start:
             saved_at = save(live, saved_at)
 
-    live = LiveFollower(source, today, config, follower=follower)
+    today = service.clock.today
+    live = LiveFollower(None, today, config, reopen=reopen)
     try:
         try:
-            live.run(stop, emit, on_error, idle)
+            live.run(stop, emit, told, idle)
         except Exception as exc:
             if not restored:
                 raise
             # A snapshot that does not fit this store or code: replay from scratch.
             if warn is not None:
                 warn(f"warm-start snapshot unusable ({exc}); replaying the store")
-            live = LiveFollower(source, today, config)
-            saved_at = 0
-            live.run(stop, emit, on_error, idle)
+            restored = False
+            live.adopt(Follower(config))
+            live.source, saved_at = None, 0
+            live.run(stop, emit, told, idle)
+        finally:
+            if warm_start:
+                save(live, saved_at)
     finally:
-        if warm_start:
-            save(live, saved_at)
+        connection.close()
 
 
 # -- audit: replaying the past -----------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from trustledger.domain.errors import InvalidLine, LedgerError, LineError, error_lines
 from trustledger.domain.events import EventLine
 from trustledger.domain.ledger import Located, RecordResult, check_line, located_lines
-from trustledger.domain.store import StoreConfig
+from trustledger.domain.store import StoreConfig, sqlite_file_exists
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 from trustledger.tui.service.stores import open_ledger, opened, scrub
 
@@ -66,7 +66,7 @@ def record(
     progress: Progress | None = None,
 ) -> RecordResult:
     """Record ``lines`` into ``store`` (created on the first write), all or nothing."""
-    if store.kind == "sqlite" and store.path is not None and not store.path.exists():
+    if store.kind == "sqlite" and store.path is not None and not sqlite_file_exists(store.path):
         # A new SQLite store: check the input against an empty ledger in memory first, so a
         # rejected input creates no file. (Deleting the file afterwards instead would race
         # another writer creating the same store, and lose what that writer recorded.)

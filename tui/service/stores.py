@@ -52,7 +52,8 @@ def scrubbed(exc: StoreError, store: StoreConfig) -> StoreError:
 
 
 def open_ledger(store: StoreConfig, *, create: bool = False, clock: Clock = SYSTEM_CLOCK) -> Ledger:
-    """Open ``store`` (``create``: make it when missing), recording with ``clock``'s time.
+    """Open ``store`` (``create``: make it when missing), recording with ``clock``'s time and
+    taking its ``today()`` for a line's default day.
 
     Raises ``StoreMissing`` when a store to read does not exist, ``StoreError`` when it cannot
     be opened; both scrubbed.
@@ -61,7 +62,7 @@ def open_ledger(store: StoreConfig, *, create: bool = False, clock: Clock = SYST
     from trustledger.domain.ledger import Ledger
 
     try:
-        return Ledger(store, create=create, clock=clock.now)
+        return Ledger(store, create=create, clock=clock.now, today=clock.today)
     except StoreError as exc:
         raise scrubbed(exc, store) from None
     except PersistenceError as exc:

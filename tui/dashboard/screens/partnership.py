@@ -13,7 +13,9 @@ summaries, resolutions, actors, descriptions) is shown terminal-safe and never a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -136,6 +138,7 @@ class PartnershipScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "search", "Search"),
+        Binding("p", "pack", "Review pack", show=False),
         *[
             # The footer shows one "1-6 Tabs" for the six keys.
             Binding(
@@ -217,6 +220,8 @@ class PartnershipScreen(Screen):
         """``tab`` and ``row``: where to land (an alert's subject), once the data is shown."""
         super().__init__()
         self.handle = handle
+        #: The clock review packs are stamped with (default: the app's clock).
+        self.pack_clock: Callable[[], datetime] | None = None
         self.detail: Detail | None = None
         self.detail_key: tuple[object, ...] | None = None
         self.view: PartnershipView | None = None
@@ -431,6 +436,7 @@ class PartnershipScreen(Screen):
             events=picture.position if picture else None,
             store=app.store_label,
             narrow=self.narrow,
+            reconnecting=app.reconnecting,
         )
         if picture is None:
             return
@@ -857,6 +863,40 @@ class PartnershipScreen(Screen):
             self.focus_tab(self.query_one(TabbedContent).active)
             return
         self.app.pop_screen()
+
+    def action_pack(self) -> None:
+        """Write this partnership's review pack for the shown as-of date, and say where."""
+        app = self.tl_app
+        self.write_pack(app.as_of, app.known_at, Path.cwd())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pack")
+    def write_pack(self, as_of: date, known_at: datetime | None, directory: Path) -> None:
+        from trustledger.tui.pack import PackError, pack_filename, write_pack
+
+        app = self.tl_app
+        path = directory / pack_filename(self.handle, as_of)
+        try:
+            events = list(app.service.events(trusted=True))
+            write_pack(
+                events,
+                self.handle,
+                path,
+                as_of=as_of,
+                known_at=known_at,
+                made_at=(self.pack_clock or app.service.clock.now)(),
+                config=app.config,
+            )
+        except (LedgerError, PackError, OSError) as exc:
+            app.call_from_thread(
+                app.notify,
+                terminal_safe(f"No pack written: {exc}"),
+                severity="error",
+                markup=False,
+            )
+            return
+        app.call_from_thread(
+            app.notify, terminal_safe(f"Review pack written to {path}"), title="Pack", markup=False
+        )
 
     def action_tab(self, tab: str) -> None:
         pane = PANES.get(tab, tab)

@@ -303,6 +303,7 @@ class PortfolioScreen(Screen):
             events=picture.position if picture else None,
             store=app.store_label,
             narrow=not self.wide,
+            reconnecting=app.reconnecting,
         )
         names = {v.handle: v.name for v in picture.portfolio.partnerships} if picture else {}
         self.query_one(PortfolioSummary).show(picture, names, Palette.of(self.app))

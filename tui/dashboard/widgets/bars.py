@@ -48,6 +48,7 @@ class ModeBar(Static):
         events: int | None,
         store: str,
         narrow: bool,
+        reconnecting: bool = False,
     ) -> None:
         self.audit = audit
         self.set_class(audit, "-audit")
@@ -59,7 +60,11 @@ class ModeBar(Static):
             parts.append("[ ] week  { } month  l live" if not narrow else "[ ] { } step · l live")
             self.update(escape("  ·  ".join(parts)))
             return
-        parts = [f"[bold $success]● LIVE[/] as of {day}"]
+        if reconnecting:
+            # Not "LIVE": what is shown is the state when the store was last reached.
+            parts = [f"[bold $warning]◌ reconnecting…[/] as of {day}"]
+        else:
+            parts = [f"[bold $success]● LIVE[/] as of {day}"]
         if events is not None:
             parts.append(f"{events:,} events")
         if not narrow and store:
