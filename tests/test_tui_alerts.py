@@ -13,9 +13,7 @@ from trustledger.tui.dashboard.screens.alerts import AlertsScreen, AlertsTable, 
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.widgets.tables import cursor_key, move_to
 
-from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app, screen_text
 
 SIZE = (80, 24)
 
@@ -112,22 +110,30 @@ async def test_the_overview_lists_every_alert_and_enter_goes_to_it(sample_store)
         assert cursor_key(screen.query_one("#issue-table", DataTable)) == "coastline-conflict"
 
 
-def test_each_kind_of_alert_has_a_place(sample_store):
+def test_each_kind_of_alert_has_a_place():
+    """The tab comes from the kind, the row from the alert's subject, never from its words."""
     from trustledger.projections.views import Alert
 
     assert alert_target(
-        Alert(
-            "overdue_commitment", "acme", "commitment q1 by us due 2026-01-01 is overdue (3 days)"
-        )
+        Alert("overdue_commitment", "acme", "reworded, no handle here", "commitment", "q1")
     ) == ("acme", "commitments", "q1")
-    assert alert_target(
-        Alert("issue_open_too_long", "acme", "issue slow (high) open for 40 days since x")
-    ) == ("acme", "issues", "slow")
-    assert alert_target(Alert("review_overdue", "acme", "review overdue: ...")) == (
+    assert alert_target(Alert("issue_open_too_long", "acme", "…", "issue", "slow")) == (
+        "acme",
+        "issues",
+        "slow",
+    )
+    assert alert_target(Alert("partner_card", "acme", "…", "issue", "card")) == (
+        "acme",
+        "issues",
+        "card",
+    )
+    assert alert_target(Alert("review_overdue", "acme", "…", "review", "17")) == (
         "acme",
         "reviews",
-        None,
+        "17",
     )
+    assert alert_target(Alert("review_overdue", "acme", "…", "review")) == ("acme", "reviews", None)
+    assert alert_target(Alert("trust_drop", "acme", "…")) == ("acme", "explain", None)
     assert alert_target(Alert("concentration", "acme", "revenue concentration: 70%")) == (
         "acme",
         "overview",

@@ -18,9 +18,7 @@ from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, Portfol
 from trustledger.tui.dashboard.screens.record import RecordScreen
 from trustledger.tui.dashboard.widgets.tables import row_keys
 
-from tests.test_tui_support import burst, make_app, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import burst, make_app
 
 SIZE = (80, 24)
 SPEEDS = ["burst", "slow"]
@@ -103,3 +101,27 @@ async def test_keys_after_opening_a_partnership_go_to_it(sample_store, speed):
         assert screen.query_one(TabbedContent).active == "commitments"
         table = screen.query_one("#commitment-table")
         assert app.focused is table and table.cursor_row == 1
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+async def test_a_search_typed_in_one_burst_is_a_search(sample_store, tmp_path, monkeypatch, speed):
+    """On a partnership, ``/pipeline⏎`` searches: the p's write no review pack, the e's and
+    the i's record nothing; the search box holds the word and the table shows its rows."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        app.open_partnership("vantage-retail")
+        await app.detail_ready()
+        await pilot.pause()
+        await type_keys(app, pilot, speed, "2", "/", "pipeline", "enter")
+        screen = app.screen
+        assert isinstance(screen, PartnershipScreen) and screen.handle == "vantage-retail"
+        assert screen.query_one("#search", Input).value == "pipeline"
+        table = screen.query_one("#commitment-table")
+        assert row_keys(table) == ["h1-pipeline", "q4-pipeline"]
+        assert app.focused is table
+        assert not any(work.iterdir())  # no pack written

@@ -16,9 +16,7 @@ from trustledger.tui.dashboard.widgets.cells import Palette, status_text
 from trustledger.tui.service.labels import FIGURES, STATUS_WORDS, figure_word, status_label
 
 from tests.cli_helpers import run_cli
-from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app, screen_text
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

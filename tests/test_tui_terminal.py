@@ -23,9 +23,7 @@ from pathlib import Path
 import pytest
 from trustledger.tui.dashboard.terminal import EXIT_HANGUP, has_terminal, terminal_gone
 
-from tests.test_tui_support import TRUSTLEDGER, sample_store, sample_template
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import TRUSTLEDGER
 
 #: The issue's bound: a dashboard whose terminal closed has exited this long after.
 GONE_WITHIN = 2.0

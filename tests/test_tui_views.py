@@ -20,9 +20,7 @@ from trustledger.tui.dashboard.widgets.tables import cursor_key, row_keys
 from trustledger.tui.service.clock import FixedClock
 
 from tests.hardening_support import registered, store_directly
-from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app, screen_text
 
 SIZE = (80, 24)
 

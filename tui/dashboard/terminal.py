@@ -18,6 +18,7 @@ import os
 import select
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -78,12 +79,16 @@ class TerminalWatch:
         self.stopped.set()
 
     def _run(self) -> None:
-        while not self.stopped.wait(POLL_SECONDS):
+        # Plain sleeps, not timed waits on the event: a timed lock wait can oversleep where
+        # the clock is shifted (libfaketime leaves sem_clockwait alone), a sleep cannot.
+        while not self.stopped.is_set():
+            time.sleep(POLL_SECONDS)
             if terminal_gone(self.fds):
                 break
         else:
             return
         with contextlib.suppress(RuntimeError):  # a closed loop: the app has ended already
             self.loop.call_soon_threadsafe(self.exit_app)
-        if not self.stopped.wait(GRACE_SECONDS):
+        time.sleep(GRACE_SECONDS)
+        if not self.stopped.is_set():
             os._exit(EXIT_HANGUP)

@@ -1,10 +1,10 @@
 """Every alert of the portfolio in one table; Enter goes to what an alert is about.
 
-An alert is about a partnership and, for some kinds, one commitment or issue of it (its
-*subject*). :func:`alert_target` says where that is shown: an overdue commitment on the
+An alert is about a partnership and, for some kinds, one commitment, issue or review of it
+(its ``subject``). :func:`alert_target` says where that is shown: an overdue commitment on the
 Commitments tab at its row, an issue open too long or a partner card on the Issues tab at the
-issue's row, an overdue review on the Reviews tab, a trust drop on the Explain tab, revenue
-concentration on the Overview.
+issue's row, an overdue review on the Reviews tab at the last review, a trust drop on the
+Explain tab, revenue concentration on the Overview.
 """
 
 from __future__ import annotations
@@ -49,16 +49,12 @@ ALERT_TABS = {
 }
 
 
-def alert_subject(alert: Alert) -> str | None:
-    """The handle of the commitment or issue ``alert`` is about (None: the whole
-    partnership). The one place that knows how an alert names its subject."""
-    return alert_key(alert)[2] or None
-
-
 def alert_target(alert: Alert) -> tuple[str, str, str | None]:
-    """Where ``alert`` is shown: (partnership, tab, row key or None)."""
+    """Where ``alert`` is shown: (partnership, tab, row key or None). The row is the alert's
+    subject (a commitment's or issue's handle, a review's position), which is also the key
+    of its row on that tab."""
     tab = ALERT_TABS.get(alert.kind, "overview")
-    subject = alert_subject(alert) if tab in ("commitments", "issues") else None
+    subject = alert.subject if tab in ("commitments", "issues", "reviews") else None
     return alert.partnership, tab, subject
 
 

@@ -69,6 +69,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("1 … 6", "Overview, Commitments, Reviews, Issues, Timeline, Explain"),
             ("enter", "on an alert: go to its row; on a row: its full text"),
             ("/", "search the commitments, issues, timeline and explain tables"),
+            ("p", "Review pack of this partnership, as of the day shown"),
             ("esc", "leave the search, then back to the portfolio"),
         ),
     ),

@@ -243,7 +243,10 @@ class PartnershipScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ModeBar(id="mode")
         yield Static(id="title")
-        with TabbedContent(initial="overview"):
+        # The landing tab is the first one shown: set later, the tab strip's own first
+        # activation would switch back to the Overview.
+        first = PANES.get(self.landing[0], "overview") if self.landing else "overview"
+        with TabbedContent(initial=first):
             with TabPane("Overview", id="overview"):
                 yield Static(id="figures")
                 yield AlertList(id="alert-list")
@@ -283,7 +286,7 @@ class PartnershipScreen(Screen):
                 ("Commitment", "handle", 16),
                 ("By", "by", 7),
                 ("Due", "due", 10),
-                ("Stage", "stage", 20),
+                ("Stage", "stage", 21),
                 ("W", "weight", 1),
                 ("Summary", "summary", None),
             ],
@@ -350,7 +353,7 @@ class PartnershipScreen(Screen):
         self.mounted = True
         self.show_picture(self.tl_app.picture)
         if self.landing is not None:
-            self.land(*self.landing)
+            self.call_after_refresh(self._land_pending)
         else:
             self.focus_tab("overview")
 
@@ -369,13 +372,22 @@ class PartnershipScreen(Screen):
         if event.pane.id and not self.query_one("#search", Input).has_focus:
             self.focus_tab(event.pane.id)
 
+    def _land_pending(self) -> None:
+        if self.landing is not None:
+            self.land(*self.landing)
+
     def land(self, tab: str, row: str | None) -> None:
-        """Show ``tab`` with the cursor on ``row`` (a commitment or issue handle)."""
+        """Show ``tab`` with the cursor on ``row`` (a commitment's or issue's handle, a
+        review's position)."""
         self.landing = None
         self.action_tab(tab)
         if row is None:
             return
-        table_id = {"commitments": "#commitment-table", "issues": "#issue-table"}.get(tab)
+        table_id = {
+            "commitments": "#commitment-table",
+            "issues": "#issue-table",
+            "reviews": "#reviews",
+        }.get(tab)
         if table_id is not None:
             table = self.query_one(table_id, DataTable)
             if row not in table.rows and self.query_text:

@@ -164,6 +164,7 @@ class PortfolioScreen(Screen):
     }
     PortfolioScreen #filter-text {
         width: 1fr;
+        margin-right: 1;
     }
     PortfolioScreen #filter-status {
         width: 20;
@@ -175,7 +176,7 @@ class PortfolioScreen(Screen):
         height: 1fr;
     }
     PortfolioScreen #hidden-columns {
-        height: 1;
+        height: auto;
         padding: 0 1;
         color: $foreground-muted;
         display: none;

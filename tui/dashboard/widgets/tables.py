@@ -33,14 +33,18 @@ class LedgerTable(DataTable):
 
 
 def as_text(value: Cell) -> Text:
-    """A cell as plain, terminal-safe text (a ``Text`` is already made by the caller)."""
+    """A cell as plain, terminal-safe text (a ``Text`` is already made by the caller) that
+    ends in ``…`` where its column cuts it, so a cut never passes for the whole value."""
     if isinstance(value, Text):
+        if value.overflow is None:
+            value.overflow = "ellipsis"
+        value.no_wrap = True
         return value
-    return Text(terminal_safe(value), end="", no_wrap=True)
+    return Text(terminal_safe(value), end="", no_wrap=True, overflow="ellipsis")
 
 
 def _order_cell(value: Cell, index: int) -> SortText:
-    text = SortText(sort_key=index, end="", no_wrap=True)
+    text = SortText(sort_key=index, end="", no_wrap=True, overflow="ellipsis")
     value = as_text(value)
     text.append_text(value)
     text.justify = value.justify
