@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/dashboard_bench.py
 	$(BIN)/python benchmarks/pack_bench.py
+	$(BIN)/python benchmarks/terminal_bench.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache

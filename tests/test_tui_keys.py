@@ -125,3 +125,21 @@ async def test_a_search_typed_in_one_burst_is_a_search(sample_store, tmp_path, m
         assert row_keys(table) == ["h1-pipeline", "q4-pipeline"]
         assert app.focused is table
         assert not any(work.iterdir())  # no pack written
+
+
+async def test_a_value_pasted_right_after_opening_a_form_goes_into_it(sample_store):
+    """r, c and a paste holding r, a and q, all queued before the first is handled: the
+    paste lands in the form's first field; nothing records, audits or quits."""
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        app.post_message(events.Key("r", "r"))
+        app.post_message(events.Key("c", "c"))
+        app.post_message(events.Paste("quarterly-area-review"))
+        await app.keys_settled()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RecordScreen) and screen.event_type == "commitment_made"
+        assert screen.query_one("#f-commitment", Input).value == "quarterly-area-review"
+        assert app.is_running and not app.audit

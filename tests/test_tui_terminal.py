@@ -41,28 +41,32 @@ def private_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("stdin_tty", [False, True], ids=["no-terminal", "stdout-piped"])
-def test_no_terminal_is_one_line_and_exit_2(sample_store, tmp_path, stdin_tty):
-    """``trustledger </dev/null >/dev/null`` (and ``ssh host trustledger`` without -t: stdin
-    and stdout are pipes there), or a terminal on stdin with stdout piped away."""
-    master, slave = pty.openpty() if stdin_tty else (-1, -1)
+@pytest.mark.parametrize("where", ["devnull", "pipes", "stdout-piped"])
+def test_no_terminal_is_one_line_and_exit_2(sample_store, tmp_path, where):
+    """``trustledger </dev/null >/dev/null``; ``ssh host trustledger`` without -t (stdin
+    and stdout are pipes there, the remote command reads and writes through sshd); a
+    terminal on stdin with stdout piped away."""
+    master, slave = pty.openpty() if where == "stdout-piped" else (-1, -1)
+    stdin = {"devnull": subprocess.DEVNULL, "pipes": subprocess.PIPE}.get(where, slave)
+    stdout = subprocess.DEVNULL if where == "devnull" else subprocess.PIPE
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             [str(TRUSTLEDGER), "--store", str(sample_store.path)],
-            stdin=slave if stdin_tty else subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdin=stdin,
+            stdout=stdout,
             stderr=subprocess.PIPE,
             text=True,
             env=private_env(tmp_path),
-            timeout=60,
         )
+        out, err = process.communicate(timeout=60)
     finally:
         for fd in (master, slave):
             if fd >= 0:
                 os.close(fd)
-    assert done.returncode == 2
-    assert done.stderr.startswith(MESSAGE), done.stderr
-    assert len(done.stderr.splitlines()) == 1
+    assert process.returncode == 2
+    assert err.startswith(MESSAGE), err
+    assert len(err.splitlines()) == 1
+    assert not out  # nothing drawn into the pipe
 
 
 def test_the_checks_of_a_terminal(tmp_path):

@@ -16,7 +16,7 @@ from trustledger.tui.dashboard.screens.help import KEYS, HelpScreen
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 from trustledger.tui.dashboard.screens.text import TextScreen
-from trustledger.tui.dashboard.widgets.tables import cursor_key, row_keys
+from trustledger.tui.dashboard.widgets.tables import cursor_key, move_to, row_keys
 from trustledger.tui.service.clock import FixedClock
 
 from tests.hardening_support import registered, store_directly
@@ -321,3 +321,81 @@ async def test_sparklines_in_the_table_share_one_scale(sample_store):
         northwind = table.get_cell("northwind", "trust").plain.split()[1]
         assert len(set(keystone)) == 1 and len(set(northwind)) == 1  # steady: flat
         assert max(keystone) < min(northwind)  # 0.61 draws lower than 0.95
+
+
+async def test_stored_escapes_stay_inert_in_alerts_pick_lists_and_details(tmp_path):
+    """The same stored text in the alerts view, a form's pick list, a renegotiation's reason
+    and a resolution: shown as text everywhere, never obeyed, never read as markup."""
+    store = tmp_path / "legacy.sqlite"
+    store_directly(
+        store,
+        [
+            registered("evil", name=f"Evil{EVIL} [bold]Co[/]", kind="channel"),
+            {
+                "type": "commitment_made",
+                "partnership": "evil",
+                "commitment": "late",
+                "by": "partner",
+                "summary": f"deliver{EVIL}[bold]now[/]",
+                "due": "2025-02-01",
+            },
+            {
+                "type": "commitment_renegotiated",
+                "partnership": "evil",
+                "commitment": "late",
+                "due": "2025-03-01",
+                "reason": f"slip{EVIL}[i]x[/i]",
+                "occurred_on": "2025-01-10",
+            },
+            {
+                "type": "issue_raised",
+                "partnership": "evil",
+                "issue": "old",
+                "summary": "an issue",
+                "occurred_on": "2025-01-11",
+            },
+            {
+                "type": "issue_resolved",
+                "partnership": "evil",
+                "issue": "old",
+                "resolution": f"settled{EVIL}[/]",
+                "occurred_on": "2025-01-12",
+            },
+        ],
+    )
+    from trustledger.domain.store import parse_store_url
+
+    app = make_app(parse_store_url(str(store)), clock=FixedClock.on(date(2025, 6, 1)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("exclamation_mark")  # the alerts view: the overdue commitment
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Evil\\x1b]0;pwned\\x07\\x1b[2J [bold]Co[/] (evil)" in text
+        await pilot.press("enter")
+        await app.detail_ready()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PartnershipScreen)
+        assert cursor_key(screen.query_one("#commitment-table", DataTable)) == "late"
+        assert "deliver\\x1b]0;pwned\\x07\\x1b[2J[bold]now[/]" in screen_text(app)
+        await pilot.press("5")  # the timeline: the reason and the resolution
+        await pilot.pause()
+        timeline = screen.query_one("#timeline-table", DataTable)
+        for word, shown in (
+            ("slip", "slip\\x1b]0;pwned\\x07\\x1b[2J[i]x[/i]"),
+            ("settled", "settled\\x1b]0;pwned\\x07\\x1b[2J[/]"),
+        ):
+            key = next(k for k, t in screen.full_text["timeline-table"].items() if word in t)
+            move_to(timeline, key)
+            await pilot.pause()
+            assert shown in screen_text(app)  # the row's full text, under the table
+        cells = [c.plain for r in range(timeline.row_count) for c in timeline.get_row_at(r)]
+        assert not any("\x1b" in cell for cell in cells)
+        await pilot.press("r", "k")  # the kept form; its commitment list
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "late · deliver\\x1b]0;pwned" in text, text
+        assert "\x1b" not in text

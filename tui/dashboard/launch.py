@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.moments import parse_date
-from trustledger.tui.dashboard.terminal import NO_TERMINAL, has_terminal
+from trustledger.tui.dashboard.terminal import EXIT_HANGUP, NO_TERMINAL, has_terminal
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 
@@ -53,5 +54,10 @@ def launch(
         prefs=Prefs.load(default_prefs_path()),
     )
     app.run()
+    if app.return_code == EXIT_HANGUP:
+        # Nobody is left to see a tidy shutdown: do not wait for the follower's thread to
+        # notice (the store was closed when the app ended).
+        sys.stderr.flush()
+        os._exit(EXIT_HANGUP)
     if app.return_code:
-        sys.exit(app.return_code)  # it crashed or lost its terminal (and said why)
+        sys.exit(app.return_code)  # it crashed (and said why)

@@ -12,7 +12,6 @@ of its own (so a busy event loop does not delay it) and ends the app when they h
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import select
@@ -20,7 +19,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    import asyncio
 
 NO_TERMINAL = (
     "the dashboard needs a terminal on stdin and stdout "
@@ -29,8 +31,8 @@ NO_TERMINAL = (
 #: The exit status when the terminal went away: 128 + SIGHUP, as a shell reports a hangup.
 EXIT_HANGUP = 129
 #: How often the watch looks, and how long the app then has to end before it is ended.
-POLL_SECONDS = 0.25
-GRACE_SECONDS = 1.0
+POLL_SECONDS = 0.1
+GRACE_SECONDS = 0.5
 _GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
@@ -43,6 +45,18 @@ def has_terminal(streams: Sequence[TextIO] | None = None) -> bool:
         except (AttributeError, OSError, ValueError):
             return False
     return True
+
+
+def require_terminal() -> None:
+    """Exit 2 with one line unless stdin and stdout are terminals. Called before anything
+    heavy is loaded, so that a mistaken start without one ends at once."""
+    if not has_terminal():
+        _no_terminal()
+
+
+def _no_terminal() -> NoReturn:
+    print(f"trustledger: {NO_TERMINAL}", file=sys.stderr)
+    sys.exit(2)
 
 
 def terminal_gone(fds: Sequence[int]) -> bool:

@@ -378,7 +378,8 @@ class RecordScreen(ModalScreen[RecordResult | None]):
             if first is None:
                 first = row.focus_target(sub)
         box = self.query_one("#form-error", Static)
-        box.update("\n".join(f"⚠ {m}" for m in general))
+        # Plain text: a message may quote what was typed or stored ("[b]" is no markup).
+        box.update(Text(terminal_safe("\n".join(f"⚠ {m}" for m in general), multiline=True)))
         box.set_class(bool(general), "-shown")
         if first is not None:
             first.focus()

@@ -344,7 +344,8 @@ class FieldRow(Vertical):
         self.has_error = bool(message)
         self.errored_value = self.value() if message else None
         label = self.query_one(f"#err-{self.spec.name}", Static)
-        label.update(f"⚠ {message}" if message else "")
+        # Plain text: a message may quote what was typed or stored ("[b]" is no markup).
+        label.update(Text(terminal_safe(f"⚠ {message}")) if message else "")
         label.set_class(bool(message), "-shown")
         target = self.focus_target(sub)
         if target is not None:
