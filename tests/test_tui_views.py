@@ -397,5 +397,5 @@ async def test_stored_escapes_stay_inert_in_alerts_pick_lists_and_details(tmp_pa
         await pilot.press("enter")
         await pilot.pause()
         text = screen_text(app)
-        assert "late · deliver\\x1b]0;pwned" in text, text
+        assert "late · deliver\\x1b]0;" in text, text  # cut to fit, escaped
         assert "\x1b" not in text

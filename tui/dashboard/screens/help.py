@@ -8,6 +8,8 @@ closes it.
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -96,24 +98,44 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-def help_text() -> Text:
-    """Everything the help screen shows, as one text."""
-    out = Text()
+def _grid(rows: list[tuple[Text | str, str]], first_width: int) -> Table:
+    """Two columns; a long entry wraps under itself, not under the key."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=first_width, no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for first, second in rows:
+        grid.add_row(first, second)
+    return grid
+
+
+def help_text() -> Group:
+    """Everything the help screen shows: keys by screen, the statuses, the model."""
     width = max(len(keys) for _, group in KEYS for keys, _ in group) + 2
+    parts: list[RenderableType] = []
     for where, group in KEYS:
-        out.append(f"{where}\n", style="bold underline")
-        for keys, what in group:
-            out.append(f"  {keys:<{width}}", style="bold")
-            out.append(f"{what}\n")
-        out.append("\n")
-    out.append("Statuses\n", style="bold underline")
-    for status in STATUSES_IN_ORDER:
-        out.append(f"  {status_label(status):<12}", style="bold")
-        out.append(f"{STATUS_MEANINGS[status]}\n")
-    out.append("\nThe model\n", style="bold underline")
-    out.append(f"{MODEL_PARAGRAPH}\n")
-    out.append("\nThe whole model, every threshold and every alert: docs/MODEL.md.", "italic")
-    return out
+        parts.append(Text(where, style="bold underline"))
+        parts.append(
+            _grid([(Text(f"  {keys}", style="bold"), what) for keys, what in group], width)
+        )
+        parts.append(Text(""))
+    parts.append(Text("Statuses", style="bold underline"))
+    parts.append(
+        _grid(
+            [
+                (Text(f"  {status_label(status)}", style="bold"), STATUS_MEANINGS[status])
+                for status in STATUSES_IN_ORDER
+            ],
+            13,
+        )
+    )
+    parts.append(Text(""))
+    parts.append(Text("The model", style="bold underline"))
+    parts.append(Text(MODEL_PARAGRAPH))
+    parts.append(Text(""))
+    parts.append(
+        Text("The whole model, every threshold and every alert: docs/MODEL.md.", style="italic")
+    )
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -105,20 +105,24 @@ def form_choices(picture: Picture | None, event_type: str, handle: str | None) -
     return FormChoices(partnerships, {picked: options})
 
 
-#: A pick list's line: the handle, the summary cut to fit, and a few words (one line in a
-#: form 78 cells wide).
-OPTION_WIDTH = 54
+#: A pick list's line: the handle, the summary cut to fit, and a few words: one line in the
+#: form's list, and in its field once chosen (44 cells of text at 80 columns).
+OPTION_WIDTH = 44
 
 
 def _option(handle: str, summary: str, about: str) -> Text:
+    """``handle · summary… (about)`` in :data:`OPTION_WIDTH` cells; the summary is cut
+    first, then left out."""
     head = terminal_safe(handle)
     tail = f" ({about})"
-    room = max(8, OPTION_WIDTH - len(head) - len(tail) - 3)
+    room = OPTION_WIDTH - len(head) - len(tail) - 3
     text = terminal_safe(summary)
     if len(text) > room:
-        text = text[: room - 1].rstrip() + "…"
-    label = Text(head, style="bold", end="", no_wrap=True)
-    label.append(f" · {text}{tail}")
+        text = text[: room - 1].rstrip() + "…" if room >= 6 else ""
+    label = Text(head, style="bold", end="", no_wrap=True, overflow="ellipsis")
+    if text:
+        label.append(f" · {text}")
+    label.append(tail)
     return label
 
 
