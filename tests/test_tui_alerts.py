@@ -139,3 +139,22 @@ def test_each_kind_of_alert_has_a_place():
         "overview",
         None,
     )
+
+
+async def test_enter_on_an_overdue_review_lands_on_the_last_review(sample_store):
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_alerts(app, pilot)
+        key = alert_row(screen, "brightpath", "review_overdue", "review overdue")
+        subject = screen.alerts[key].subject
+        assert subject is not None  # the last review's position
+        move_to(screen.query_one(AlertsTable), key)
+        await pilot.press("enter")
+        await app.detail_ready()
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, PartnershipScreen) and detail.handle == "brightpath"
+        assert detail.query_one(TabbedContent).active == "reviews-tab"
+        reviews = detail.query_one("#reviews", DataTable)
+        assert cursor_key(reviews) == subject
+        assert app.focused is reviews
