@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from platformdirs import user_data_dir
 from trustledger.domain.errors import StoreError, clip
 
 STORE_ENV = "TRUSTLEDGER_STORE"
@@ -41,6 +40,8 @@ SQLiteAccess = Literal["rw", "ro", "immutable"]
 
 def default_store_path() -> Path:
     """The default SQLite file: ``events.sqlite`` in the user's data directory."""
+    from platformdirs import user_data_dir  # imported here: most commands name their store
+
     return Path(user_data_dir(APP_NAME)) / "events.sqlite"
 
 

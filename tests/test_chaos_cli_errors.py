@@ -23,9 +23,8 @@ from trustledger.domain.ledger import Ledger, located_lines
 
 from tests.chaos_support import restarting_server, restarting_store
 from tests.cli_helpers import Run, export_text, invoke, run_cli
-from tests.test_tui_support import sample_store, sample_template
 
-__all__ = ["restarting_server", "restarting_store", "sample_store", "sample_template"]
+__all__ = ["restarting_server", "restarting_store"]
 
 READING = (("report",), ("export",), ("check",), ("history", "northwind"), ("audit", "log"))
 

@@ -14,9 +14,7 @@ from trustledger.tui.dashboard.app import TrustLedgerApp
 from trustledger.tui.dashboard.screens.portfolio import PortfolioTable
 
 from tests.cli_helpers import invoke
-from tests.test_tui_support import make_app, sample_store, sample_template, screen_text
-
-__all__ = ["sample_store", "sample_template"]
+from tests.test_tui_support import make_app, screen_text
 
 SIZE = (80, 24)
 

@@ -31,6 +31,7 @@ from trustledger.domain.events import (
     RevenueRecorded,
 )
 from trustledger.projections import (
+    IssueView,
     ModelConfig,
     PartnershipView,
     Portfolio,
@@ -48,7 +49,6 @@ from trustledger.tui.pack.model import (
     CommitmentRow,
     Correction,
     IndexRow,
-    IssueRow,
     PortfolioIndex,
     Renegotiation,
     RevenueMonth,
@@ -245,20 +245,10 @@ def _commitment_order(row: CommitmentRow) -> tuple[int, date, str]:
     return _STAGE_ORDER.get(row.stage, 9), row.due, row.handle
 
 
-def issues_in_period(view: PartnershipView, since: date) -> tuple[IssueRow, ...]:
+def issues_in_period(view: PartnershipView, since: date) -> tuple[IssueView, ...]:
     """Issues open at the as-of date or resolved in the period: open first, then by day."""
     rows = [
-        IssueRow(
-            handle=i.handle,
-            summary=i.summary,
-            severity=i.severity,
-            commitment=i.commitment,
-            partner_card=i.partner_card,
-            raised_on=i.raised_on,
-            resolved_on=i.resolved_on,
-            resolution=i.resolution,
-            days_open=i.days_open,
-        )
+        i
         for i in view.issues
         if i.is_open or (i.resolved_on is not None and i.resolved_on >= since)
     ]

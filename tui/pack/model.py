@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
 
-from trustledger.projections.views import TrendPoint
+from trustledger.projections.views import IssueView, TrendPoint
 
 Side = Literal["us", "partner"]
 SIDES: tuple[Side, ...] = ("us", "partner")
@@ -62,24 +62,6 @@ class SideSummary(NamedTuple):
     open: int
     overdue: int
     rows: tuple[CommitmentRow, ...]
-
-
-class IssueRow(NamedTuple):
-    """An issue of the period: open at the as-of date, or raised or resolved in the period."""
-
-    handle: str
-    summary: str
-    severity: str
-    commitment: str | None
-    partner_card: bool
-    raised_on: date
-    resolved_on: date | None
-    resolution: str | None
-    days_open: int
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_on is None
 
 
 class ScoreRow(NamedTuple):
@@ -160,7 +142,7 @@ class ReviewPack:
     insufficient_evidence: bool
     trend: tuple[TrendPoint, ...]
     sides: tuple[SideSummary, SideSummary]
-    issues: tuple[IssueRow, ...]
+    issues: tuple[IssueView, ...]  # open at the as-of date or resolved in the period
     latest_review: ReviewRow | None
     scores: tuple[ScoreRow, ...]
     reviews: tuple[ReviewRow, ...]

@@ -16,26 +16,10 @@ from markupsafe import Markup
 from trustledger.projections import STATUSES
 from trustledger.tui.pack import charts
 from trustledger.tui.pack.model import PortfolioIndex, ReviewPack
+from trustledger.tui.service.labels import STATUS_SYMBOLS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-#: How the pack names each status, with a symbol so it reads without colour.
-STATUS_SYMBOLS = {
-    "trusted": "✔",
-    "emerging": "↗",
-    "regular": "●",
-    "at_risk": "▲",
-    "unproven": "?",
-    "ended": "✖",
-}
-STATUS_WORDS = {
-    "trusted": "Trusted partnership",
-    "emerging": "Could become trusted",
-    "regular": "Regular",
-    "at_risk": "At risk",
-    "unproven": "Insufficient evidence",
-    "ended": "Ended",
-}
 SIDE_WORDS = {"us": "Our commitments", "partner": "The partner's commitments"}
 
 
@@ -113,7 +97,7 @@ def render_pack(pack: ReviewPack) -> str:
 
 def render_index(index: PortfolioIndex) -> str:
     """The index page of ``pack --all``: the portfolio picture and a link to every pack."""
-    words = {str(status): STATUS_WORDS[status] for status in STATUSES}
+    words = {str(status): STATUS_WORDS[status].capitalize() for status in STATUSES}
     return (
         environment()
         .get_template("index.html.j2")
