@@ -16,7 +16,7 @@ from tests.test_tui_support import run_on_terminal
 
 @pytest.fixture
 def a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("trustledger.tui.dashboard.launch.has_terminal", lambda: True)
+    monkeypatch.setattr("trustledger.tui.dashboard.terminal.has_terminal", lambda: True)
 
 
 def test_launch_on_a_missing_store_exits_2(tmp_path, capsys, a_terminal):

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.moments import parse_date
-from trustledger.tui.dashboard.terminal import EXIT_HANGUP, NO_TERMINAL, has_terminal
+from trustledger.tui.dashboard.terminal import EXIT_HANGUP, require_terminal
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 
@@ -30,8 +30,7 @@ def launch(
     command; nothing is created. The process exits with the app's return code: 0, or 129
     when the terminal went away.
     """
-    if not has_terminal():
-        _exit(NO_TERMINAL)
+    require_terminal()
     day = None
     if as_of:
         try:
