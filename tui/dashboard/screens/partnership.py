@@ -37,16 +37,23 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 from trustledger.domain.errors import LedgerError
-from trustledger.domain.events import DIMENSIONS
 from trustledger.domain.text import terminal_safe
 from trustledger.projections.views import (
     Alert,
-    CommitmentView,
-    IssueView,
     PartnershipView,
     ReviewView,
 )
 from trustledger.tui.dashboard.export import csv_text, report_csv, report_json
+from trustledger.tui.dashboard.screens.partnership_rows import (
+    commitment_rows,
+    dimension_rows,
+    explanation_rows,
+    issue_rows,
+    num,
+    review_rows,
+    signed,
+    timeline_rows,
+)
 from trustledger.tui.dashboard.screens.text import TextScreen
 from trustledger.tui.dashboard.widgets.bars import KeysBar, ModeBar
 from trustledger.tui.dashboard.widgets.cells import Palette, plain, status_text
@@ -61,7 +68,7 @@ from trustledger.tui.dashboard.widgets.tables import (
     table_rows,
 )
 from trustledger.tui.dashboard.widgets.trend import TrendChart
-from trustledger.tui.service.labels import describe, event_label, event_title, figure_word
+from trustledger.tui.service.labels import event_label, figure_word
 from trustledger.tui.service.live import Detail, Picture, partnership_detail
 
 if TYPE_CHECKING:
@@ -88,18 +95,6 @@ SEARCHED = {
 }
 #: Lines of a row's full text shown under its table; longer texts end with a pointer to Enter.
 DETAIL_LINES = 3
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _signed(value: float | None) -> str:
-    if value is None:
-        return ""
-    if abs(value) < 0.005:
-        return "·"
-    return f"{value:+.2f}"
 
 
 def fitted(text: str, width: int, lines: int) -> Text:
@@ -523,7 +518,7 @@ class PartnershipScreen(Screen):
             Text(
                 f"reliability: us {view.our_reliability:.2f}, partner "
                 f"{view.partner_reliability:.2f} · {figure_word('perception_gap')} "
-                f"{_num(view.perception_gap)}\n"
+                f"{num(view.perception_gap)}\n"
                 f"{figure_word('next_review_due')} {next_review} · "
                 f"{figure_word('revenue_share')} {share} (12 months)"
             )
@@ -566,29 +561,9 @@ class PartnershipScreen(Screen):
 
     def show_commitments(self) -> None:
         palette = Palette.of(self.app)
-        items = list(self.view.commitments) if self.view else []
-        rank = {"overdue": 0, "open": 1, "missed": 2, "kept": 3}
-        items.sort(
-            key=lambda c: (
-                rank[c.stage],
-                c.due.toordinal() if c.is_open else -(c.closed_on or c.due).toordinal(),
-                c.handle,
-            )
-        )
-        self.remember(
-            "commitment-table",
-            {
-                c.handle: f"{c.handle} (by {c.by}, weight {c.weight}, made {c.made_on}, due "
-                f"{c.due}"
-                + (f", renegotiated {c.renegotiations}x" if c.renegotiations else "")
-                + ("; a resolved issue took back part of the miss" if c.recovered else "")
-                + f"): {c.summary}"
-                for c in items
-            },
-        )
-        self.show_rows(
-            "commitment-table", [(c.handle, self._commitment_cells(c, palette)) for c in items]
-        )
+        rows, texts = commitment_rows(self.view, palette)
+        self.remember("commitment-table", texts)
+        self.show_rows("commitment-table", rows)
         counts = self.view.counts if self.view else None
         head = self.query_one("#commitment-counts", Static)
         if counts is None:
@@ -605,46 +580,10 @@ class PartnershipScreen(Screen):
         text.append(f"missed {counts.missed}", palette("text-error"))
         head.update(text)
 
-    def _commitment_cells(self, c: CommitmentView, palette: Palette) -> list[Cell]:
-        if c.stage == "overdue":
-            stage = Text(f"⚠ overdue {c.days_overdue}d", style=f"bold {palette('text-error')}")
-        elif c.stage == "open":
-            stage = Text("○ open")
-        elif c.stage == "kept":
-            stage = Text(f"✔ kept {c.closed_on}", style=palette("text-success"))
-        else:
-            mark = " ↺" if c.recovered else ""
-            stage = Text(f"✖ missed {c.closed_on}{mark}", style=palette("text-error"))
-        return [c.handle, c.by, c.due.isoformat(), stage, str(c.weight), c.summary]
-
     def show_reviews(self) -> None:
-        table = self.query_one("#reviews", DataTable)
-        reviews = list(reversed(self.view.reviews)) if self.view else []
-        palette = Palette.of(self.app)
-        rows = []
-        for review in reviews:
-            asym: Cell = (
-                Text(
-                    "⚠ " + ", ".join(a.dimension for a in review.asymmetries),
-                    style=f"bold {palette('text-warning')}",
-                )
-                if review.asymmetries
-                else "·"
-            )
-            rows.append(
-                (
-                    str(review.position),
-                    [
-                        review.occurred_on.isoformat(),
-                        f"{review.level:.2f}",
-                        f"{review.gap:.2f}" if review.partner_scores else "—",
-                        f"{review.alignment:.2f}",
-                        "both" if review.partner_scores else "ours",
-                        asym,
-                    ],
-                )
-            )
-        sync_rows(table, rows)
+        sync_rows(
+            self.query_one("#reviews", DataTable), review_rows(self.view, Palette.of(self.app))
+        )
         self.show_dimensions()
 
     def selected_review(self) -> ReviewView | None:
@@ -658,134 +597,23 @@ class PartnershipScreen(Screen):
         return self.view.reviews[-1]
 
     def show_dimensions(self) -> None:
-        table = self.query_one("#dimensions", DataTable)
-        review = self.selected_review()
-        palette = Palette.of(self.app)
-        rows = []
-        if review is not None:
-            flagged = {a.dimension for a in review.asymmetries}
-            theirs = review.partner_scores or {}
-            for dim in DIMENSIONS:
-                if dim not in review.scores and dim not in theirs:
-                    continue
-                gap = review.gaps.get(dim)
-                flag: Cell = (
-                    Text("⚠ asymmetric", style=f"bold {palette('text-warning')}")
-                    if dim in flagged
-                    else ""
-                )
-                rows.append(
-                    (
-                        dim,
-                        [
-                            dim,
-                            str(review.scores.get(dim, "—")),
-                            str(theirs.get(dim, "—")),
-                            "—" if gap is None else f"{gap:.2f}",
-                            flag,
-                        ],
-                    )
-                )
-        sync_rows(table, rows)
+        rows = dimension_rows(self.selected_review(), Palette.of(self.app))
+        sync_rows(self.query_one("#dimensions", DataTable), rows)
 
     def show_issues(self) -> None:
-        palette = Palette.of(self.app)
-        items = list(self.view.issues) if self.view else []
-        items.sort(key=lambda i: (not i.is_open, -i.raised_on.toordinal(), i.handle))
-        texts = {}
-        for i in items:
-            about = f" about {i.commitment}" if i.commitment else ""
-            card = " Partner card played." if i.partner_card else ""
-            done = f" Resolved {i.resolved_on}: {i.resolution}" if i.resolution else ""
-            texts[i.handle] = f"{i.handle} ({i.severity}{about}): {i.summary}.{card}{done}"
+        rows, texts = issue_rows(self.view, Palette.of(self.app))
         self.remember("issue-table", texts)
-        self.show_rows("issue-table", [(i.handle, self._issue_cells(i, palette)) for i in items])
-
-    def _issue_cells(self, issue: IssueView, palette: Palette) -> list[Cell]:
-        severity_colour = {"high": "text-error", "medium": "text-warning", "low": "foreground"}
-        severity = Text(issue.severity, style=palette(severity_colour[issue.severity]))
-        if issue.is_open:
-            state = Text(f"● open {issue.days_open}d", style=f"bold {palette('text-warning')}")
-        else:
-            state = Text(f"✔ resolved {issue.resolved_on}", style=palette("text-success"))
-        summary = plain(issue.summary)
-        if issue.partner_card:
-            summary = Text.assemble(
-                Text("⚑ partner card ", style=f"bold {palette('text-error')}"), summary
-            )
-        return [issue.handle, severity, issue.raised_on.isoformat(), state, summary]
+        self.show_rows("issue-table", rows)
 
     def show_timeline(self, detail: Detail) -> None:
-        rows: list[tuple[str, Sequence[Cell]]] = []
-        for event in reversed(detail.events):
-            rows.append(
-                (
-                    str(event.position),
-                    [
-                        str(event.version),
-                        event.occurred_on.isoformat(),
-                        event_label(event.type),
-                        event.line.actor or "",
-                        event.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                        describe(event.line),
-                    ],
-                )
-            )
-        self.remember(
-            "timeline-table",
-            {
-                str(e.position): f"#{e.version} {event_title(e.type)} on {e.occurred_on}, "
-                f"recorded {e.recorded_at:%Y-%m-%d %H:%M:%S} UTC by {e.line.actor}: "
-                f"{describe(e.line)}"
-                for e in detail.events
-            },
-        )
+        rows, texts = timeline_rows(detail)
+        self.remember("timeline-table", texts)
         self.show_rows("timeline-table", rows)
 
     def show_explanation(self, detail: Detail, palette: Palette) -> None:
         total = detail.explanation[-1] if detail.explanation else None
-        rows: list[tuple[str, Sequence[Cell]]] = []
-        for row in reversed(detail.explanation[:-1]):
-            delta = row.delta_trust
-            colour = (
-                palette("text-success")
-                if delta > 0.005
-                else palette("text-error")
-                if delta < -0.005
-                else ""
-            )
-            rows.append(
-                (
-                    str(row.position),
-                    [
-                        row.occurred_on.isoformat() if row.occurred_on else "",
-                        event_label(row.type),
-                        Text(_signed(delta), style=colour, justify="right"),
-                        Text(_signed(row.delta_alignment), justify="right"),
-                        _num(row.trust),
-                        _num(row.alignment),
-                        row.subject,
-                    ],
-                )
-            )
-        self.remember(
-            "explain-table",
-            {
-                str(r.position): f"{r.subject}: "
-                + (
-                    f"trust {_signed(r.delta_trust)} → {r.trust:.2f}"
-                    if abs(r.delta_trust) >= 0.005
-                    else "trust unchanged"
-                )
-                + (
-                    f", alignment {_signed(r.delta_alignment)} → {_num(r.alignment)}"
-                    if r.delta_alignment
-                    else ""
-                )
-                + (f" (counts {r.weight:.2f} now)" if r.weight is not None else "")
-                for r in detail.explanation[:-1]
-            },
-        )
+        rows, texts = explanation_rows(detail, palette)
+        self.remember("explain-table", texts)
         self.show_rows("explain-table", rows)
         box = self.query_one("#explain-total", Static)
         if total is None:
@@ -793,13 +621,13 @@ class PartnershipScreen(Screen):
             return
         movers = sorted(detail.explanation[:-1], key=lambda r: abs(r.delta_trust), reverse=True)
         top = ", ".join(
-            f"{event_label(r.type)} {r.occurred_on} {_signed(r.delta_trust)}" for r in movers[:2]
+            f"{event_label(r.type)} {r.occurred_on} {signed(r.delta_trust)}" for r in movers[:2]
         )
         box.update(
             Text.assemble(
                 Text("Why: ", style="bold"),
                 terminal_safe(total.subject),
-                f". Trust starts at 0.50; the rows below add up to {_signed(total.delta_trust)}.",
+                f". Trust starts at 0.50; the rows below add up to {signed(total.delta_trust)}.",
                 f" Biggest: {top}." if top else "",
             )
         )
