@@ -79,6 +79,7 @@ bench: install
 	$(BIN)/python benchmarks/dashboard_bench.py
 	$(BIN)/python benchmarks/pack_bench.py
 	$(BIN)/python benchmarks/serve_bench.py
+	$(BIN)/python benchmarks/terminal_bench.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache

@@ -48,7 +48,9 @@ def assert_one_line(run: Run, code: int = 2) -> str:
     ids=["5000-chars", "long-name", "deep", "sqlite-url"],
 )
 @pytest.mark.parametrize("args", [("report",), ("record",), ("export",), ("tui",)])
-def test_a_store_path_the_system_cannot_name(store, args):
+def test_a_store_path_the_system_cannot_name(store, args, monkeypatch):
+    # As from a terminal: without one the dashboard stops before it looks at the store.
+    monkeypatch.setattr("trustledger.tui.dashboard.terminal.has_terminal", lambda: True)
     line = assert_one_line(invoke(store, *args))
     assert "too long" in line
     assert len(line) < 240  # the path is quoted cut short

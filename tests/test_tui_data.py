@@ -80,12 +80,11 @@ def test_palette_blends_alpha_and_falls_back():
 
 def test_status_cells_carry_a_symbol_and_never_a_false_green():
     palette = Palette.from_variables({})
-    assert status_text("unproven", palette, long=True).plain == "? insufficient evidence"
-    assert status_text("unproven", palette).plain == "? insufficient"
+    assert status_text("unproven", palette).plain == "? unproven"  # the CLI's and JSON's word
     assert "green" not in str(status_text("unproven", palette).style)
     assert status_text("trusted", palette).plain == "✔ trusted"
     assert score_text(None, [], palette, 5).plain.strip() == "—"
-    assert score_text(0.8234, [0.5, 0.9], palette, 5).plain == "0.82 ▁█"
+    assert score_text(0.8234, [0.5, 0.9], palette, 5).plain == "0.82 ▅▇"  # fixed 0-1 scale
 
 
 def test_review_dates_read_relative_to_the_as_of_date():

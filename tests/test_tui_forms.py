@@ -108,21 +108,16 @@ INVALID: list[tuple[str, str | None, dict[str, Any], dict[str, str]]] = [
     (
         "commitment_renegotiated",
         "northwind",
-        {"commitment": "nope", "due": "2027-01-01"},
-        {"commitment": "not a commitment of"},
+        {"commitment": "mdf-2027", "due": "2020-01-01"},
+        {"due": "is before"},
     ),
     (
         "commitment_kept",
         "northwind",
-        {"commitment": "partner-portal"},
-        {"commitment": "no longer open"},
+        {"commitment": "q4-pipeline", "occurred_on": "2020-01-01"},
+        {"occurred_on": "is before partnership 'northwind' was registered"},
     ),
-    (
-        "commitment_missed",
-        None,
-        {"partnership": "ghost", "commitment": "c1"},
-        {"partnership": "not registered"},
-    ),
+    ("commitment_missed", "helix-cloud", {}, {"commitment": "required"}),
     ("review_held", "papercraft", {}, {"scores": "at least one score"}),
     (
         "issue_raised",
@@ -254,7 +249,7 @@ async def test_keyboard_only_commitment_form(sample_store):
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ChooseEventScreen)
-        assert "Record an event for northwind" in screen_text(app)
+        assert "Record an event for Northwind Distribution" in screen_text(app)
         await pilot.press("c")
         await pilot.pause()
         screen = app.screen
@@ -287,3 +282,87 @@ async def test_chooser_cancels_with_escape(sample_store):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PortfolioScreen)
+
+
+# -- picking, errors that go, what a save says -------------------------------------------
+
+
+def open_commitments(app, handle: str) -> list[str]:
+    return [c.handle for c in app.picture.get(handle).open_commitments]
+
+
+async def test_kept_is_recorded_by_choosing_from_the_open_commitments(sample_store):
+    """r, k on the highlighted partnership: the form lists its open commitments; one is
+    chosen with the keyboard, and that one is recorded as kept."""
+    app = make_app(sample_store)
+    notes: list[str] = []
+    original = app.notify
+
+    def notify(message, *args, **kwargs):
+        notes.append(str(message))
+        return original(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        await pilot.press("r", "k")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RecordScreen) and screen.event_type == "commitment_kept"
+        pick = screen.query_one("#f-commitment", Select)
+        offered = [value for _, value in screen.rows()["commitment"].options or []]
+        assert offered == open_commitments(app, "northwind") and len(offered) == 2
+        assert app.focused is pick  # the first field still to fill
+        text = screen_text(app)
+        assert "northwind" in text and "choose the commitment" in text
+        await pilot.press("enter", "down", "enter")  # open the list, take the first
+        await pilot.pause()
+        assert pick.value == offered[0]
+        await save(app, pilot)
+        assert isinstance(app.screen, PortfolioScreen), screen_text(app)
+    line = last_event(sample_store, "northwind")
+    assert line["type"] == "commitment_kept" and line["commitment"] == offered[0]
+    assert f"Commitment kept: {offered[0]} — Northwind Distribution (northwind)" in notes
+
+
+async def test_the_list_follows_the_partnership_typed(sample_store):
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        screen = await open_form(app, pilot, "commitment_missed", None)
+        row = screen.rows()["commitment"]
+        assert not row.options  # no partnership yet: nothing to pick
+        assert "no open commitments to choose from" in screen_text(app)
+        screen.query_one("#f-partnership", Input).value = "helix-cloud"
+        await pilot.pause()
+        assert [value for _, value in row.options or []] == open_commitments(app, "helix-cloud")
+        issues = await open_form(app, pilot, "issue_resolved", "vantage-retail")
+        assert [v for _, v in issues.rows()["issue"].options or []] == ["coastline-conflict"]
+
+
+async def test_an_error_goes_once_its_field_is_filled(sample_store):
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        screen = await open_form(app, pilot, "commitment_kept", "northwind")
+        await save(app, pilot)
+        error = screen.query_one("#err-commitment", Static)
+        assert error.has_class("-shown") and "required" in str(error.render())
+        screen.query_one("#f-commitment", Select).value = open_commitments(app, "northwind")[0]
+        await pilot.pause()
+        assert not error.has_class("-shown")  # filled: the error is gone before saving
+
+
+async def test_a_wrong_partnership_lists_the_registered_ones(sample_store):
+    app = make_app(sample_store)
+    before = events_in(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        screen = await open_form(app, pilot, "partnership_ended", None)
+        fill(screen, {"partnership": "northwnd"})
+        await save(app, pilot)
+        message = str(screen.query_one("#err-partnership", Static).render())
+        assert "is not registered" in message
+        assert "registered: northwind," in message  # the nearest first
+    assert events_in(sample_store) == before

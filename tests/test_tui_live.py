@@ -74,7 +74,7 @@ async def test_a_record_from_another_process_shows_in_place(sample_store, tmp_pa
         assert cursor(table) == "meridian-health"  # the cursor stayed on its row
         assert table.row_count == 11
         assert table.get_cell("meridian-health", "trust").plain != kept_before
-        assert table.get_cell("zenith", "status").plain == "? insufficient"
+        assert table.get_cell("zenith", "status").plain == "? unproven"
         assert any("partner card played in issue card" in note for note in notes), notes
 
 
@@ -218,12 +218,15 @@ def test_new_alerts_are_told_apart_from_old_ones(sample_store):
     assert new_alerts(None, later) == []
 
 
-def test_spark_scales_at_least_a_tenth():
-    assert spark([0.5, 0.5, 0.5]) == "▄▄▄" or len(set(spark([0.5, 0.5, 0.5]))) == 1
-    assert spark([0.0, 1.0]) == "▁█"
+def test_sparklines_share_one_fixed_scale():
+    """Trust and alignment live on 0-1, and every row is drawn on that scale: a steady
+    score draws a flat line, and a higher steady score a higher one."""
+    low, high = spark([0.61] * 8), spark([0.95] * 8)
+    assert len(set(low)) == 1 and len(set(high)) == 1  # steady: flat, not ██▁▁▁▁▁▁
+    assert high[0] > low[0]  # the blocks are in height order
+    assert spark([0.0, 0.5, 1.0]) == "▁▅█"
     assert spark([None, 0.2])[0] == " "
-    flat = spark([0.90, 0.91, 0.92])
-    assert flat[0] != "▁" and flat[-1] != "█"  # a hundredth is not a cliff
+    assert spark([0.90, 0.91, 0.92]) == "▇▇▇"  # a hundredth is not a cliff
 
 
 async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(

@@ -34,14 +34,14 @@ async def test_portfolio_shows_every_partnership(sample_store):
         assert keys(table)[0] == "northwind"
         assert keys(table)[-1] == "keystone"
         assert cell(table, "northwind", "status") == "✔ trusted"
-        assert cell(table, "lumen-institute", "status") == "? insufficient"
+        assert cell(table, "lumen-institute", "status") == "? unproven"  # the CLI's word
         assert cell(table, "vantage-retail", "status") == "▲ at risk"
         assert cell(table, "northwind", "trust").startswith("0.96 ")
         assert cell(table, "vantage-retail", "overdue") == "3"
         assert cell(table, "brightpath", "review") == "late 1d"
         text = screen_text(app)
         assert "● LIVE as of 2026-11-20" in text
-        assert "Trusted 1 of 9 active (11%)" in text
+        assert "1 of 9 active trusted (11%)" in text
         assert "Atlas Freight Corp holds 67% of the revenue" in text
         assert "13 alerts" in text
 
@@ -63,7 +63,7 @@ async def test_wide_layout_adds_columns(sample_store):
             "review",
             "revenue",
         ]
-        assert cell(table, "lumen-institute", "status") == "? insufficient evidence"
+        assert cell(table, "lumen-institute", "status") == "? unproven"
         assert cell(table, "atlas-freight", "revenue") == "67%"
         assert cell(table, "northwind", "review") == "2026-12-01"
 
@@ -101,14 +101,14 @@ async def test_filter_by_text_status_and_kind(sample_store):
         await pilot.press("escape")
         await pilot.pause()
 
-        # The keys cycle the filters too: f = status (trusted first), k = kind.
+        # The keys cycle the filters too: f = status (trusted first), F = kind.
         await pilot.press("f")
         await pilot.pause()
         assert keys(table) == ["northwind"]
         await pilot.press("f")
         await pilot.pause()
         assert sorted(keys(table)) == ["helix-cloud", "orbital-analytics"]
-        await pilot.press("escape", "k", "k")
+        await pilot.press("escape", "F", "F")
         await pilot.pause()
         assert sorted(keys(table)) == ["keystone", "northwind", "vantage-retail"]  # channel
 

@@ -21,6 +21,9 @@ def tui_command(
     store_url: str | None, as_of: str | None = None, config_path: Path | None = None
 ) -> None:
     """Open the live dashboard."""
+    from trustledger.tui.dashboard.terminal import require_terminal
+
+    require_terminal()  # before the store and the models load: no terminal ends at once
     from trustledger.tui.dashboard.launch import launch
 
     launch(service(store_url), as_of=as_of, config_path=config_path)

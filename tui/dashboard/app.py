@@ -10,6 +10,10 @@ Everything below the UI goes through the application service it is given
 (:class:`~trustledger.tui.service.ledger_service.LedgerService`: the store and the clock,
 whose ``today()`` is the live as-of date); tests give it a fixed clock and a model config.
 ``ready()`` / ``detail_ready()`` wait until data is shown.
+
+Typed input is handled one key at a time (:class:`~.keys.OrderedKeys`), so a burst of keys
+means what the same keys typed slowly mean. Theme and sort are remembered between runs
+(:class:`~.prefs.Prefs`); a terminal that goes away ends the app (:mod:`.terminal`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import calendar
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from textual import on, work
 from textual.app import App
@@ -26,18 +31,43 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 from trustledger.domain.errors import LedgerError
+from trustledger.domain.text import terminal_safe
 from trustledger.projections import ModelConfig
+from trustledger.projections.views import Alert
+from trustledger.tui.dashboard.export import write_new
+from trustledger.tui.dashboard.keys import OrderedKeys
+from trustledger.tui.dashboard.prefs import Prefs
+from trustledger.tui.dashboard.screens.alerts import AlertsScreen, alert_target
 from trustledger.tui.dashboard.screens.audit import AuditChoice, AuditScreen
 from trustledger.tui.dashboard.screens.commands import LedgerCommands
+from trustledger.tui.dashboard.screens.export import ExportChoice, ExportScreen
+from trustledger.tui.dashboard.screens.help import HelpScreen
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen
-from trustledger.tui.dashboard.screens.record import EVENT_CHOICES, ChooseEventScreen, RecordScreen
+from trustledger.tui.dashboard.screens.record import (
+    ChooseEventScreen,
+    FormChoices,
+    RecordScreen,
+    form_choices,
+)
+from trustledger.tui.dashboard.terminal import EXIT_HANGUP, TerminalWatch
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 from trustledger.tui.service.live import LiveUpdate, Picture
 
-#: Actions that do not apply while a modal (a form, the date picker) is open.
-MODELESS = {"quit", "record", "audit", "live", "step", "step_month", "toggle_theme"}
+#: Actions that do not apply while a modal (a form, the date picker, help) is open.
+MODELESS = {
+    "quit",
+    "record",
+    "audit",
+    "live",
+    "step",
+    "step_month",
+    "toggle_theme",
+    "help",
+    "alerts",
+    "export",
+}
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "textual-ansi")
 
 
@@ -76,23 +106,25 @@ class AuditReady(Message):
         self.generation = generation
 
 
-class TrustLedgerApp(App[None]):
+class TrustLedgerApp(OrderedKeys):
     """trustledger's dashboard."""
 
     TITLE = "trustledger"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {LedgerCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("exclamation_mark", "alerts", "Alerts"),
         Binding("r", "record", "Record"),
+        Binding("x", "export", "Export", show=False),
         Binding("a", "audit", "Audit"),
         Binding("l", "live", "Live"),
+        Binding("q", "quit", "Quit"),
         Binding("left_square_bracket", "step(-7)", "-week", show=False),
         Binding("right_square_bracket", "step(7)", "+week", show=False),
         Binding("left_curly_bracket", "step_month(-1)", "-month", show=False),
         Binding("right_curly_bracket", "step_month(1)", "+month", show=False),
         Binding("T", "toggle_theme", "Theme", show=False),
-        Binding("question_mark", "keys", "Keys", show=False),
     ]
 
     def __init__(
@@ -103,12 +135,17 @@ class TrustLedgerApp(App[None]):
         known_at: datetime | None = None,
         config: ModelConfig | None = None,
         warm_start: bool = False,
+        prefs: Prefs | None = None,
     ) -> None:
         """``config`` defaults to the user's configuration file (an error when it cannot be
         used); ``warm_start`` starts the live view from the store's shared read model
         (:mod:`..service.readmodel`) and keeps it current, so a big store is not replayed
-        at every start."""
+        at every start; ``prefs`` are the remembered theme and sort (default: for this run
+        only)."""
         super().__init__()
+        self.prefs = prefs or Prefs()
+        self.export_directory = Path.cwd()
+        self._terminal_watch: TerminalWatch | None = None
         self.warm_start = warm_start
         self.service = service
         self.store = service.store
@@ -151,13 +188,22 @@ class TrustLedgerApp(App[None]):
         return self.audit_known_at if self.audit else None
 
     def on_mount(self) -> None:
+        if self.prefs.theme in self.available_themes:
+            self.theme = self.prefs.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(PortfolioScreen())
         self.follow()
         if self.audit:
             self.replay()
+        if not self.is_headless:
+            self._terminal_watch = TerminalWatch(
+                lambda: self.exit(return_code=EXIT_HANGUP), asyncio.get_running_loop()
+            )
+            self._terminal_watch.start()
 
     def on_unmount(self) -> None:
+        if self._terminal_watch is not None:
+            self._terminal_watch.stop()
         self.recorder.close()
 
     def redraw(self, *, bindings: bool = True) -> None:
@@ -215,7 +261,12 @@ class TrustLedgerApp(App[None]):
         if not self.audit:
             self.redraw(bindings=update.initial)
         for alert in update.alerts[:5]:
-            self.notify(alert.message, title=f"New alert: {alert.partnership}", severity="warning")
+            self.notify(
+                terminal_safe(alert.message),
+                title=f"New alert: {terminal_safe(alert.partnership)}",
+                severity="warning",
+                markup=False,
+            )
         if len(update.alerts) > 5:
             self.notify(f"and {len(update.alerts) - 5} more new alerts", severity="warning")
 
@@ -226,10 +277,11 @@ class TrustLedgerApp(App[None]):
             error = event.worker.error
             self.log.error(f"worker {event.worker.name} failed", error)
             self.notify(
-                f"{type(error).__name__}: {error}",
+                terminal_safe(f"{type(error).__name__}: {error}"),
                 title=f"{event.worker.group} failed",
                 severity="error",
                 timeout=10,
+                markup=False,
             )
 
     @on(StoreFailed)
@@ -238,7 +290,9 @@ class TrustLedgerApp(App[None]):
             self.reconnecting = True
             if not self.audit:
                 self.redraw()
-        self.notify(message.message, title="Store", severity="error", timeout=6)
+        self.notify(
+            terminal_safe(message.message), title="Store", severity="error", timeout=6, markup=False
+        )
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -319,17 +373,34 @@ class TrustLedgerApp(App[None]):
 
     # -- navigation -----------------------------------------------------------------------
 
-    def open_partnership(self, handle: str) -> None:
+    def open_partnership(
+        self, handle: str, *, tab: str | None = None, row: str | None = None
+    ) -> None:
+        """Show the partnership ``handle`` (on ``tab``, the cursor on ``row``, when given)."""
+        while isinstance(self.screen, AlertsScreen):
+            self.pop_screen()
         current = self.screen
         if isinstance(current, PartnershipScreen):
             if current.handle == handle:
+                if tab is not None:
+                    current.land(tab, row)
                 return
             self.pop_screen()
         self._detail_shown.clear()
-        self.push_screen(PartnershipScreen(handle))
+        self.push_screen(PartnershipScreen(handle, tab=tab, row=row))
+
+    def go_to_alert(self, alert: Alert) -> None:
+        """The partnership, tab and row an alert is about."""
+        handle, tab, row = alert_target(alert)
+        self.open_partnership(handle, tab=tab, row=row)
+
+    def action_alerts(self) -> None:
+        if isinstance(self.screen, AlertsScreen):
+            return
+        self.push_screen(AlertsScreen())
 
     def action_home(self) -> None:
-        while isinstance(self.screen, PartnershipScreen):
+        while isinstance(self.screen, (PartnershipScreen, AlertsScreen)):
             self.pop_screen()
 
     def current_partnership(self) -> str | None:
@@ -352,49 +423,58 @@ class TrustLedgerApp(App[None]):
                 if choice:
                     self.open_form(choice, handle)
 
-            self.push_screen(ChooseEventScreen(handle), chosen)
+            self.push_screen(ChooseEventScreen(handle, self._name_of(handle)), chosen)
             return
         self.open_form(event_type, handle)
+
+    def _name_of(self, handle: str | None) -> str | None:
+        picture = self.live_picture
+        view = picture.get(handle) if picture is not None and handle else None
+        return view.name if view is not None else None
 
     def open_form(self, event_type: str, handle: str | None = None) -> RecordScreen:
         values: dict[str, str] = {}
         if handle and event_type != "partnership_registered":
             values["partnership"] = handle
-        screen = RecordScreen(
-            event_type,
-            values=values,
-            suggestions=self.suggestions_for(event_type, handle),
-        )
+        screen = RecordScreen(event_type, values=values, choices=self.choices_for)
         self.push_screen(screen)
         return screen
 
-    def suggestions_for(self, event_type: str, handle: str | None) -> dict[str, list[str]]:
-        """Completions for a form: partnerships, and the partnership's commitments/issues."""
-        picture = self.live_picture
-        if picture is None or event_type not in EVENT_CHOICES:
-            return {}
-        found: dict[str, list[str]] = {}
-        if event_type != "partnership_registered":
-            found["partnership"] = [
-                v.handle for v in picture.portfolio.partnerships if v.status != "ended"
-            ]
-        view = picture.get(handle) if handle else None
-        if view is None:
-            return found
-        if event_type in ("commitment_kept", "commitment_missed", "commitment_renegotiated"):
-            found["commitment"] = [c.handle for c in view.open_commitments]
-        elif event_type == "issue_raised":
-            found["commitment"] = [c.handle for c in view.commitments]
-        elif event_type == "issue_resolved":
-            found["issue"] = [i.handle for i in view.open_issues]
-        return found
+    def choices_for(self, event_type: str, handle: str | None) -> FormChoices:
+        """What a form offers: the partnerships, and the partnership's open commitments and
+        issues (from the live state: a form records now)."""
+        return form_choices(self.live_picture, event_type, handle)
 
-    def action_keys(self) -> None:
-        """Show (or hide) every key of the current screen, hidden ones included."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+    # -- help, export ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_export(self) -> None:
+        screen = self.screen
+        name = getattr(screen, "export_name", None)
+        if name is None:
+            return
+        what, stem = name()
+
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self.write_export(choice, screen.export_text(choice.fmt))  # type: ignore[attr-defined]
+
+        self.push_screen(ExportScreen(what, stem, self.export_directory), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def write_export(self, choice: ExportChoice, text: str) -> None:
+        try:
+            write_new(choice.path, text)
+        except OSError as exc:
+            message, severity = f"could not write {choice.path}: {exc.strerror or exc}", "error"
         else:
-            self.action_show_help_panel()
+            message, severity = f"wrote {choice.path}", "information"
+        self.call_from_thread(
+            self.notify, terminal_safe(message), title="Export", severity=severity, markup=False
+        )
 
     # -- looks ----------------------------------------------------------------------------
 
@@ -402,6 +482,7 @@ class TrustLedgerApp(App[None]):
         names = [t for t in THEMES if t in self.available_themes]
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
+        self.prefs.update(theme=self.theme)
         self.notify(f"theme: {self.theme}", timeout=1.5)
 
     def _theme_changed(self, _theme: object) -> None:

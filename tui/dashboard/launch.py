@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.moments import parse_date
+from trustledger.tui.dashboard.terminal import EXIT_HANGUP, require_terminal
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 
@@ -24,9 +25,12 @@ def launch(
     """Open the dashboard on ``service``'s store; ``as_of`` (YYYY-MM-DD) opens it in audit
     mode; ``config_path`` names the model configuration (default: the user's file).
 
-    A store that does not exist (or cannot be opened) or a configuration that cannot be used
-    is a one-line error and exit 2, like every reading command; nothing is created.
+    No terminal on stdin and stdout, a store that does not exist (or cannot be opened) or a
+    configuration that cannot be used is a one-line error and exit 2, like every reading
+    command; nothing is created. The process exits with the app's return code: 0, or 129
+    when the terminal went away.
     """
+    require_terminal()
     day = None
     if as_of:
         try:
@@ -38,16 +42,21 @@ def launch(
         service.check()
     except LedgerError as exc:
         _exit(str(exc))
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        _exit("the dashboard needs a terminal (over SSH: add -t, as in 'ssh -t HOST')")
     from trustledger.tui.dashboard.app import TrustLedgerApp
+    from trustledger.tui.dashboard.prefs import Prefs, default_prefs_path
 
-    app = TrustLedgerApp(service, as_of=day, config=config, warm_start=True)
+    app = TrustLedgerApp(
+        service,
+        as_of=day,
+        config=config,
+        warm_start=True,
+        prefs=Prefs.load(default_prefs_path()),
+    )
     app.run()
-    # The terminal is restored: leave at once, without the interpreter freeing the live
-    # state object by object (seconds at a million events). Nothing is left unsaved: the
-    # store commits every write, and the shared read model is a cache the next start
-    # catches up.
+    # The terminal is restored, or gone (a hang-up): leave at once, without waiting for the
+    # follower's thread to notice or for the interpreter to free the live state object by
+    # object (seconds at a million events). Nothing is left unsaved: the store commits every
+    # write, and the shared read model is a cache the next start catches up.
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(app.return_code or 0)  # a non-zero code: it crashed (and said why)
+    os._exit(app.return_code or 0)  # a non-zero code: it crashed (and said why) or hung up

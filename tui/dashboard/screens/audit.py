@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, MaskedInput, Static
+from textual.widgets import Button, Input, Label, MaskedInput, Static
 from trustledger.domain.moments import parse_date, parse_moment
+from trustledger.domain.text import terminal_safe
+from trustledger.tui.dashboard.widgets.bars import KeysBar
 
 AuditChoice = tuple[date, datetime | None]
 
@@ -102,11 +105,11 @@ class AuditScreen(ModalScreen[AuditChoice | None]):
             with Horizontal(id="buttons"):
                 yield Button("Audit", variant="warning", id="apply", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeysBar()
 
     def _error(self, name: str, message: str | None) -> None:
         box = self.query_one(f"#{name}-error", Static)
-        box.update(f"⚠ {message}" if message else "")
+        box.update(Text(terminal_safe(f"⚠ {message}")) if message else "")
         box.set_class(bool(message), "-shown")
         self.query_one(f"#{name}").set_class(bool(message), "-invalid")
 

@@ -1,4 +1,8 @@
-"""The command palette's trustledger commands: open a partnership, record, audit, theme."""
+"""The command palette's trustledger commands: open a partnership, record, audit, theme.
+
+Partnership names are stored text: each entry is plain, terminal-safe text (Textual would
+read a ``str`` as markup), and matches are highlighted on that text.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+from trustledger.domain.text import terminal_safe
 from trustledger.tui.dashboard.screens.record import EVENT_CHOICES
+from trustledger.tui.service.labels import status_label
 
 if TYPE_CHECKING:
     from trustledger.tui.dashboard.app import TrustLedgerApp
@@ -28,9 +36,9 @@ class LedgerCommands(Provider):
             for view in picture.portfolio.partnerships:
                 found.append(
                     (
-                        f"Open {view.name} ({view.handle})",
+                        terminal_safe(f"Open {view.name} ({view.handle})"),
                         partial(app.open_partnership, view.handle),
-                        f"{view.kind}, {view.status.replace('_', ' ')}",
+                        f"{view.kind}, {status_label(view.status)}",
                     )
                 )
         recordable = EVENT_CHOICES.items() if app.service.access.may_record else ()
@@ -44,6 +52,9 @@ class LedgerCommands(Provider):
             )
         found.extend(
             [
+                ("Alerts", app.action_alerts, "every alert; enter goes to what one is about"),
+                ("Help: keys, statuses, the model", app.action_help, "the help screen"),
+                ("Export the view", app.action_export, "CSV of the table, or the report JSON"),
                 ("Audit: pick a date", app.action_audit, "show the ledger as of a past day"),
                 ("Audit: back a week", partial(app.action_step, -7), "as of 7 days earlier"),
                 ("Audit: forward a week", partial(app.action_step, 7), "as of 7 days later"),
@@ -58,11 +69,22 @@ class LedgerCommands(Provider):
 
     async def discover(self) -> Hits:
         for text, command, help_text in self.commands():
-            yield DiscoveryHit(text, command, help=help_text)
+            yield DiscoveryHit(Content(text), command, text=text, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, command, help_text in self.commands():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), command, help=help_text)
+                yield Hit(score, highlighted(matcher, text), command, text=text, help=help_text)
+
+
+def highlighted(matcher: Matcher, text: str) -> Content:
+    """``text`` as plain content with the matched characters underlined (the matcher's own
+    ``highlight`` would read ``text`` as markup)."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize("bold underline", offset, offset + 1)
+    return content

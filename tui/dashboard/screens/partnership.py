@@ -4,61 +4,145 @@ The summary, commitments, reviews and issues come from the current picture's
 :class:`~trustledger.projections.views.PartnershipView`; the timeline, the trend chart and the
 explanation need the partnership's events, read in a thread worker whenever the picture
 moves on (a new event, another audit date).
+
+The Overview lists every alert; Enter on one goes to the tab and row it is about (as the
+alerts view does). ``/`` searches the commitments, issues, timeline and explain tables; Enter
+on one of their rows shows its full text. Everything stored (names, owners, reasons,
+summaries, resolutions, actors, descriptions) is shown terminal-safe and never as markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
+from rich.console import Console
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import (
+    DataTable,
+    Input,
+    OptionList,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tabs,
+)
+from textual.widgets.option_list import Option
 from trustledger.domain.errors import LedgerError
-from trustledger.domain.events import DIMENSIONS
-from trustledger.projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
-from trustledger.tui.dashboard.widgets.bars import ModeBar
-from trustledger.tui.dashboard.widgets.cells import Palette, status_text
-from trustledger.tui.dashboard.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
+from trustledger.domain.text import terminal_safe
+from trustledger.projections.views import (
+    Alert,
+    PartnershipView,
+    ReviewView,
+)
+from trustledger.tui.dashboard.export import csv_text, report_csv, report_json
+from trustledger.tui.dashboard.screens.partnership_rows import (
+    commitment_rows,
+    dimension_rows,
+    explanation_rows,
+    issue_rows,
+    num,
+    review_rows,
+    signed,
+    timeline_rows,
+)
+from trustledger.tui.dashboard.screens.text import TextScreen
+from trustledger.tui.dashboard.widgets.bars import KeysBar, ModeBar
+from trustledger.tui.dashboard.widgets.cells import Palette, plain, status_text
+from trustledger.tui.dashboard.widgets.tables import (
+    Cell,
+    LedgerTable,
+    cursor_key,
+    matching,
+    move_to,
+    setup_columns,
+    sync_rows,
+    table_rows,
+)
 from trustledger.tui.dashboard.widgets.trend import TrendChart
-from trustledger.tui.service.labels import describe, event_label
+from trustledger.tui.service.labels import event_label, figure_word
 from trustledger.tui.service.live import Detail, Picture, partnership_detail
 
 if TYPE_CHECKING:
     from trustledger.tui.dashboard.app import TrustLedgerApp
 
 TABS = ("overview", "commitments", "reviews", "issues", "timeline", "explain")
+#: The pane id of each tab (the reviews pane is not called "reviews": its table is).
+PANES = {tab: "reviews-tab" if tab == "reviews" else tab for tab in TABS}
+#: What takes the focus when a tab is shown, so that the arrows move in it at once.
+TAB_FOCUS = {
+    "overview": "#alert-list",
+    "commitments": "#commitment-table",
+    "reviews-tab": "#reviews",
+    "issues": "#issue-table",
+    "timeline": "#timeline-table",
+    "explain": "#explain-table",
+}
+#: The tables ``/`` searches, and the tab each is on.
+SEARCHED = {
+    "commitment-table": "commitments",
+    "issue-table": "issues",
+    "timeline-table": "timeline",
+    "explain-table": "explain",
+}
+#: Lines of a row's full text shown under its table; longer texts end with a pointer to Enter.
+DETAIL_LINES = 3
 
 
-def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def fitted(text: str, width: int, lines: int) -> Text:
+    """``text`` in at most ``lines`` lines of ``width`` cells; when it needs more, the last
+    line ends with a pointer to the full text (Enter)."""
+    more = " … (enter: all)"
+    body = Text(terminal_safe(text, multiline=True))
+    console = Console(width=max(20, width), file=None, legacy_windows=False)
+    wrapped = body.wrap(console, max(20, width))
+    if len(wrapped) <= lines:
+        return body
+    kept = list(wrapped)[:lines]
+    last = kept[-1]
+    last.truncate(max(1, width - len(more)), overflow="ellipsis")
+    last.rstrip()
+    kept[-1] = Text.assemble(last, (more, "italic"))
+    return Text("\n").join(kept)
 
 
-def _signed(value: float | None) -> str:
-    if value is None:
-        return ""
-    if abs(value) < 0.005:
-        return "·"
-    return f"{value:+.2f}"
+class AlertList(OptionList):
+    """The partnership's alerts; Enter goes to what one is about."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
+    ]
 
 
 class PartnershipScreen(Screen):
     """The partnership screen; Escape goes back to the portfolio."""
 
-    AUTO_FOCUS = "Tabs"
+    AUTO_FOCUS = None
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("slash", "search", "Search"),
         Binding("p", "pack", "Review pack", show=False),
         *[
-            Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
+            # The footer shows one "1-6 Tabs" for the six keys.
+            Binding(
+                str(n),
+                f"tab('{tab}')",
+                "Tabs" if n == 1 else tab.title(),
+                show=n == 1,
+                key_display="1-6" if n == 1 else None,
+            )
             for n, tab in enumerate(TABS, 1)
         ],
     ]
@@ -70,12 +154,12 @@ class PartnershipScreen(Screen):
         padding: 0 1;
     }
     PartnershipScreen .tab-head {
-        height: 1;
+        height: auto;
         padding: 0 1;
     }
     PartnershipScreen .row-detail {
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
         color: $foreground-muted;
         border-top: hkey $foreground-muted 30%;
@@ -86,12 +170,23 @@ class PartnershipScreen(Screen):
     PartnershipScreen TabPane {
         padding: 0;
     }
-    PartnershipScreen #alerts {
+    PartnershipScreen #figures {
         height: auto;
-        max-height: 12;
         padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
+    }
+    PartnershipScreen #alert-list {
+        height: auto;
+        max-height: 6;
+        border: none;
+        padding: 0;
+    }
+    PartnershipScreen #no-alerts {
+        height: 1;
+        padding: 0 1;
+    }
+    PartnershipScreen #chart-key {
+        height: 1;
+        padding: 0 1;
     }
     PartnershipScreen #explain-total {
         height: auto;
@@ -107,9 +202,17 @@ class PartnershipScreen(Screen):
     PartnershipScreen DataTable {
         height: 1fr;
     }
+    PartnershipScreen #search {
+        height: 1;
+        display: none;
+    }
+    PartnershipScreen #search.-shown {
+        display: block;
+    }
     """
 
-    def __init__(self, handle: str) -> None:
+    def __init__(self, handle: str, *, tab: str | None = None, row: str | None = None) -> None:
+        """``tab`` and ``row``: where to land (an alert's subject), once the data is shown."""
         super().__init__()
         self.handle = handle
         #: The clock review packs are stamped with (default: the app's clock).
@@ -118,6 +221,11 @@ class PartnershipScreen(Screen):
         self.detail_key: tuple[object, ...] | None = None
         self.view: PartnershipView | None = None
         self.mounted = False
+        self.full_text: dict[str, dict[str, str]] = {}
+        self.rows: dict[str, list[tuple[str, Sequence[Cell]]]] = {}
+        self.query_text = ""
+        self.alerts: list[Alert] = []
+        self.landing: tuple[str, str | None] | None = (tab, row) if tab else None
 
     @property
     def tl_app(self) -> TrustLedgerApp:
@@ -130,31 +238,41 @@ class PartnershipScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ModeBar(id="mode")
         yield Static(id="title")
-        with TabbedContent(initial="overview"):
+        # The landing tab is the first one shown: set later, the tab strip's own first
+        # activation would switch back to the Overview.
+        first = PANES.get(self.landing[0], "overview") if self.landing else "overview"
+        with TabbedContent(initial=first):
             with TabPane("Overview", id="overview"):
-                yield Static(id="alerts")
+                yield Static(id="figures")
+                yield AlertList(id="alert-list")
+                yield Static(id="no-alerts")
+                yield Static(id="chart-key")
                 yield TrendChart(id="chart")
             with TabPane("Commitments", id="commitments"):
                 yield Static(id="commitment-counts", classes="tab-head")
-                yield DataTable(id="commitment-table", cursor_type="row")
+                yield LedgerTable(id="commitment-table", cursor_type="row")
                 yield Static(id="commitment-table-detail", classes="row-detail")
             with TabPane("Reviews", id="reviews-tab"), Vertical():
-                yield DataTable(id="reviews", cursor_type="row")
+                yield LedgerTable(id="reviews", cursor_type="row")
                 yield DataTable(id="dimensions", cursor_type="none")
             with TabPane("Issues", id="issues"):
-                yield DataTable(id="issue-table", cursor_type="row")
+                yield LedgerTable(id="issue-table", cursor_type="row")
                 yield Static(id="issue-table-detail", classes="row-detail")
             with TabPane("Timeline", id="timeline"):
-                yield DataTable(id="timeline-table", cursor_type="row")
+                yield LedgerTable(id="timeline-table", cursor_type="row")
                 yield Static(id="timeline-table-detail", classes="row-detail")
             with TabPane("Explain", id="explain"):
                 yield Static(id="explain-total")
-                yield DataTable(id="explain-table", cursor_type="row")
+                yield LedgerTable(id="explain-table", cursor_type="row")
                 yield Static(id="explain-table-detail", classes="row-detail")
-        yield Footer()
+        yield Input(
+            placeholder="search: words in the commitments, issues, timeline and explain tables",
+            id="search",
+            compact=True,
+        )
+        yield KeysBar()
 
     def on_mount(self) -> None:
-        self.full_text: dict[str, dict[str, str]] = {}
         width = self.app.size.width
         setup_columns(
             self.query_one("#commitment-table", DataTable),
@@ -163,7 +281,7 @@ class PartnershipScreen(Screen):
                 ("Commitment", "handle", 16),
                 ("By", "by", 7),
                 ("Due", "due", 10),
-                ("Stage", "stage", 20),
+                ("Stage", "stage", 21),
                 ("W", "weight", 1),
                 ("Summary", "summary", None),
             ],
@@ -229,6 +347,49 @@ class PartnershipScreen(Screen):
         )
         self.mounted = True
         self.show_picture(self.tl_app.picture)
+        if self.landing is not None:
+            self.call_after_refresh(self._land_pending)
+        else:
+            self.focus_tab("overview")
+
+    # -- where the focus goes -----------------------------------------------------------
+
+    def focus_tab(self, pane: str) -> None:
+        """Give the focus to what the tab ``pane`` is for (its table, the alert list)."""
+        target = self.query_one(TAB_FOCUS[pane], Widget)
+        if target.display and target.focusable:
+            target.focus()
+        else:
+            self.query_one(Tabs).focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id and not self.query_one("#search", Input).has_focus:
+            self.focus_tab(event.pane.id)
+
+    def _land_pending(self) -> None:
+        if self.landing is not None:
+            self.land(*self.landing)
+
+    def land(self, tab: str, row: str | None) -> None:
+        """Show ``tab`` with the cursor on ``row`` (a commitment's or issue's handle, a
+        review's position)."""
+        self.landing = None
+        self.action_tab(tab)
+        if row is None:
+            return
+        table_id = {
+            "commitments": "#commitment-table",
+            "issues": "#issue-table",
+            "reviews": "#reviews",
+        }.get(tab)
+        if table_id is not None:
+            table = self.query_one(table_id, DataTable)
+            if row not in table.rows and self.query_text:
+                self.set_query("")  # the search hid it
+            move_to(table, row)
+
+    # -- the row under each table ----------------------------------------------------------
 
     def remember(self, table_id: str, texts: dict[str, str]) -> None:
         """The full text of each row, shown under the table when the row is highlighted."""
@@ -242,7 +403,7 @@ class PartnershipScreen(Screen):
         table = self.query_one(f"#{table_id}", DataTable)
         key = cursor_key(table)
         text = self.full_text.get(table_id, {}).get(key or "", "")
-        found.first(Static).update(Text(text))
+        found.first(Static).update(fitted(text, self.app.size.width - 2, DETAIL_LINES))
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -251,6 +412,19 @@ class PartnershipScreen(Screen):
             self.show_dimensions()
         else:
             self._show_row_detail(table_id)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: its full text, in a window of its own."""
+        table_id = event.data_table.id or ""
+        text = self.full_text.get(table_id, {}).get(event.row_key.value or "")
+        if text:
+            self.app.push_screen(TextScreen(f"{self.handle}: {table_id.split('-')[0]}", text))
+
+    @on(OptionList.OptionSelected, "#alert-list")
+    def _alert_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_index < len(self.alerts):
+            self.tl_app.go_to_alert(self.alerts[event.option_index])
 
     def on_screen_resume(self) -> None:
         # Back from a modal: the app's keys (hidden while it was open) apply again.
@@ -296,7 +470,7 @@ class PartnershipScreen(Screen):
                 audit=picture.audit,
             )
         except LedgerError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self.show_detail, detail)
 
@@ -313,294 +487,221 @@ class PartnershipScreen(Screen):
     def show_summary(self, picture: Picture) -> None:
         view = self.view
         title = self.query_one("#title", Static)
-        alerts = self.query_one("#alerts", Static)
+        figures = self.query_one("#figures", Static)
         if view is None:
             title.update(
-                f"[b]{escape(self.handle)}[/]\n[$warning]not registered as of "
-                f"{picture.as_of.isoformat()}[/]"
+                Text.assemble(
+                    (terminal_safe(self.handle), "bold"),
+                    "\n",
+                    (f"not registered as of {picture.as_of.isoformat()}", "italic"),
+                )
             )
-            alerts.update("")
+            figures.update("")
+            self.show_alerts([])
             return
         palette = Palette.of(self.app)
-        badge = status_text(view.status, palette, long=True)
-        owner = f" · {escape(view.owner)}" if view.owner else ""
-        cadence = "" if self.narrow else f" · review every {view.review_every_days} days"
-        line1 = Text.from_markup(
-            f"[b]{escape(view.name)}[/b] ({escape(view.handle)}) · {view.kind}{owner}{cadence}"
+        line1 = Text.assemble(
+            plain(view.name, style="bold"),
+            f" ({view.handle}) · {view.kind}",
         )
-        line2 = Text.assemble(badge, "  ", Text(view.reason, style="italic"))
-        share = "" if view.revenue_share is None else f" · rev {view.revenue_share:.0%}"
-        next_review = f" · review due {view.next_review_due}" if view.next_review_due else ""
-        line3 = Text(
-            f"reliability: us {view.our_reliability:.2f}, partner "
-            f"{view.partner_reliability:.2f} · gap {_num(view.perception_gap)}"
-            f"{next_review}{share}"
-        )
+        if view.owner:
+            line1.append(" · ")
+            line1.append_text(plain(view.owner))
+        if not self.narrow:
+            line1.append(f" · review every {view.review_every_days} days")
+        line2 = Text.assemble(status_text(view.status, palette), "  ")
+        line2.append_text(plain(view.reason, style="italic"))
         title.update(Text("\n").join([line1, line2]))
-        if view.alerts:
-            room = 3 if self.app.size.height < 32 else 8
-            shown = list(view.alerts[:room])
-            lines = [f"⚠ {a.message}" for a in shown]
-            if len(view.alerts) > room:
-                lines[-1] = f"(+{len(view.alerts) - room} more) ⚠ {shown[-1].message}"
-            alert_text = Text("\n".join(lines), style=f"bold {palette('text-error')}", no_wrap=True)
-            alert_text.overflow = "ellipsis"
-        else:
-            alert_text = Text("✔ no alerts", style=palette("text-success"))
-        key = Text.assemble(
-            ("trust ", ""),
-            ("⠒⠒⠒", palette("primary")),
-            ("  alignment ", ""),
-            ("▀▀▀", palette("text-success")),
-            ("  over time", palette("foreground-muted")),
-        )
-        alerts.update(Text("\n").join([line3, alert_text, key]))
-
-    def show_commitments(self) -> None:
-        table = self.query_one("#commitment-table", DataTable)
-        palette = Palette.of(self.app)
-        items = list(self.view.commitments) if self.view else []
-        rank = {"overdue": 0, "open": 1, "missed": 2, "kept": 3}
-        items.sort(
-            key=lambda c: (
-                rank[c.stage],
-                c.due.toordinal() if c.is_open else -(c.closed_on or c.due).toordinal(),
-                c.handle,
+        next_review = view.next_review_due.isoformat() if view.next_review_due else "—"
+        share = "—" if view.revenue_share is None else f"{view.revenue_share:.0%}"
+        figures.update(
+            Text(
+                f"reliability: us {view.our_reliability:.2f}, partner "
+                f"{view.partner_reliability:.2f} · {figure_word('perception_gap')} "
+                f"{num(view.perception_gap)}\n"
+                f"{figure_word('next_review_due')} {next_review} · "
+                f"{figure_word('revenue_share')} {share} (12 months)"
             )
         )
-        sync_rows(table, [(c.handle, self._commitment_cells(c, palette)) for c in items])
-        self.remember(
-            "commitment-table",
-            {
-                c.handle: f"{c.handle} (by {c.by}, weight {c.weight}, made {c.made_on}, due "
-                f"{c.due}"
-                + (f", renegotiated {c.renegotiations}x" if c.renegotiations else "")
-                + ("; a resolved issue took back part of the miss" if c.recovered else "")
-                + f"): {c.summary}"
-                for c in items
-            },
+        self.show_alerts(list(view.alerts))
+        self.query_one("#chart-key", Static).update(
+            Text.assemble(
+                ("trust ", ""),
+                ("⠒⠒⠒", palette("primary")),
+                ("  alignment ", ""),
+                ("▀▀▀", palette("text-success")),
+                ("  over time", palette("foreground-muted")),
+            )
         )
+
+    def show_alerts(self, alerts: list[Alert]) -> None:
+        """Every alert, each reachable: the list scrolls, and Enter goes to its subject."""
+        palette = Palette.of(self.app)
+        listing = self.query_one("#alert-list", AlertList)
+        none = self.query_one("#no-alerts", Static)
+        listing.display = bool(alerts)
+        none.display = not alerts
+        none.update(Text("✔ no alerts", style=palette("text-success")))
+        if alerts == self.alerts:
+            return
+        self.alerts = alerts
+        highlighted = listing.highlighted
+        listing.clear_options()
+        style = f"bold {palette('text-error')}"
+        listing.add_options(
+            [
+                Option(Text.assemble(("⚠ ", style), (terminal_safe(a.message), style)))
+                for a in alerts
+            ]
+        )
+        if alerts:
+            listing.highlighted = min(highlighted or 0, len(alerts) - 1)
+        if self.query_one(TabbedContent).active == "overview" and self.focused is None:
+            self.focus_tab("overview")
+
+    def show_commitments(self) -> None:
+        palette = Palette.of(self.app)
+        rows, texts = commitment_rows(self.view, palette)
+        self.remember("commitment-table", texts)
+        self.show_rows("commitment-table", rows)
         counts = self.view.counts if self.view else None
         head = self.query_one("#commitment-counts", Static)
         if counts is None:
             head.update("")
             return
-        overdue = (
-            f" ([b $error]⚠ {counts.overdue} overdue[/])" if counts.overdue else " (none overdue)"
-        )
-        head.update(
-            f"open {counts.open}{overdue} · [$success]kept {counts.kept}[/] · "
-            f"[$error]missed {counts.missed}[/]"
-        )
-
-    def _commitment_cells(self, c: CommitmentView, palette: Palette) -> list[Cell]:
-        if c.stage == "overdue":
-            stage = Text(f"⚠ overdue {c.days_overdue}d", style=f"bold {palette('text-error')}")
-        elif c.stage == "open":
-            stage = Text("○ open")
-        elif c.stage == "kept":
-            stage = Text(f"✔ kept {c.closed_on}", style=palette("text-success"))
+        text = Text(f"open {counts.open}")
+        if counts.overdue:
+            text.append(f" (⚠ {counts.overdue} overdue)", f"bold {palette('error')}")
         else:
-            mark = " ↺" if c.recovered else ""
-            stage = Text(f"✖ missed {c.closed_on}{mark}", style=palette("text-error"))
-        return [c.handle, c.by, c.due.isoformat(), stage, str(c.weight), c.summary]
+            text.append(" (none overdue)")
+        text.append(" · ")
+        text.append(f"kept {counts.kept}", palette("text-success"))
+        text.append(" · ")
+        text.append(f"missed {counts.missed}", palette("text-error"))
+        head.update(text)
 
     def show_reviews(self) -> None:
-        table = self.query_one("#reviews", DataTable)
-        reviews = list(reversed(self.view.reviews)) if self.view else []
-        palette = Palette.of(self.app)
-        rows = []
-        for review in reviews:
-            asym = (
-                Text(
-                    "⚠ " + ", ".join(a.dimension for a in review.asymmetries),
-                    style=f"bold {palette('text-warning')}",
-                )
-                if review.asymmetries
-                else "·"
-            )
-            rows.append(
-                (
-                    str(review.position),
-                    [
-                        review.occurred_on.isoformat(),
-                        f"{review.level:.2f}",
-                        f"{review.gap:.2f}" if review.partner_scores else "—",
-                        f"{review.alignment:.2f}",
-                        "both" if review.partner_scores else "ours",
-                        asym,
-                    ],
-                )
-            )
-        sync_rows(table, rows)
+        sync_rows(
+            self.query_one("#reviews", DataTable), review_rows(self.view, Palette.of(self.app))
+        )
         self.show_dimensions()
 
     def selected_review(self) -> ReviewView | None:
         if not self.view or not self.view.reviews:
             return None
         table = self.query_one("#reviews", DataTable)
-        if table.row_count:
-            try:
-                row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-                for review in self.view.reviews:
-                    if str(review.position) == row_key.value:
-                        return review
-            except Exception:
-                pass
+        key = cursor_key(table)
+        for review in self.view.reviews:
+            if str(review.position) == key:
+                return review
         return self.view.reviews[-1]
 
     def show_dimensions(self) -> None:
-        table = self.query_one("#dimensions", DataTable)
-        review = self.selected_review()
-        palette = Palette.of(self.app)
-        rows = []
-        if review is not None:
-            flagged = {a.dimension for a in review.asymmetries}
-            theirs = review.partner_scores or {}
-            for dim in DIMENSIONS:
-                if dim not in review.scores and dim not in theirs:
-                    continue
-                gap = review.gaps.get(dim)
-                flag: Cell = (
-                    Text("⚠ asymmetric", style=f"bold {palette('text-warning')}")
-                    if dim in flagged
-                    else ""
-                )
-                rows.append(
-                    (
-                        dim,
-                        [
-                            dim,
-                            str(review.scores.get(dim, "—")),
-                            str(theirs.get(dim, "—")),
-                            "—" if gap is None else f"{gap:.2f}",
-                            flag,
-                        ],
-                    )
-                )
-        sync_rows(table, rows)
+        rows = dimension_rows(self.selected_review(), Palette.of(self.app))
+        sync_rows(self.query_one("#dimensions", DataTable), rows)
 
     def show_issues(self) -> None:
-        table = self.query_one("#issue-table", DataTable)
-        palette = Palette.of(self.app)
-        items = list(self.view.issues) if self.view else []
-        items.sort(key=lambda i: (not i.is_open, -i.raised_on.toordinal(), i.handle))
-        sync_rows(table, [(i.handle, self._issue_cells(i, palette)) for i in items])
-        texts = {}
-        for i in items:
-            about = f" about {i.commitment}" if i.commitment else ""
-            card = " Partner card played." if i.partner_card else ""
-            done = f" Resolved {i.resolved_on}: {i.resolution}" if i.resolution else ""
-            texts[i.handle] = f"{i.handle} ({i.severity}{about}): {i.summary}.{card}{done}"
+        rows, texts = issue_rows(self.view, Palette.of(self.app))
         self.remember("issue-table", texts)
-
-    def _issue_cells(self, issue: IssueView, palette: Palette) -> list[Cell]:
-        severity_colour = {"high": "text-error", "medium": "text-warning", "low": "foreground"}
-        severity = Text(issue.severity, style=palette(severity_colour[issue.severity]))
-        if issue.is_open:
-            state = Text(f"● open {issue.days_open}d", style=f"bold {palette('text-warning')}")
-        else:
-            state = Text(f"✔ resolved {issue.resolved_on}", style=palette("text-success"))
-        summary = Text(issue.summary)
-        if issue.partner_card:
-            summary = Text.assemble(
-                Text("⚑ partner card ", style=f"bold {palette('text-error')}"), summary
-            )
-        return [issue.handle, severity, issue.raised_on.isoformat(), state, summary]
+        self.show_rows("issue-table", rows)
 
     def show_timeline(self, detail: Detail) -> None:
-        table = self.query_one("#timeline-table", DataTable)
-        rows = []
-        for event in reversed(detail.events):
-            rows.append(
-                (
-                    str(event.position),
-                    [
-                        str(event.version),
-                        event.occurred_on.isoformat(),
-                        event_label(event.type),
-                        event.line.actor or "",
-                        event.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                        describe(event.line),
-                    ],
-                )
-            )
-        sync_rows(table, rows)
-        self.remember(
-            "timeline-table",
-            {
-                str(e.position): f"#{e.version} {e.type} on {e.occurred_on}, recorded "
-                f"{e.recorded_at:%Y-%m-%d %H:%M:%S} UTC by {e.line.actor}: {describe(e.line)}"
-                for e in detail.events
-            },
-        )
+        rows, texts = timeline_rows(detail)
+        self.remember("timeline-table", texts)
+        self.show_rows("timeline-table", rows)
 
     def show_explanation(self, detail: Detail, palette: Palette) -> None:
-        table = self.query_one("#explain-table", DataTable)
         total = detail.explanation[-1] if detail.explanation else None
-        rows: list[tuple[str, list[Cell]]] = []
-        for row in reversed(detail.explanation[:-1]):
-            delta = row.delta_trust
-            colour = (
-                palette("text-success")
-                if delta > 0.005
-                else palette("text-error")
-                if delta < -0.005
-                else ""
-            )
-            rows.append(
-                (
-                    str(row.position),
-                    [
-                        row.occurred_on.isoformat() if row.occurred_on else "",
-                        event_label(row.type),
-                        Text(_signed(delta), style=colour, justify="right"),
-                        Text(_signed(row.delta_alignment), justify="right"),
-                        _num(row.trust),
-                        _num(row.alignment),
-                        row.subject,
-                    ],
-                )
-            )
-        sync_rows(table, rows)
-        self.remember(
-            "explain-table",
-            {
-                str(r.position): f"{r.subject}: "
-                + (
-                    f"trust {_signed(r.delta_trust)} → {r.trust:.2f}"
-                    if abs(r.delta_trust) >= 0.005
-                    else "trust unchanged"
-                )
-                + (
-                    f", alignment {_signed(r.delta_alignment)} → {_num(r.alignment)}"
-                    if r.delta_alignment
-                    else ""
-                )
-                + (f" (counts {r.weight:.2f} now)" if r.weight is not None else "")
-                for r in detail.explanation[:-1]
-            },
-        )
+        rows, texts = explanation_rows(detail, palette)
+        self.remember("explain-table", texts)
+        self.show_rows("explain-table", rows)
         box = self.query_one("#explain-total", Static)
         if total is None:
             box.update("")
             return
         movers = sorted(detail.explanation[:-1], key=lambda r: abs(r.delta_trust), reverse=True)
         top = ", ".join(
-            f"{event_label(r.type)} {r.occurred_on} {_signed(r.delta_trust)}" for r in movers[:2]
+            f"{event_label(r.type)} {r.occurred_on} {signed(r.delta_trust)}" for r in movers[:2]
         )
         box.update(
             Text.assemble(
                 Text("Why: ", style="bold"),
-                f"{total.subject}. Trust starts at 0.50; the rows below add up to "
-                f"{_signed(total.delta_trust)}.",
+                terminal_safe(total.subject),
+                f". Trust starts at 0.50; the rows below add up to {signed(total.delta_trust)}.",
                 f" Biggest: {top}." if top else "",
             )
         )
 
+    # -- search ---------------------------------------------------------------------------
+
+    def show_rows(self, table_id: str, rows: list[tuple[str, Sequence[Cell]]]) -> None:
+        """Show ``rows`` in a searched table: those matching the search, when there is one."""
+        self.rows[table_id] = rows
+        texts = self.full_text.get(table_id, {})
+        shown = matching(rows, self.query_text, lambda key: texts.get(key, ""))
+        sync_rows(self.query_one(f"#{table_id}", DataTable), shown)
+        self._show_row_detail(table_id)
+
+    def set_query(self, text: str) -> None:
+        self.query_text = text.strip()
+        for table_id, rows in self.rows.items():
+            self.show_rows(table_id, rows)
+        search = self.query_one("#search", Input)
+        if search.value != text:
+            search.value = text
+        search.set_class(bool(self.query_text) or search.has_focus, "-shown")
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("-shown")
+        active = self.query_one(TabbedContent).active
+        if active not in SEARCHED.values():
+            self.action_tab("commitments")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.set_query(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.focus_tab(self.query_one(TabbedContent).active)
+
+    # -- export (the app's x) -------------------------------------------------------------
+
+    def export_name(self) -> tuple[str, str]:
+        tab = self.active_tab()
+        return (
+            f"{self.handle}: {tab.title()}",
+            f"{self.handle}-{tab}-{self.tl_app.as_of}",
+        )
+
+    def export_text(self, fmt: str) -> str:
+        """The report JSON of this partnership, or the shown tab's table as CSV (its rows
+        as the search leaves them; the Overview: the report's CSV row)."""
+        view = self.view
+        picture = self.tl_app.picture
+        version = picture.portfolio.model_version if picture else ""
+        if fmt == "json" or self.active_tab() == "overview":
+            views = [view] if view is not None else []
+            return report_json(views, version) if fmt == "json" else report_csv(views, version)
+        table = self.query_one(TAB_FOCUS[PANES[self.active_tab()]], DataTable)
+        return csv_text(*table_rows(table))
+
+    def active_tab(self) -> str:
+        pane = self.query_one(TabbedContent).active
+        return next((tab for tab, id_ in PANES.items() if id_ == pane), "overview")
+
     # -- actions --------------------------------------------------------------------------
 
     def action_back(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or self.query_text:
+            # Escape leaves the search first (and clears it), then the screen.
+            self.set_query("")
+            search.remove_class("-shown")
+            self.focus_tab(self.query_one(TabbedContent).active)
+            return
         self.app.pop_screen()
 
     def action_pack(self) -> None:
@@ -629,15 +730,24 @@ class PartnershipScreen(Screen):
                 config=app.config,
             )
         except (LedgerError, PackError, OSError) as exc:
-            app.call_from_thread(app.notify, f"No pack written: {exc}", severity="error")
+            app.call_from_thread(
+                app.notify,
+                terminal_safe(f"No pack written: {exc}"),
+                severity="error",
+                markup=False,
+            )
             return
-        app.call_from_thread(app.notify, f"Review pack written to {path}", title="Pack")
+        app.call_from_thread(
+            app.notify, terminal_safe(f"Review pack written to {path}"), title="Pack", markup=False
+        )
 
     def action_tab(self, tab: str) -> None:
-        target = "reviews-tab" if tab == "reviews" else tab
-        self.query_one(TabbedContent).active = target
+        pane = PANES.get(tab, tab)
+        self.query_one(TabbedContent).active = pane
+        self.focus_tab(pane)  # now: a key typed next goes to the tab's table
 
     def restyle(self) -> None:
+        self.alerts = []
         self.show_picture(self.tl_app.picture)
         if self.detail is not None:
             self.show_detail(self.detail)

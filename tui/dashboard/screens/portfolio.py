@@ -3,6 +3,12 @@
 Rows are keyed by handle and updated in place (``add_row(key=...)``, ``update_cell``,
 ``remove_row``; never ``clear()``) inside ``app.batch_update()``, then re-sorted and the
 cursor put back on the row it was on: a live update never moves the reader.
+
+Columns follow the width: from :data:`WIDE_AT` on the table adds kind and revenue share and
+longer sparklines; below it, and down to any width, columns are hidden in a fixed order
+(:attr:`Column.drop`) until the name keeps :data:`MIN_NAME` cells, and a line under the table
+names what is hidden. Headers use the words of ``service.labels`` (the command line's and the
+JSON's), and the sorted column's header carries ▼ or ▲.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select
+from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets.data_table import RowDoesNotExist
+from trustledger.domain.text import terminal_safe
 from trustledger.projections.views import STATUSES, PartnershipView
-from trustledger.tui.dashboard.widgets.bars import ModeBar, PortfolioSummary
+from trustledger.tui.dashboard.export import report_csv, report_json
+from trustledger.tui.dashboard.widgets.bars import KeysBar, ModeBar, PortfolioSummary
 from trustledger.tui.dashboard.widgets.cells import (
-    STATUS_LOOK,
     STATUS_RANK,
     Palette,
     SortText,
@@ -32,41 +39,56 @@ from trustledger.tui.dashboard.widgets.cells import (
     score_text,
     status_text,
 )
+from trustledger.tui.dashboard.widgets.tables import LedgerTable, row_keys
 from trustledger.tui.dashboard.widgets.tables import cursor_key as table_cursor_key
+from trustledger.tui.service.labels import figure_word, status_label
 from trustledger.tui.service.live import Picture
 
 if TYPE_CHECKING:
     from trustledger.tui.dashboard.app import TrustLedgerApp
 
 KINDS = ("customer", "channel", "alliance", "supplier", "other")
-#: From this many columns on the table shows kind and revenue share, longer sparklines and
-#: full headers; from LONG_AT on, the long status words too. The name takes what is left.
-WIDE_AT = 100
-LONG_AT = 140
+#: From this many columns on, the table shows kind and revenue share, longer sparklines and
+#: the full words in its headers.
+WIDE_AT = 112
+#: The name column never gets fewer cells than this; columns are hidden instead.
+MIN_NAME = 14
+MAX_NAME = 32
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
-    short: str
+    figure: str  # its words: service.labels.FIGURES[figure]
     narrow: int | None  # width below WIDE_AT (None: not shown)
     wide: int | None  # width from WIDE_AT on (0: the flexible name column)
+    drop: int  # too narrow a screen hides the highest first (0: never hidden)
     right: bool = False
 
 
+# Every width leaves a cell for the sort mark after the header's word.
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "Partnership", "Partnership", 0, 0),
-    Column("kind", "Kind", "Kind", None, 8),
-    Column("status", "Status", "Status", 14, 14),
-    Column("trust", "Trust", "Trust", 10, 13),
-    Column("alignment", "Alignment", "Align", 10, 13),
-    Column("overdue", "Overdue", "Ovd", 3, 7, right=True),
-    Column("issues", "Issues", "Iss", 3, 6, right=True),
-    Column("review", "Next review", "Review", 8, 11),
-    Column("revenue", "Revenue", "Rev", None, 7, right=True),
+    Column("name", "partnership", 0, 0, 0),
+    Column("kind", "kind", None, 8, 8),
+    Column("status", "status", 10, 10, 1),
+    Column("trust", "trust", 9, 13, 2),
+    Column("alignment", "alignment", 9, 13, 5),
+    Column("overdue", "commitments.overdue", 8, 8, 3, right=True),
+    Column("issues", "open_issues", 7, 7, 4, right=True),
+    Column("review", "next_review_due", 8, 12, 6),
+    Column("revenue", "revenue_share", None, 8, 7, right=True),
 )
-SORT_ORDER = ("name", "status", "trust", "alignment", "overdue", "issues", "review", "kind")
+SORT_ORDER = (
+    "name",
+    "status",
+    "trust",
+    "alignment",
+    "overdue",
+    "issues",
+    "review",
+    "kind",
+    "revenue",
+)
 
 
 def _sort_key(column: str, view: PartnershipView) -> Any:
@@ -96,7 +118,27 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-class PortfolioTable(DataTable):
+def fit_columns(width: int) -> tuple[bool, tuple[str, ...], int]:
+    """The layout for a screen ``width`` cells wide: wide or not, the columns shown (in
+    order) and the name column's width.
+
+    Each column takes two cells of padding and the table one for its scrollbar; columns are
+    hidden (highest :attr:`Column.drop` first) until the name keeps :data:`MIN_NAME` cells.
+    """
+    wide = width >= WIDE_AT
+    shown = [c for c in COLUMNS if (c.wide if wide else c.narrow) is not None]
+
+    def room(columns: list[Column]) -> int:
+        fixed = sum((c.wide if wide else c.narrow) or 0 for c in columns)
+        return width - fixed - 2 * len(columns) - 1
+
+    while room(shown) < MIN_NAME and any(c.drop for c in shown):
+        shown.remove(max(shown, key=lambda c: c.drop))
+    name_width = max(MIN_NAME, min(MAX_NAME, room(shown)))
+    return wide, tuple(c.key for c in shown), name_width
+
+
+class PortfolioTable(LedgerTable):
     """The partnerships table (its own class so the CSS and tests can find it)."""
 
 
@@ -106,13 +148,13 @@ class PortfolioScreen(Screen):
     AUTO_FOCUS = "PortfolioTable"
 
     BINDINGS = [
-        Binding("enter", "open", "Open", show=False),
         Binding("slash", "filter", "Filter"),
+        Binding("f", "cycle_status", "Status"),
+        Binding("F", "cycle_kind", "Kind", show=False),
         Binding("s", "sort", "Sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False),
-        Binding("f", "cycle_status", "Status filter", show=False),
-        Binding("k", "cycle_kind", "Kind filter", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("x", "app.export", "Export", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -122,15 +164,25 @@ class PortfolioScreen(Screen):
     }
     PortfolioScreen #filter-text {
         width: 1fr;
+        margin-right: 1;
     }
     PortfolioScreen #filter-status {
-        width: 24;
+        width: 20;
     }
     PortfolioScreen #filter-kind {
         width: 16;
     }
     PortfolioScreen PortfolioTable {
         height: 1fr;
+    }
+    PortfolioScreen #hidden-columns {
+        height: auto;
+        padding: 0 1;
+        color: $foreground-muted;
+        display: none;
+    }
+    PortfolioScreen #hidden-columns.-shown {
+        display: block;
     }
     """
 
@@ -140,8 +192,8 @@ class PortfolioScreen(Screen):
         self.sort_column = "status"
         self.sort_reverse = False
         self.wide: bool | None = None
-        self.long = False
-        self.name_width = 16
+        self.shown: tuple[str, ...] = ()
+        self.name_width = MIN_NAME
         self._cells: dict[str, dict[str, Text]] = {}
         # The live picture the rows show (position, as-of date), and its revenue total:
         # a live update that names its changes since it touches only those rows.
@@ -164,16 +216,23 @@ class PortfolioScreen(Screen):
                 placeholder="/ filter: name, handle, owner…", id="filter-text", compact=True
             )
             yield Select(
-                [(f"{STATUS_LOOK[s][0]} {STATUS_LOOK[s][2]}", s) for s in STATUSES],
-                prompt="any status",
+                [(status_label(s), s) for s in STATUSES],
+                prompt="f: any status",
                 id="filter-status",
                 compact=True,
             )
-            yield Select([(k, k) for k in KINDS], prompt="any kind", id="filter-kind", compact=True)
+            yield Select(
+                [(k, k) for k in KINDS], prompt="F: any kind", id="filter-kind", compact=True
+            )
         yield PortfolioTable(id="partnerships", cursor_type="row", zebra_stripes=False)
-        yield Footer()
+        yield Static(id="hidden-columns")
+        yield KeysBar()
 
     def on_mount(self) -> None:
+        prefs = self.tl_app.prefs
+        if prefs.sort in SORT_ORDER:
+            self.sort_column = prefs.sort
+            self.sort_reverse = prefs.reverse
         table = self.query_one(PortfolioTable)
         self._layout(self.app.size.width)
         table.focus()
@@ -192,44 +251,42 @@ class PortfolioScreen(Screen):
         self._layout(event.size.width)
 
     def _layout(self, width: int) -> None:
-        wide = width >= WIDE_AT
-        long = width >= LONG_AT
-        if wide == self.wide and long == self.long and self._name_width(width) == self.name_width:
+        wide, shown, name_width = fit_columns(width)
+        if wide == self.wide and shown == self.shown and name_width == self.name_width:
             return
         self.wide = wide
-        self.long = long
-        self.name_width = self._name_width(width)
+        self.shown = shown
+        self.name_width = name_width
         table = self.query_one(PortfolioTable)
         key = self.cursor_key()
-        # A change of layout (a resize across WIDE_AT) is the one time rows are rebuilt.
+        # A change of layout (a resize) is the one time rows are rebuilt.
         table.clear(columns=True)
         self._cells.clear()
         self._shown = None
         for column in self.columns():
             table.add_column(self._header(column), key=column.key, width=self._width(column))
+        available = [c for c in COLUMNS if (c.wide if wide else c.narrow) is not None]
+        hidden = [figure_word(c.figure) for c in available if c.key not in shown]
+        note = self.query_one("#hidden-columns", Static)
+        note.update(
+            Text(f"⋯ not shown at this width: {', '.join(hidden)} (widen the terminal)")
+            if hidden
+            else ""
+        )
+        note.set_class(bool(hidden), "-shown")
         self.refresh_view(restore=key)
 
     def columns(self) -> list[Column]:
-        return [c for c in COLUMNS if (c.wide if self.wide else c.narrow) is not None]
+        return [c for c in COLUMNS if c.key in self.shown]
 
-    def _name_width(self, width: int) -> int:
-        wide = width >= WIDE_AT
-        shown = [c for c in COLUMNS if (c.wide if wide else c.narrow) is not None]
-        fixed = sum((c.wide if wide else c.narrow) or 0 for c in shown)
-        if width >= LONG_AT:
-            fixed += 9  # "? insufficient evidence" instead of "? insufficient"
-        # Two cells of padding per column and one for the scrollbar.
-        return max(12, min(32, width - fixed - 2 * len(shown) - 1))
-
-    def _width(self, column: Column) -> int | None:
+    def _width(self, column: Column) -> int:
         if column.key == "name":
             return self.name_width
-        if column.key == "status" and self.long:
-            return 23
-        return column.wide if self.wide else column.narrow
+        return (column.wide if self.wide else column.narrow) or 0
 
     def _header(self, column: Column) -> Text:
-        label = column.label if self.wide else column.short
+        word = figure_word(column.figure, short=not self.wide)
+        label = word[:1].upper() + word[1:]
         if column.key == self.sort_column:
             label += "▲" if self.sort_reverse else "▼"
         return Text(label, justify="right" if column.right else "left")
@@ -255,7 +312,7 @@ class PortfolioScreen(Screen):
             reconnecting=app.reconnecting,
         )
         names = {v.handle: v.name for v in picture.portfolio.partnerships} if picture else {}
-        self.query_one(PortfolioSummary).show(picture, names)
+        self.query_one(PortfolioSummary).show(picture, names, Palette.of(self.app))
         table.loading = picture is None or app.replaying
         if picture is None:
             return
@@ -269,7 +326,14 @@ class PortfolioScreen(Screen):
         if self.text_filter:
             needle = self.text_filter.lower()
             hay = " ".join(
-                [view.handle, view.name, view.kind, view.owner or "", view.status, view.reason]
+                [
+                    view.handle,
+                    view.name,
+                    view.kind,
+                    view.owner or "",
+                    status_label(view.status),
+                    view.reason,
+                ]
             ).lower()
             if not all(word in hay for word in needle.split()):
                 return False
@@ -278,7 +342,7 @@ class PortfolioScreen(Screen):
     def row_cells(self, view: PartnershipView, picture: Picture) -> dict[str, Text]:
         palette = Palette.of(self.app)
         wide = bool(self.wide)
-        points = 8 if wide else 5
+        points = 8 if wide else 4
         series = picture.sparks.get(view.handle, [])
         trusts = [p.trust for p in series]
         aligns = [p.alignment for p in series]
@@ -287,11 +351,9 @@ class PortfolioScreen(Screen):
             review = view.next_review_due.isoformat()
         share = view.revenue_share
         cells: dict[str, Text] = {
-            "name": cell(clip(view.name, self.name_width), _sort_key("name", view)),
+            "name": cell(clip(terminal_safe(view.name), self.name_width), _sort_key("name", view)),
             "kind": cell(view.kind, _sort_key("kind", view)),
-            "status": cell(
-                status_text(view.status, palette, long=self.long), _sort_key("status", view)
-            ),
+            "status": cell(status_text(view.status, palette), _sort_key("status", view)),
             "trust": cell(
                 score_text(view.trust, trusts, palette, points, muted=view.status == "unproven"),
                 _sort_key("trust", view),
@@ -471,6 +533,27 @@ class PortfolioScreen(Screen):
     def action_filter(self) -> None:
         self.query_one("#filter-text", Input).focus()
 
+    # -- export (the app's x) -------------------------------------------------------------
+
+    def shown_views(self) -> list[PartnershipView]:
+        """The partnerships the table shows, in its order (filters and sort applied)."""
+        picture = self.tl_app.picture
+        if picture is None:
+            return []
+        table = self.query_one(PortfolioTable)
+        keys = row_keys(table)
+        return [view for key in keys if key and (view := picture.get(key)) is not None]
+
+    def export_name(self) -> tuple[str, str]:
+        count = len(self.shown_views())
+        return f"the portfolio ({count} partnerships shown)", f"portfolio-{self.tl_app.as_of}"
+
+    def export_text(self, fmt: str) -> str:
+        picture = self.tl_app.picture
+        version = picture.portfolio.model_version if picture else ""
+        views = self.shown_views()
+        return report_json(views, version) if fmt == "json" else report_csv(views, version)
+
     def action_clear_filter(self) -> None:
         text = self.query_one("#filter-text", Input)
         status = self.query_one("#filter-status", Select)
@@ -482,7 +565,7 @@ class PortfolioScreen(Screen):
         self.query_one(PortfolioTable).focus()
 
     def action_sort(self) -> None:
-        keys = [k for k in SORT_ORDER if k in {c.key for c in self.columns()}]
+        keys = [k for k in SORT_ORDER if k in self.shown]
         index = keys.index(self.sort_column) if self.sort_column in keys else -1
         self.set_sort(keys[(index + 1) % len(keys)], False)
 
@@ -492,14 +575,25 @@ class PortfolioScreen(Screen):
     def set_sort(self, column: str, reverse: bool) -> None:
         self.sort_column = column
         self.sort_reverse = reverse
+        self.tl_app.prefs.update(sort=column, reverse=reverse)
         table = self.query_one(PortfolioTable)
         for col in self.columns():
             table.columns[col.key].label = self._header(col)  # type: ignore[index]
         table.refresh()
-        self.notify(f"sorted by {column}{' (reversed)' if reverse else ''}", timeout=1.5)
+        word = figure_word(next(c.figure for c in COLUMNS if c.key == column))
+        self.notify(f"sorted by {word}{' (reversed)' if reverse else ''}", timeout=1.5)
         keep = self.cursor_key()
         self._sort(table)
         self._restore_cursor(table, keep)
+
+    @on(DataTable.HeaderSelected, "PortfolioTable")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header sorts by it; a second click reverses."""
+        column = str(event.column_key.value)
+        if column == self.sort_column:
+            self.set_sort(column, not self.sort_reverse)
+        else:
+            self.set_sort(column, False)
 
     def action_cycle_status(self) -> None:
         select = self.query_one("#filter-status", Select)

@@ -1,12 +1,17 @@
-"""The bars at the top of every screen: the mode (LIVE or AUDIT) and the portfolio picture."""
+"""The bars of every screen: the mode (LIVE or AUDIT) and the portfolio picture at the top,
+the keys at the bottom."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from rich.markup import escape
+from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import Footer, Static
+from trustledger.domain.text import terminal_safe
+from trustledger.tui.dashboard.widgets.cells import Palette, plain
+from trustledger.tui.service.labels import trusted_share_text
 from trustledger.tui.service.live import Picture
 
 
@@ -63,13 +68,13 @@ class ModeBar(Static):
         if events is not None:
             parts.append(f"{events:,} events")
         if not narrow and store:
-            parts.append(escape(store))
+            parts.append(escape(terminal_safe(store)))
         self.update("  ·  ".join(parts))
 
 
 class PortfolioSummary(Static):
-    """Two lines: trusted partnerships against the one-in-five rule, revenue concentration,
-    alerts and statuses."""
+    """Two lines: trusted partnerships against the one-in-five rule, the alert count, and
+    revenue concentration. Names are stored text: shown plain and terminal-safe."""
 
     DEFAULT_CSS = """
     PortfolioSummary {
@@ -79,39 +84,53 @@ class PortfolioSummary(Static):
     }
     """
 
-    def show(self, picture: Picture | None, names: dict[str, str]) -> None:
+    def show(self, picture: Picture | None, names: dict[str, str], palette: Palette) -> None:
         if picture is None:
-            self.update("[$foreground-muted]loading the ledger…[/]")
+            self.update(Text("loading the ledger…", style=palette("foreground-muted")))
             return
         p = picture.portfolio
         trusted = p.by_status.get("trusted", 0)
         target = p.trusted_target_share
+        first = Text()
         if p.active:
-            share = trusted / p.active
-            mark = "[$success]✔[/]" if share >= target else "[$warning]▼[/]"
-            first = (
-                f"{mark} Trusted [b]{trusted}[/] of {p.active} active ({share:.0%}), "
-                f"rule of thumb 1 in {round(1 / target) if target else 0} ({target:.0%})"
+            good = trusted / p.active >= target
+            first.append("✔ " if good else "▼ ", palette("text-success" if good else "warning"))
+            words = trusted_share_text(trusted, p.active, target)
+            first.append(words[:1].upper() + words[1:])
+        else:
+            first.append("No active partnerships")
+        first.append("  ·  ")
+        alerts = p.alert_count
+        if alerts:
+            first.append(
+                f"⚠ {alerts} alert{'s' if alerts != 1 else ''} (!)",
+                f"bold {palette('text-error')}",
             )
         else:
-            first = "No active partnerships"
-        alerts = p.alert_count
-        alert_text = (
-            f"[b $error]⚠ {alerts} alert{'s' if alerts != 1 else ''}[/]"
-            if alerts
-            else "[$success]no alerts[/]"
-        )
+            first.append("no alerts", palette("text-success"))
+        second = Text()
         if p.largest_revenue_partnership and p.largest_revenue_share is not None:
-            who = escape(names.get(p.largest_revenue_partnership, p.largest_revenue_partnership))
+            who = plain(
+                names.get(p.largest_revenue_partnership, p.largest_revenue_partnership),
+                style="bold",
+            )
             big = p.largest_revenue_share
-            flagged = any(alert.kind == "concentration" for alert in p.alerts)
-            if flagged:
-                second = (
-                    f"[b $error]▲ Concentration:[/] [b]{who}[/] holds {big:.0%} of the revenue "
-                    "(12 months)"
-                )
+            if any(alert.kind == "concentration" for alert in p.alerts):
+                second.append("▲ Concentration: ", f"bold {palette('text-error')}")
+                second.append_text(who)
+                second.append(f" holds {big:.0%} of the revenue (12 months)")
             else:
-                second = f"Largest revenue share: [b]{who}[/] {big:.0%} (12 months)"
+                second.append("Largest revenue share: ")
+                second.append_text(who)
+                second.append(f" {big:.0%} (12 months)")
         else:
-            second = "No revenue recorded in the last 12 months"
-        self.update(f"{first}  ·  {alert_text}\n{second}")
+            second.append("No revenue recorded in the last 12 months")
+        self.update(Text("\n").join([first, second]))
+
+
+class KeysBar(Footer):
+    """The footer: the current screen's keys, compact so that ``?`` and the keys of the
+    screen fit at 80 columns (the command palette, ``ctrl+p``, is in the help instead)."""
+
+    def __init__(self) -> None:
+        super().__init__(compact=True, show_command_palette=False)

@@ -15,24 +15,23 @@ from typing import Any
 from rich.console import JustifyMethod
 from rich.text import Text
 from textual.color import Color
-from trustledger.tui.service.labels import STATUS_SYMBOLS
+from trustledger.domain.text import terminal_safe
+from trustledger.tui.service.labels import STATUS_SYMBOLS, STATUS_WORDS
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
-#: status -> (symbol, short word, long words, theme colour variable); the symbols are the
-#: command line's (``trustledger.tui.service.labels``), so a status looks the same everywhere.
-STATUS_LOOK: dict[str, tuple[str, str, str, str]] = {
-    "trusted": (STATUS_SYMBOLS["trusted"], "trusted", "trusted", "text-success"),
-    "emerging": (STATUS_SYMBOLS["emerging"], "emerging", "emerging", "text-primary"),
-    "regular": (STATUS_SYMBOLS["regular"], "regular", "regular", "foreground"),
-    "at_risk": (STATUS_SYMBOLS["at_risk"], "at risk", "at risk", "text-error"),
-    "unproven": (
-        STATUS_SYMBOLS["unproven"],
-        "insufficient",
-        "insufficient evidence",
-        "text-warning",
-    ),
-    "ended": (STATUS_SYMBOLS["ended"], "ended", "ended", "foreground-muted"),
+#: status -> (symbol, word, theme colour variable); symbols and words are the command line's
+#: and the JSON's (``trustledger.tui.service.labels``), so a status reads the same everywhere.
+STATUS_LOOK: dict[str, tuple[str, str, str]] = {
+    status: (STATUS_SYMBOLS[status], STATUS_WORDS[status], colour)
+    for status, colour in (
+        ("trusted", "text-success"),
+        ("emerging", "text-primary"),
+        ("regular", "foreground"),
+        ("at_risk", "text-error"),
+        ("unproven", "text-warning"),
+        ("ended", "foreground-muted"),
+    )
 }
 #: The order statuses sort in: the healthiest first.
 STATUS_RANK = {name: rank for rank, name in enumerate(STATUS_LOOK)}
@@ -120,35 +119,35 @@ def cell(
     return value
 
 
-def status_text(status: str, palette: Palette, *, long: bool = False) -> Text:
-    symbol, short, words, colour = STATUS_LOOK.get(status, ("·", status, status, "foreground"))
+def status_text(status: str, palette: Palette) -> Text:
+    symbol, word, colour = STATUS_LOOK.get(status, ("·", status, "foreground"))
     style = palette(colour)
     if status == "at_risk":
         style += " bold"
-    return Text(f"{symbol} {words if long else short}", style=style, end="")
+    return Text(f"{symbol} {word}", style=style, end="")
 
 
-def spark(values: Sequence[float | None], min_span: float = 0.1) -> str:
-    """Unicode block sparkline of ``values`` (None = no value yet, shown as a space).
+def plain(text: str | None, *, multiline: bool = False, style: str = "") -> Text:
+    """Stored text as a cell or a line shows it: terminal-safe (a stored escape sequence is
+    shown, never obeyed) and plain (``[b]`` in a name is text, never markup)."""
+    return Text(terminal_safe(text or "", multiline=multiline), style=style, end="")
 
-    The scale covers at least ``min_span`` around the values, so that noise of a hundredth
-    does not look like a cliff.
+
+def spark(values: Sequence[float | None]) -> str:
+    """Unicode block sparkline of ``values`` on the fixed scale 0-1 (None: no value yet,
+    shown as a space).
+
+    Trust and alignment live between 0 and 1, and every row is drawn on that one scale: a
+    steady 0.61 draws a steady middle line, and a row at 0.95 stands higher than one at
+    0.61.
     """
-    present = [v for v in values if v is not None]
-    if not present:
-        return " " * len(values)
-    lo, hi = min(present), max(present)
-    if hi - lo < min_span:
-        middle = (hi + lo) / 2
-        lo, hi = middle - min_span / 2, middle + min_span / 2
-    span = hi - lo
     top = len(BLOCKS) - 1
     out = []
     for value in values:
         if value is None:
             out.append(" ")
         else:
-            out.append(BLOCKS[max(0, min(top, round((value - lo) / span * top)))])
+            out.append(BLOCKS[max(0, min(top, round(value * top)))])
     return "".join(out)
 
 

@@ -1,27 +1,31 @@
 """Form fields derived from the pydantic event models, as the command line derives its options.
 
 :func:`form_fields` reads a model's fields (type, choices, default, required-ness) and
-:class:`FieldRow` builds the widget for each: an ``Input`` for text, numbers and dates, a
-``Select`` for a ``Literal``, a ``Checkbox`` for a ``bool`` and a :class:`ScoresGrid` for the
-review scores. The values go back to the same model (through ``LINE_ADAPTER``), so a form can
-never accept what ``record`` would refuse, nor drift from the event format.
+:class:`FieldRow` builds the widget for each: an ``Input`` for text, numbers and dates (its
+hint as the placeholder, so the value has the whole width), a ``Select`` for a ``Literal``
+and for a handle picked from a list (an open commitment, an open issue), a ``Checkbox`` for a
+``bool`` and a :class:`ScoresGrid` for the review scores. The values go back to the same
+model (through ``LINE_ADAPTER``), so a form can never accept what ``record`` would refuse,
+nor drift from the event format.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 from trustledger.domain.events import DIMENSIONS, EventLine, base_type
+from trustledger.domain.text import terminal_safe
 
 FieldKind = Literal["text", "int", "float", "date", "choice", "bool", "scores"]
 
@@ -166,7 +170,7 @@ class ScoresGrid(Widget):
 
 
 class FieldRow(Vertical):
-    """One field: label, widget (and its hint), and the line its error appears on."""
+    """One field: label, widget, and the line its error appears on."""
 
     DEFAULT_CSS = """
     FieldRow {
@@ -181,16 +185,14 @@ class FieldRow(Vertical):
     FieldRow .label.-required {
         text-style: bold;
     }
-    FieldRow .hint {
-        color: $foreground-muted;
-        width: auto;
-        padding-left: 1;
-    }
     FieldRow Input {
         width: 1fr;
     }
     FieldRow Select {
         width: 28;
+    }
+    FieldRow Select.pick {
+        width: 1fr;
     }
     FieldRow .field-error {
         color: $error;
@@ -208,11 +210,16 @@ class FieldRow(Vertical):
         *,
         value: str | None = None,
         suggestions: Iterable[str] = (),
+        options: Sequence[tuple[Text, str]] | None = None,
     ) -> None:
+        """``options`` (label, value): the field is picked from this list (a ``Select``)."""
         super().__init__(id=f"row-{spec.name}")
         self.spec = spec
         self.initial = value
-        self.suggestions = list(suggestions)
+        self.suggestions = [terminal_safe(s) for s in suggestions]
+        self.options = list(options) if options is not None else None
+        self.has_error = False
+        self.errored_value: Any = None
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -226,8 +233,6 @@ class FieldRow(Vertical):
                 classes="label -required" if spec.required else "label",
             )
             yield from self._widget()
-            if spec.hint and spec.kind not in ("bool", "scores"):
-                yield Label(spec.hint, classes="hint")
         yield Static("", id=f"err-{spec.name}", classes="field-error")
 
     def _widget(self) -> Iterable[Widget]:
@@ -239,6 +244,18 @@ class FieldRow(Vertical):
             return
         if spec.kind == "bool":
             yield Checkbox(spec.description or spec.label, bool(spec.default), id=wid, compact=True)
+            return
+        if self.options is not None:
+            values = [value for _, value in self.options]
+            yield Select(
+                self.options,
+                prompt=self.empty_prompt(),
+                allow_blank=True,
+                value=self.initial if self.initial in values else Select.NULL,
+                id=wid,
+                compact=True,
+                classes="pick",
+            )
             return
         if spec.kind == "choice":
             value = self.initial if self.initial in spec.choices else spec.default
@@ -258,11 +275,32 @@ class FieldRow(Vertical):
             default = str(spec.default)
         yield Input(
             value=default or "",
+            placeholder=spec.hint,
             id=wid,
             compact=True,
             type="integer" if spec.kind == "int" else "number" if spec.kind == "float" else "text",
             suggester=SuggestFromList(self.suggestions) if self.suggestions else None,
         )
+
+    def empty_prompt(self) -> str:
+        """What a pick list says when nothing is picked (or there is nothing to pick)."""
+        what = {"commitment": "commitment", "issue": "issue"}.get(self.spec.name, "value")
+        if not self.options:
+            opened = "open " if self.spec.required else ""
+            return f"no {opened}{what}s to choose from"
+        return f"choose the {what}…"
+
+    def set_options(self, options: Sequence[tuple[Text, str]]) -> None:
+        """Offer ``options`` (keeping the choice when it is still among them)."""
+        widget = self.query_one(f"#f-{self.spec.name}")
+        if not isinstance(widget, Select) or self.options == list(options):
+            return
+        kept = widget.value
+        self.options = list(options)
+        widget.set_options(self.options)
+        widget.prompt = self.empty_prompt()
+        if kept in [value for _, value in self.options]:
+            widget.value = kept
 
     def value(self) -> Any:
         """The field's value for the model (None when left empty)."""
@@ -295,9 +333,19 @@ class FieldRow(Vertical):
             return grid.cell(spec.name, sub or DIMENSIONS[0])
         return self.query_one(f"#f-{spec.name}")
 
+    def edited(self) -> bool:
+        """Has the value changed since its error was shown?"""
+        try:
+            return bool(self.has_error) and self.value() != self.errored_value
+        except Exception:
+            return True
+
     def show_error(self, message: str | None, sub: str | None = None) -> None:
+        self.has_error = bool(message)
+        self.errored_value = self.value() if message else None
         label = self.query_one(f"#err-{self.spec.name}", Static)
-        label.update(f"⚠ {message}" if message else "")
+        # Plain text: a message may quote what was typed or stored ("[b]" is no markup).
+        label.update(Text(terminal_safe(f"⚠ {message}")) if message else "")
         label.set_class(bool(message), "-shown")
         target = self.focus_target(sub)
         if target is not None:

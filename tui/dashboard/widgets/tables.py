@@ -1,24 +1,53 @@
-"""Keeping a DataTable in step with a list of rows, in place, without losing the cursor."""
+"""The dashboard's tables: vi keys, and keeping rows in step with the data in place.
+
+Every cell is shown as plain text: a ``str`` goes through ``terminal_safe`` and becomes a
+``Text`` (a DataTable would otherwise read a ``str`` as Rich markup, so ``[b]`` in a stored
+summary would turn bold, and ``[/]`` would fail to render).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
+from trustledger.domain.text import terminal_safe
 from trustledger.tui.dashboard.widgets.cells import SortText
 
 Cell = str | Text
 
 
-def _order_cell(value: Cell, index: int) -> SortText:
-    text = SortText(sort_key=index, end="", no_wrap=True)
+class LedgerTable(DataTable):
+    """A DataTable with ``j``/``k``/``g``/``G`` beside the arrows, Home and End, and Enter
+    shown in the footer."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+
+def as_text(value: Cell) -> Text:
+    """A cell as plain, terminal-safe text (a ``Text`` is already made by the caller) that
+    ends in ``…`` where its column cuts it, so a cut never passes for the whole value."""
     if isinstance(value, Text):
-        text.append_text(value)
-        text.justify = value.justify
-    else:
-        text.append(value)
+        if value.overflow is None:
+            value.overflow = "ellipsis"
+        value.no_wrap = True
+        return value
+    return Text(terminal_safe(value), end="", no_wrap=True, overflow="ellipsis")
+
+
+def _order_cell(value: Cell, index: int) -> SortText:
+    text = SortText(sort_key=index, end="", no_wrap=True, overflow="ellipsis")
+    value = as_text(value)
+    text.append_text(value)
+    text.justify = value.justify
     return text
 
 
@@ -43,6 +72,21 @@ def cursor_key(table: DataTable) -> str | None:
     return row_key.value
 
 
+def row_keys(table: DataTable) -> list[str]:
+    """The keys of the rows, in the order shown."""
+    return [str(row.key.value) for row in table.ordered_rows]
+
+
+def move_to(table: DataTable, key: str) -> bool:
+    """Put the cursor on the row ``key`` (scrolling to it); False when there is none."""
+    try:
+        index = table.get_row_index(key)
+    except RowDoesNotExist:
+        return False
+    table.move_cursor(row=index, scroll=True)
+    return True
+
+
 def sync_rows(table: DataTable, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
     """Make ``table`` show ``rows`` (key, cells) in that order, changing only what changed.
 
@@ -56,7 +100,7 @@ def sync_rows(table: DataTable, rows: Sequence[tuple[str, Sequence[Cell]]]) -> N
         table.remove_row(key)  # type: ignore[arg-type]
     order_changed = False
     for index, (key, cells) in enumerate(rows):
-        values: list[Cell] = list(cells)
+        values: list[Text] = [as_text(value) for value in cells]
         values[0] = _order_cell(values[0], index)
         if key in table.rows:
             if table.get_row_index(key) != index:
@@ -91,3 +135,30 @@ def setup_columns(
     rest = max(6, width - fixed - padding - 2)
     for label, key, column_width in columns:
         table.add_column(label, key=key, width=column_width if column_width is not None else rest)
+
+
+def table_rows(table: DataTable) -> tuple[list[str], list[list[str]]]:
+    """What a table shows, as plain text: its headers and its rows in their order."""
+    headers = [column.label.plain for column in table.ordered_columns]
+    rows = [[_plain(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+    return headers, rows
+
+
+def _plain(value: object) -> str:
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+def matching(
+    rows: Sequence[tuple[str, Sequence[Cell]]], query: str, extra: Callable[[str], str]
+) -> list[tuple[str, Sequence[Cell]]]:
+    """The rows whose text (their cells, and ``extra(key)``: the row's full text) holds every
+    word of ``query``, case-insensitively."""
+    words = query.lower().split()
+    if not words:
+        return list(rows)
+    found = []
+    for key, cells in rows:
+        hay = " ".join([*(_plain(c) for c in cells), extra(key)]).lower()
+        if all(word in hay for word in words):
+            found.append((key, cells))
+    return found

@@ -1,0 +1,145 @@
+"""Keys typed in one burst mean what the same keys typed slowly mean.
+
+A paste, a slow SSH link or tmux ``send-keys '/' 'brightpath' Enter`` deliver keys all at
+once: every one is queued before the first is handled. Before, ``/`` moved the focus to the
+filter a few messages later, and the rest ran as shortcuts: ``/brightpath⏎`` opened a form
+(``r``, then ``p``), ``/vantage⏎`` switched to audit mode (``a``), ``/helix⏎`` opened the
+highlighted row. Each case runs both ways — as one burst, and key by key — and must end the
+same.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.widgets import Input, TabbedContent
+from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
+from trustledger.tui.dashboard.screens.record import RecordScreen
+from trustledger.tui.dashboard.widgets.tables import row_keys
+
+from tests.test_tui_support import burst, make_app
+
+SIZE = (80, 24)
+SPEEDS = ["burst", "slow"]
+NAMES = ("enter", "tab", "escape")
+
+
+async def type_keys(app, pilot, speed: str, *keys: str) -> None:
+    """``keys`` (words stand for their characters) as one burst, or one key at a time."""
+    if speed == "burst":
+        await burst(app, *keys)
+    else:
+        for key in keys:
+            await pilot.press(*([key] if len(key) == 1 or key in NAMES else list(key)))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+@pytest.mark.parametrize(
+    ("word", "rows"),
+    [("brightpath", ["brightpath"]), ("vantage", ["vantage-retail"]), ("helix", ["helix-cloud"])],
+)
+async def test_a_filter_typed_in_one_burst_is_a_filter(sample_store, speed, word, rows):
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        await type_keys(app, pilot, speed, "/", word, "enter")
+        screen = app.screen
+        assert isinstance(screen, PortfolioScreen)  # no form, no partnership opened
+        assert not app.audit  # "a" did not switch to audit mode
+        assert screen.query_one("#filter-text", Input).value == word
+        assert row_keys(screen.query_one(PortfolioTable)) == rows
+        assert app.focused is screen.query_one(PortfolioTable)  # enter: back to the table
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+async def test_a_form_value_typed_in_one_burst_stays_in_the_form(sample_store, speed):
+    """r, c open the commitment form; the value that follows holds r, a and q: it is typed
+    into the field, it neither records, audits nor quits."""
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        await type_keys(app, pilot, speed, "r", "c", "quarterly-area-review")
+        screen = app.screen
+        assert isinstance(screen, RecordScreen) and screen.event_type == "commitment_made"
+        assert screen.query_one("#f-commitment", Input).value == "quarterly-area-review"
+        assert app.is_running and not app.audit
+        await type_keys(app, pilot, speed, "tab", "tab", "a quarterly review, as agreed")
+        assert screen.query_one("#f-summary", Input).value == "a quarterly review, as agreed"
+
+
+async def test_a_pasted_value_goes_into_the_field_it_follows(sample_store):
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        app.post_message(events.Key("slash", "/"))
+        app.post_message(events.Paste("north"))
+        app.post_message(events.Key("enter", "\r"))
+        await app.keys_settled()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PortfolioScreen)
+        assert screen.query_one("#filter-text", Input).value == "north"
+        assert row_keys(screen.query_one(PortfolioTable)) == ["northwind"]
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+async def test_keys_after_opening_a_partnership_go_to_it(sample_store, speed):
+    """Enter opens the highlighted partnership; the 2 that follows picks its Commitments
+    tab, and j moves down that tab's table."""
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        await type_keys(app, pilot, speed, "enter", "2", "j")
+        screen = app.screen
+        assert isinstance(screen, PartnershipScreen) and screen.handle == "northwind"
+        assert screen.query_one(TabbedContent).active == "commitments"
+        table = screen.query_one("#commitment-table")
+        assert app.focused is table and table.cursor_row == 1
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+async def test_a_search_typed_in_one_burst_is_a_search(sample_store, tmp_path, monkeypatch, speed):
+    """On a partnership, ``/pipeline⏎`` searches: the p's write no review pack, the e's and
+    the i's record nothing; the search box holds the word and the table shows its rows."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        app.open_partnership("vantage-retail")
+        await app.detail_ready()
+        await pilot.pause()
+        await type_keys(app, pilot, speed, "2", "/", "pipeline", "enter")
+        screen = app.screen
+        assert isinstance(screen, PartnershipScreen) and screen.handle == "vantage-retail"
+        assert screen.query_one("#search", Input).value == "pipeline"
+        table = screen.query_one("#commitment-table")
+        assert row_keys(table) == ["h1-pipeline", "q4-pipeline"]
+        assert app.focused is table
+        assert not any(work.iterdir())  # no pack written
+
+
+async def test_a_value_pasted_right_after_opening_a_form_goes_into_it(sample_store):
+    """r, c and a paste holding r, a and q, all queued before the first is handled: the
+    paste lands in the form's first field; nothing records, audits or quits."""
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        app.post_message(events.Key("r", "r"))
+        app.post_message(events.Key("c", "c"))
+        app.post_message(events.Paste("quarterly-area-review"))
+        await app.keys_settled()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RecordScreen) and screen.event_type == "commitment_made"
+        assert screen.query_one("#f-commitment", Input).value == "quarterly-area-review"
+        assert app.is_running and not app.audit
