@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.moments import parse_date
-from trustledger.tui.dashboard.terminal import EXIT_HANGUP, require_terminal
+from trustledger.tui.dashboard.terminal import require_terminal
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 
