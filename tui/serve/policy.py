@@ -4,7 +4,7 @@
 command string is split as a POSIX shell would (quotes, backslashes; no expansion, no
 pipes). A leading ``trustledger`` is dropped, so ``ssh HOST trustledger report`` works as it
 does on a shell account. Refused (one line, exit 2): a command the role may not run, the
-local-only commands (``migrate``, ``serve``, ``pack``, ``demo``), another store
+local-only commands (``migrate``, ``serve``, ``pack``, ``demo``, ``rebuild``), another store
 (``--store``), a server-side file (``--config``, ``record FILE``).
 """
 
@@ -35,7 +35,7 @@ COMMAND_ROLES: dict[str, str] = {
     "end": "recorder",
     "log": "admin",  # the server's connection log: answered by the server itself
 }
-LOCAL_ONLY = ("migrate", "serve", "pack", "demo")
+LOCAL_ONLY = ("migrate", "serve", "pack", "demo", "rebuild")
 RANK = {"viewer": 0, "recorder": 1, "admin": 2}
 #: Options that would reach past the server's store or read the server's files.
 FORBIDDEN_OPTIONS = ("--store", "--config", "--lock-timeout")
