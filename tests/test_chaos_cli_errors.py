@@ -225,3 +225,17 @@ def test_lock_timeout_option_limits_the_wait_for_a_held_lock(sample_store, where
 def test_lock_timeout_must_be_seconds(sample_store, value):
     line = assert_one_line(invoke(sample_store.path, "--lock-timeout", value, "report"))
     assert "--lock-timeout" in line and "seconds" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("record", "a\x00b"), ("report", "--config", "\x00"), ("pack", "northwind", "-o", "x\x00")],
+    ids=["record", "config", "pack"],
+)
+def test_a_file_name_holding_nul_is_one_usage_line(sample_store, args):
+    """No file can be named with NUL (only an in-process caller can pass one): found by the
+    command fuzzer, it used to reach the catch-all "unexpected error"."""
+    before = export_text(sample_store.path)
+    run = invoke(sample_store.path, *args)
+    assert (run.code, run.err) == (2, "trustledger: a file name holds a NUL character\n")
+    assert export_text(sample_store.path) == before

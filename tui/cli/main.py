@@ -151,6 +151,10 @@ class LedgerGroup(click.Group):
             click.echo("trustledger: interrupted", err=True)
             sys.exit(130)
         except Exception as exc:
+            if isinstance(exc, ValueError) and "embedded null byte" in str(exc):
+                # A file name given on the command line holds NUL: no file can be so named.
+                click.echo("trustledger: a file name holds a NUL character", err=True)
+                sys.exit(EXIT_USAGE)
             if os.environ.get("TRUSTLEDGER_DEBUG"):
                 raise
             text = one_line((str(exc).strip().splitlines() or [""])[0])
