@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from trustledger.domain.events import EventLine, PartnershipRegistered, Recorded
+from trustledger.domain.events import MAX_AMOUNT, EventLine, PartnershipRegistered, Recorded
 from trustledger.projections.alignment import (
     AlignmentSums,
     review_alignment,
@@ -279,8 +279,11 @@ def _review(state: PortfolioState, ps: PartnershipState, line: Any, position: in
 
 
 def _revenue(state: PortfolioState, ps: PartnershipState, line: Any, position: int) -> bool:
+    # A store written before the per-line maximum may hold larger amounts; counted at the
+    # maximum, no sum of them overflows a float (10,000 lines at 1e15 are 1e19).
+    amount = min(line.amount, MAX_AMOUNT)
     ps.revenue[position] = new_record(
-        RevenueFacts, (line.occurred_on, line.period, line.amount, line.currency, position)
+        RevenueFacts, (line.occurred_on, line.period, amount, line.currency, position)
     )
     return True
 

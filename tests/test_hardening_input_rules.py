@@ -63,16 +63,30 @@ def test_two_maximal_amounts_keep_the_report_json_strict(store_url: str) -> None
     assert shares == {"acme": 0.6667, "other": 0.3333}  # as the report rounds them
 
 
-def test_json_stays_strict_over_amounts_stored_before_the_maximum(tmp_path: Path) -> None:
-    """A store written before the maximum may hold sums no float can hold: its figures are
-    null in JSON, never NaN or Infinity."""
+def test_amounts_stored_before_the_maximum_count_at_the_maximum(tmp_path: Path) -> None:
+    """A store written before the maximum may hold amounts whose sum no float can hold: they
+    count at the maximum, so JSON stays strict and no text figure reads nan or inf."""
     store = tmp_path / "legacy.sqlite"
     huge = [revenue(period, 1e308) for period in ("2025-10", "2025-11")]
-    store_directly(store, [registered("acme", occurred_on="2025-01-01"), *huge])
+    store_directly(
+        store,
+        [
+            registered("acme", occurred_on="2025-01-01"),
+            registered("other", occurred_on="2025-01-01"),
+            *huge,
+            revenue("2025-11", MAX_AMOUNT, partnership="other"),
+        ],
+    )
     for args in (("report", "--format", "json"), ("check", "--format", "json")):
         run = run_cli(store, *args, "--as-of", "2025-12-15")
         assert run.code in (0, 1), run.err
         json.loads(run.out, parse_constant=refuse_constant)
+    run = run_cli(store, "report", "--as-of", "2025-12-15", "--format", "json")
+    shares = {row["partnership"]: row["revenue_share"] for row in json.loads(run.out)}
+    assert shares == {"acme": 0.6667, "other": 0.3333}
+    for args in (("report",), ("check",)):
+        text = run_cli(store, *args, "--as-of", "2025-12-15").out.lower()
+        assert "nan" not in text and "inf%" not in text, text
 
 
 def test_an_amount_above_the_maximum_is_a_field_error(store_url: str) -> None:
