@@ -66,9 +66,11 @@ from trustledger.domain.errors import (
     quoted,
 )
 from trustledger.domain.events import (
-    EVENT_TYPES,
     LINE_ADAPTER,
+    LINE_TYPES,
+    EventAmended,
     EventLine,
+    EventVoided,
     PartnershipRegistered,
     Recorded,
 )
@@ -147,15 +149,18 @@ def validation_problems(
     problems: list[tuple[str | None, str]] = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        if tagged and loc and loc[0] in EVENT_TYPES:
+        if tagged and loc and loc[0] in LINE_TYPES:
             loc = loc[1:]
+        if len(loc) > 1 and loc[0] == "line" and loc[1] in LINE_TYPES:
+            del loc[1]  # a correction's corrected line: its type is not a field either
+        nested = "line." if loc[:1] == ["line"] else ""
         where = ".".join(clip(p) for p in loc if p != "[key]") or "type"
         msg = err["msg"]
         given = err.get("input")
         if err["type"] == "union_tag_not_found":
-            where, msg = "type", "missing: every line needs a type"
+            where, msg = f"{nested}type", "missing: every line needs a type"
         elif err["type"] == "union_tag_invalid":
-            where = "type"
+            where = f"{nested}type"
             msg = (
                 f"unknown event type {quoted(given.get('type'))}"
                 if isinstance(given, dict)
@@ -176,7 +181,7 @@ def validation_problems(
 def check_line(data: dict[str, Any]) -> EventLine:
     """Validate an event line given as a mapping (a form, command-line options); raise
     :class:`InvalidLine` naming the field(s) at fault."""
-    model = EVENT_TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    model = LINE_TYPES.get(data.get("type"))  # type: ignore[arg-type]
     try:
         # One type's own model when the type is known: only its validator is built.
         return model.model_validate(data) if model else LINE_ADAPTER.validate_python(data)
@@ -202,12 +207,15 @@ def parse_line(text: str) -> EventLine:
 
 
 def same_content(given: EventLine, stored: EventLine) -> bool:
-    """Does ``stored`` agree with every field ``given`` states (recorded_at aside)?"""
+    """Does ``stored`` agree with every field ``given`` states (recorded_at aside)? An
+    amendment's corrected line is compared the same way, field by field."""
     if type(given) is not type(stored):
         return False
-    fields = given.model_fields_set - {"recorded_at"}
+    fields = given.model_fields_set - {"recorded_at", "line"}
     mine = given.model_dump(mode="json", include=fields)
     theirs = stored.model_dump(mode="json", include=fields)
+    if isinstance(given, EventAmended) and isinstance(stored, EventAmended):
+        return mine == theirs and same_content(given.line, stored.line)
     return mine == theirs
 
 
@@ -391,7 +399,11 @@ class Ledger:
         result = RecordResult()
         errors: list[tuple[int, LineError]] = []
         given_ids = [line.id for _, _, line in parsed if line.id is not None]
-        stored_ids = self.backend.find_ids(sorted(set(given_ids))) if given_ids else {}
+        # The events corrections name: those of another partnership are told apart.
+        targets = [line.event for _, _, line in parsed if isinstance(line, CORRECTIONS)]
+        wanted = sorted(set(given_ids) | set(targets))
+        stored_ids = self.backend.find_ids(wanted) if wanted else {}
+        voided = voided_in(line for _, _, line in parsed)
         seen_ids: dict[str, EventLine] = {}
         aggregates: dict[str, Partnership | None] = {}
         for n, (index, where, line) in enumerate(parsed, 1):
@@ -425,16 +437,21 @@ class Ledger:
                 if handle not in aggregates:
                     aggregates[handle] = self._load(handle)
                 aggregate = aggregates[handle]
-                if isinstance(full, PartnershipRegistered):
-                    if aggregate is not None:
-                        raise RuleError("partnership", f"{handle!r} is already registered")
+                if isinstance(full, PartnershipRegistered) and aggregate is None:
                     aggregates[handle] = Partnership.register(full, now)
                 elif aggregate is None:
                     raise RuleError(
                         "partnership", f"{handle!r} is not registered (register it first)"
                     )
                 else:
-                    aggregate.record(full, now)
+                    if isinstance(full, CORRECTIONS):
+                        _own_event(full, stored_ids, aggregate)
+                    if isinstance(full, EventAmended):
+                        full = aggregate.completed(full)
+                        day = full.line.occurred_on
+                        if day is not None and day > latest_day:
+                            raise RuleError("line.occurred_on", f"{day} is in the future")
+                    aggregate.record(full, now, voided.get(handle, frozenset()))
                 if line.id is not None:
                     seen_ids[line.id] = full  # as it will be stored: a retry matches it
                 result.recorded += 1
@@ -477,6 +494,12 @@ class Ledger:
     def handles(self) -> list[str]:
         return self.backend.handles()
 
+    def corrections(self, upto: int | None = None) -> list[Recorded]:
+        """Every recorded correction (at or before position ``upto``), oldest first: what a
+        replay of a stream read once needs to know before it starts."""
+        limit = self.max_position() if upto is None else upto
+        return [to_recorded(row) for row in self.backend.correction_rows(limit)]
+
     def wait_for_new(self, after: int, timeout: float) -> bool:
         """Block until an event past position ``after`` is recorded (True) or ``timeout``
         seconds pass (False): LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
@@ -497,6 +520,31 @@ class Ledger:
             )
         return PollingWatcher(
             self.max_position, stop=stop, path=self.store.path, where=self.store.display
+        )
+
+
+CORRECTIONS = (EventVoided, EventAmended)
+
+
+def voided_in(lines: Iterable[EventLine]) -> dict[str, frozenset[str]]:
+    """The ids each partnership's ``event_voided`` lines name."""
+    found: dict[str, set[str]] = {}
+    for line in lines:
+        if isinstance(line, EventVoided):
+            found.setdefault(line.partnership, set()).add(line.event)
+    return {handle: frozenset(ids) for handle, ids in found.items()}
+
+
+def _own_event(
+    line: EventVoided | EventAmended, stored: dict[str, RawRow], aggregate: Partnership
+) -> None:
+    """Refuse a correction naming another partnership's event, saying whose it is."""
+    row = stored.get(line.event)
+    if row is not None and row.partnership != aggregate.id:
+        raise RuleError(
+            "event",
+            f"{quoted(line.event)} is an event of partnership {row.partnership!r}, not "
+            f"{aggregate.id!r}: a correction names an event of its own partnership",
         )
 
 
@@ -530,8 +578,8 @@ def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
     schema = store.schema or "public"
     try:
         row = conn.execute(
-            "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
-            (schema, f"{APP_NAME}_events_line_id"),
+            "SELECT count(*) = 2 FROM pg_indexes WHERE schemaname=%s AND indexname IN (%s, %s)",
+            (schema, f"{APP_NAME}_events_line_id", f"{APP_NAME}_events_corrections"),
         ).fetchone()
         function = conn.execute(
             "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "

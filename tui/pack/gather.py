@@ -42,6 +42,7 @@ from trustledger.projections import (
     trend,
 )
 from trustledger.projections.config import DEFAULT_CONFIG
+from trustledger.projections.corrections import corrected
 from trustledger.tui.pack.model import (
     SIDES,
     AuditAnchor,
@@ -97,7 +98,8 @@ def pack_context(
     config = config or DEFAULT_CONFIG
     if since is not None and since > as_of:
         raise PackError(f"the period starts on {since}, after the as-of date {as_of}")
-    counted = list(select(events, as_of, known_at))
+    # Corrections known at known_at applied first: the pack shows the corrected history.
+    counted = list(select(corrected(events, known_at), as_of))
     by_partnership: dict[str, list[Recorded]] = defaultdict(list)
     revenue: dict[str, float] = defaultdict(float)
     for recorded in counted:

@@ -114,19 +114,35 @@ class LedgerService:
 
     def portfolio(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
         """The portfolio at the end of ``as_of`` as known at ``known_at``: a full replay."""
+        from itertools import takewhile
+
         from trustledger.projections import replay
         from trustledger.tui.service.warmstart import gc_paused
 
-        with gc_paused():
-            return replay(self.events(trusted=True), as_of, known_at, config)
+        with opened(self.store, clock=self.clock) as ledger, gc_paused():
+            # The corrections first (the stream is read once), then the events up to the
+            # same position: one consistent history even while others record.
+            newest = ledger.max_position()
+            corrections = ledger.corrections(newest)
+            events = takewhile(
+                lambda event: event.position <= newest, ledger.iter_events(trusted=True)
+            )
+            return replay(events, as_of, known_at, config, corrections)
 
     def explanation(
         self, events: Sequence[Recorded], as_of: date, config: ModelConfig
     ) -> list[ExplainRow]:
-        """Which of one partnership's ``events`` moved its scores, as of ``as_of``."""
+        """Which of one partnership's ``events`` moved its scores, as of ``as_of`` (the
+        corrections among them named)."""
         from trustledger.projections import explain
 
         return explain(events, as_of, config)
+
+    def corrections(self, handle: str | None = None) -> list[Recorded]:
+        """Every recorded correction (or one partnership's), oldest first."""
+        with opened(self.store, clock=self.clock) as ledger:
+            found = ledger.corrections()
+        return [event for event in found if handle is None or event.partnership == handle]
 
     def audit_log(
         self,

@@ -83,7 +83,7 @@ def catch_up(
     read = partial(ledger.read, trusted=True)
     with gc_paused():
         for batch in pages(read, follower.last_position, PAGE):
-            changed |= follower.apply(batch)
+            changed |= follower.apply(batch, ledger.history)
             if progress:
                 progress(follower.last_position, newest)
     return changed
