@@ -495,7 +495,7 @@ def test_audit_verify_prints_each_partnerships_newest_link(samples, stored):
     run = invoke(samples, "audit", "verify", "--links")
     assert run.code == 0, run.err
     lines = run.out.splitlines()
-    assert lines[0].startswith("intact: 380 events in 10 partnerships")
+    assert lines[0].startswith("intact: 381 events in 10 partnerships")
     newest = {h: max(events, key=lambda e: e.position) for h, events in stored.items()}
     assert lines[1:] == [
         f"{h} #{e.version} at position {e.position}: {e.link}" for h, e in sorted(newest.items())

@@ -252,7 +252,7 @@ async def test_warm_start_snapshot_is_saved_and_used(sample_store, tmp_path, mon
             lambda: bool(list((tmp_path / "cache").glob("snapshots/*.pickle"))), "a snapshot saved"
         )
     assert loaded[0] == 0  # nothing cached the first time
-    assert loaded[1] == 380  # the second start began from the snapshot
+    assert loaded[1] == 381  # the second start began from the snapshot
     assert list((tmp_path / "cache" / "snapshots").glob("*.pickle"))
 
 
