@@ -426,6 +426,15 @@ def test_void_and_amend_commands_history_and_audit(tmp_path: Path) -> None:
     assert "event_voided" in kinds and "event_amended" in kinds
     assert any("(amended: values typo)" in row["subject"] for row in explained)
 
+    # A second amendment starts from the first, and says it replaced the first one's line.
+    run = invoke(
+        store, "amend", "acme", "acme-review", "--reason", "vision too", "--set", "scores.vision=5"
+    )
+    assert run.code == 0, run.err
+    log = json.loads(invoke(store, "audit", "log", "--corrections", "--format", "json").out)
+    assert log[2]["was"]["scores"] == {"vision": 4, "values": 5}
+    assert log[2]["now"]["scores"] == {"vision": 5, "values": 5}
+
 
 def test_schema_describes_the_corrections() -> None:
     schema = json.loads(invoke(None, "schema").out)

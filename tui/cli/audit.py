@@ -12,7 +12,7 @@ from trustledger.domain.events import CORRECTION_TYPES, EventAmended, EventVoide
 from trustledger.domain.moments import parse_moment
 from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, service, store_option
 from trustledger.tui.cli.tables import print_table
-from trustledger.tui.service.corrections import correction_details
+from trustledger.tui.service.corrections import correction_details, replaced_line
 from trustledger.tui.service.labels import event_label
 
 if TYPE_CHECKING:
@@ -96,9 +96,10 @@ def log_command(
     events = ledger.audit_log(since_at, actor, handle)
     if only_corrections:
         events = [e for e in events if e.type in CORRECTION_TYPES]
-    originals = corrected_events(ledger, events)
+    histories = corrected_histories(ledger, events)
+    originals = {e.line.id or "": e for history in histories.values() for e in history}
     if fmt == "json":
-        rows = [log_row(e, originals) for e in events]
+        rows = [log_row(e, originals, histories.get(e.partnership, [])) for e in events]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     headers = ["recorded (UTC)", "actor", "partnership", "type", "occurred"]
@@ -117,7 +118,11 @@ def log_command(
                 e.occurred_on.isoformat(),
             ]
             + (
-                [correction_details(e, originals) if e.type in CORRECTION_TYPES else ""]
+                [
+                    correction_details(e, originals, histories.get(e.partnership, []))
+                    if e.type in CORRECTION_TYPES
+                    else ""
+                ]
                 if len(headers) > 5
                 else []
             )
@@ -127,13 +132,15 @@ def log_command(
     )
 
 
-def corrected_events(ledger: LedgerService, events: list[Recorded]) -> dict[str, Recorded]:
-    """The events that the corrections among ``events`` name, by id."""
+def corrected_histories(ledger: LedgerService, events: list[Recorded]) -> dict[str, list[Recorded]]:
+    """The histories of the partnerships that the corrections among ``events`` belong to."""
     handles = sorted({e.partnership for e in events if e.type in CORRECTION_TYPES})
-    return {e.line.id or "": e for handle in handles for e in ledger.history(handle)}
+    return {handle: ledger.history(handle) for handle in handles}
 
 
-def log_row(event: Recorded, originals: dict[str, Recorded]) -> dict[str, Any]:
+def log_row(
+    event: Recorded, originals: dict[str, Recorded], history: list[Recorded]
+) -> dict[str, Any]:
     """One event of the log as JSON; a correction also has ``event`` (the id it names),
     ``reason``, ``corrects`` (that event's type and version) and, for an amendment,
     ``was`` and ``now`` (the event's line before and after)."""
@@ -153,7 +160,8 @@ def log_row(event: Recorded, originals: dict[str, Recorded]) -> dict[str, Any]:
         row["reason"] = line.reason
         row["corrects"] = {"type": original.type, "version": original.version} if original else None
         if isinstance(line, EventAmended):
-            row["was"] = line_payload(original.line) if original else None
+            before = replaced_line(event, history)
+            row["was"] = line_payload(before) if before is not None else None
             row["now"] = line_payload(line.line)
     return row
 

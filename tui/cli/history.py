@@ -44,11 +44,14 @@ def history_rows(events: list[Recorded]) -> list[dict[str, Any]]:
 
 
 def history_details(
-    event: Recorded, corrections: dict[str, list[Recorded]], originals: dict[str, Recorded]
+    event: Recorded,
+    corrections: dict[str, list[Recorded]],
+    originals: dict[str, Recorded],
+    events: list[Recorded],
 ) -> str:
     """An event's details for the table, with what corrected it or what it corrected."""
     if event.type in ("event_voided", "event_amended"):
-        return correction_details(event, originals)
+        return correction_details(event, originals, events)
     made = corrections.get(event.line.id or "")
     text = describe(event.line)
     if made:
@@ -108,7 +111,7 @@ def history(
                 e.line.id or "",
                 e.occurred_on.isoformat(),
                 event_label(e.type),
-                history_details(e, corrections, originals),
+                history_details(e, corrections, originals, events),
                 e.line.actor or "",
                 e.recorded_at.strftime("%Y-%m-%d %H:%M"),
             ]

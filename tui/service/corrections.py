@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trustledger.domain.codec import line_payload
-from trustledger.domain.events import CORRECTION_TYPES, EventAmended, EventVoided, Recorded
+from trustledger.domain.events import (
+    CORRECTION_TYPES,
+    EventAmended,
+    EventLine,
+    EventVoided,
+    Recorded,
+)
 from trustledger.tui.service.labels import describe
 
 #: Fields of a corrected line that an amendment keeps from the event it amends.
@@ -41,16 +47,33 @@ def correction_note(correction: Recorded) -> str:
     return f"{verb} {when} by {line.actor or 'someone'}: {line.reason}"
 
 
-def correction_details(correction: Recorded, originals: dict[str, Recorded]) -> str:
+def replaced_line(correction: Recorded, history: Sequence[Recorded]) -> EventLine | None:
+    """What the event a correction names said just before the correction: its line as
+    recorded, or the latest amendment recorded before (None: not in ``history``)."""
+    target = getattr(correction.line, "event", None)
+    before: EventLine | None = None
+    for event in history:
+        if event.position >= correction.position:
+            break
+        if event.line.id == target:
+            before = event.line
+        elif isinstance(event.line, EventAmended) and event.line.event == target:
+            before = event.line.line
+    return before
+
+
+def correction_details(
+    correction: Recorded, originals: dict[str, Recorded], history: Sequence[Recorded] = ()
+) -> str:
     """What a correction did, in a few words: the event it names and, for an amendment,
-    what the event said before and says now."""
+    what the event said before (in ``history``, the partnership's events) and says now."""
     line: Any = correction.line
     original = originals.get(line.event)
     what = f"{original.type} #{original.version}" if original is not None else "event"
     text = f"{what} {line.event}: {line.reason}"
     if isinstance(line, EventAmended):
-        before = describe(original.line) if original is not None else "?"
-        text += f" (was: {before}; now: {describe(line.line)})"
+        before = replaced_line(correction, history) or (original.line if original else None)
+        text += f" (was: {describe(before) if before else '?'}; now: {describe(line.line)})"
     return text
 
 
