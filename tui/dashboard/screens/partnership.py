@@ -24,10 +24,18 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.events import DIMENSIONS
 from trustledger.projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
+from trustledger.tui.dashboard.screens.correct import CorrectionScreen
 from trustledger.tui.dashboard.widgets.bars import ModeBar
 from trustledger.tui.dashboard.widgets.cells import Palette, status_text
 from trustledger.tui.dashboard.widgets.tables import Cell, cursor_key, setup_columns, sync_rows
 from trustledger.tui.dashboard.widgets.trend import TrendChart
+from trustledger.tui.service.corrections import (
+    correction_details,
+    correction_note,
+    corrections_of,
+    is_voided,
+    standing_line,
+)
 from trustledger.tui.service.labels import describe, event_label
 from trustledger.tui.service.live import Detail, Picture, partnership_detail
 
@@ -57,6 +65,8 @@ class PartnershipScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("p", "pack", "Review pack", show=False),
+        Binding("x", "correct('void')", "Void event", show=False),
+        Binding("e", "correct('amend')", "Amend event", show=False),
         *[
             Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
             for n, tab in enumerate(TABS, 1)
@@ -509,31 +519,41 @@ class PartnershipScreen(Screen):
         return [issue.handle, severity, issue.raised_on.isoformat(), state, summary]
 
     def show_timeline(self, detail: Detail) -> None:
+        """Every event, newest first; a voided one struck through and an amended one shown
+        as corrected, each with who corrected it, when and why."""
         table = self.query_one("#timeline-table", DataTable)
+        corrections = corrections_of(detail.events)
+        originals = {e.line.id or "": e for e in detail.events}
         rows = []
+        texts: dict[str, str] = {}
         for event in reversed(detail.events):
-            rows.append(
-                (
-                    str(event.position),
-                    [
-                        str(event.version),
-                        event.occurred_on.isoformat(),
-                        event_label(event.type),
-                        event.line.actor or "",
-                        event.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                        describe(event.line),
-                    ],
-                )
+            made = corrections.get(event.line.id or "", [])
+            voided = is_voided(made)
+            standing = standing_line(detail.events, event.line.id or "") if made else event
+            if event.type in ("event_voided", "event_amended"):
+                details = correction_details(event, originals, detail.events)
+            else:
+                details = describe((standing or event).line)
+            if made:
+                details += " — " + "; ".join(correction_note(c) for c in made)
+            cells: list[Cell] = [
+                str(event.version),
+                event.occurred_on.isoformat(),
+                event_label(event.type),
+                event.line.actor or "",
+                event.recorded_at.strftime("%Y-%m-%d %H:%M"),
+                details,
+            ]
+            if voided:
+                cells = [Text(str(cell), style="strike") for cell in cells]
+            rows.append((str(event.position), cells))
+            texts[str(event.position)] = (
+                f"{'VOID: ' if voided else ''}#{event.version} {event.type} on "
+                f"{event.occurred_on}, recorded {event.recorded_at:%Y-%m-%d %H:%M:%S} UTC by "
+                f"{event.line.actor}: {details}"
             )
         sync_rows(table, rows)
-        self.remember(
-            "timeline-table",
-            {
-                str(e.position): f"#{e.version} {e.type} on {e.occurred_on}, recorded "
-                f"{e.recorded_at:%Y-%m-%d %H:%M:%S} UTC by {e.line.actor}: {describe(e.line)}"
-                for e in detail.events
-            },
-        )
+        self.remember("timeline-table", texts)
 
     def show_explanation(self, detail: Detail, palette: Palette) -> None:
         table = self.query_one("#explain-table", DataTable)
@@ -629,6 +649,21 @@ class PartnershipScreen(Screen):
             app.call_from_thread(app.notify, f"No pack written: {exc}", severity="error")
             return
         app.call_from_thread(app.notify, f"Review pack written to {path}", title="Pack")
+
+    def action_correct(self, kind: str) -> None:
+        """Void or amend the event highlighted on the timeline (tab 5)."""
+        tabs = self.query_one(TabbedContent)
+        key = cursor_key(self.query_one("#timeline-table", DataTable))
+        if tabs.active != "timeline" or self.detail is None or key is None:
+            self.notify("pick an event on the timeline (5) first", severity="warning")
+            return
+        events = self.detail.events
+        event = next((e for e in events if str(e.position) == key), None)
+        standing = standing_line(events, event.line.id or "") if event is not None else None
+        if event is None or standing is None:
+            self.notify("a correction, or a voided event, is not corrected", severity="warning")
+            return
+        self.app.push_screen(CorrectionScreen("void" if kind == "void" else "amend", standing))
 
     def action_tab(self, tab: str) -> None:
         target = "reviews-tab" if tab == "reviews" else tab
