@@ -142,5 +142,8 @@ def test_timeline_with_corrections_snapshot(sample_store, snap_compare) -> None:
         await app.detail_ready()
         await pilot.press("5")
         await pilot.pause()
+        # On the voided row: the line under the table says who voided it, when and why.
+        table = app.screen.query_one("#timeline-table", DataTable)
+        await highlight(pilot, table, row_key(app, "papercraft-0009"))
 
     assert snap_compare(make_app(sample_store), terminal_size=(80, 24), run_before=run_before)
