@@ -442,3 +442,20 @@ def test_schema_describes_the_corrections() -> None:
     assert {"event_voided", "event_amended"} <= set(mapping)
     amended = schema["$defs"][mapping["event_amended"].rsplit("/", 1)[1]]
     assert set(amended["required"]) >= {"partnership", "event", "reason", "line"}
+
+
+def test_the_review_pack_shows_the_corrected_history_and_its_corrections(tmp_path: Path) -> None:
+    store = str(tmp_path / "pack.sqlite")
+    record(store, HISTORY)
+    record(store, [void("acme-c2-missed", "it was kept: wrong line", id="fix-miss")])
+    out = tmp_path / "acme.html"
+    run = invoke(store, "pack", "acme", "--as-of", AS_OF, "-o", str(out))
+    assert run.code == 0, run.err
+    html = out.read_text(encoding="utf-8")
+    assert 'id="corrections"' in html
+    assert "voided acme-c2-missed" in html and "it was kept: wrong line" in html
+    # The footer names the newest event the pack rests on: the correction.
+    newest = export_events(store)[-1]
+    assert newest["id"] == "fix-miss"
+    verify = invoke(store, "audit", "verify", "--position", "7")
+    assert verify.out.splitlines()[-1] in html

@@ -355,9 +355,11 @@ def test_the_index_page_lists_every_pack_and_the_portfolio_picture(packs, report
     assert "<script" not in index.html
 
 
-def test_no_corrections_section_until_corrections_exist(packs):
+def test_a_corrections_section_only_where_a_correction_was_made(packs):
+    # The samples correct one mistake: papercraft's review typed wrong, then amended.
     for handle in HANDLES:
-        assert "corrections" not in pack_of(packs, handle).ids
+        assert ("corrections" in pack_of(packs, handle).ids) is (handle == "papercraft"), handle
+    assert "amended papercraft-0011" in pack_of(packs, "papercraft").text
 
 
 def test_the_same_events_give_the_same_bytes(stored):

@@ -92,6 +92,9 @@ class FakeSource:
     def read(self, after, limit):
         return [e for e in self.events if e.position > after][:limit]
 
+    def history(self, handle):
+        return [e for e in self.events if e.partnership == handle]
+
     def wait_for_new(self, position, timeout):
         self.waits += 1
         return self.max_position() > position

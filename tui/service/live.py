@@ -226,9 +226,7 @@ class LiveFollower:
         changed: set[str] = set()
         source = self._source()
         for batch in pages(source.read, self.follower.last_position, PAGE):
-            # A source that cannot read one partnership's history (a list in a test) can
-            # only follow a store without corrections.
-            changed |= self.follower.apply(batch, getattr(source, "history", None))
+            changed |= self.follower.apply(batch, source.history)
             self.last_link = batch[-1].link
         if self.last_link is None:
             self.last_link = self._link_at(self.follower.last_position)
