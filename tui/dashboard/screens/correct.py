@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 from trustledger.domain.errors import error_lines
 from trustledger.domain.events import EventLine, Recorded
 from trustledger.domain.text import terminal_safe
+from trustledger.tui.dashboard.widgets.bars import KeysBar
 from trustledger.tui.service.corrections import amend_start, amend_values, void_values
 from trustledger.tui.service.labels import describe, event_label
 from trustledger.tui.service.recording import LineError, LineRejected, RecordResult
@@ -104,7 +105,7 @@ class CorrectionScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button(verb, id="save", variant="warning")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeysBar()
 
     def values(self) -> dict[str, object]:
         """The correction line's values from the form (ValueError: the JSON is not valid)."""
