@@ -30,6 +30,9 @@ ID_CHUNK = 500
 # Rows per INSERT statement when saving on PostgreSQL: small enough that neither side's
 # socket buffer fills, large enough that round trips do not dominate.
 SAVE_CHUNK = 1000
+#: The stored topics (event types) of corrections, which a partial index finds quickly.
+CORRECTION_TOPICS = ("event_voided", "event_amended")
+_CORRECTION_WHERE = "topic IN ('event_voided', 'event_amended')"
 # Marks the current definition of PostgreSQL's id function (see PostgresBackend).
 PG_ID_FUNCTION_VERSION = "trustledger line id v2"
 # Each partnership's decision state, saved with its events (see Ledger._load_many).
@@ -56,6 +59,7 @@ class Backend(Protocol):
     def has_tables(self) -> bool: ...
     def find_ids(self, ids: Sequence[str]) -> dict[str, RawRow]: ...
     def partnership_rows(self, handle: str) -> list[RawRow]: ...
+    def correction_rows(self, upto: int) -> list[RawRow]: ...
     def rows(self, after: int, limit: int) -> list[RawRow]: ...
     def handles(self) -> list[str]: ...
     def insert_events(
@@ -125,6 +129,10 @@ class SQLiteBackend(_Reading):
             c.execute(
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {self.table}_line_id "
                 f"ON {self.table} ({self.ID_EXPR})"
+            )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.table}_corrections "
+                f"ON {self.table} (topic) WHERE {_CORRECTION_WHERE}"
             )
             c.execute(DECISIONS_DDL_SQLITE)
 
@@ -249,6 +257,16 @@ class SQLiteBackend(_Reading):
             )
             return [_row(tuple(row)) for row in c.fetchall()]
 
+    def correction_rows(self, upto: int) -> list[RawRow]:
+        """Every stored correction at or before position ``upto``, in recording order."""
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.table} "
+                f"WHERE {_CORRECTION_WHERE} AND rowid<=? ORDER BY rowid",
+                (upto,),
+            )
+            return [_row(tuple(row)) for row in c.fetchall()]
+
     def rows(self, after: int, limit: int) -> list[RawRow]:
         with self._reading(), self.datastore.transaction(commit=False) as c:
             cursor = c.sqlite_cursor
@@ -305,6 +323,10 @@ class PostgresBackend(_Reading):
             c.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "{self.table_name}_line_id" '
                 f"ON {self.table} ({self.id_func}(state))"
+            )
+            c.execute(
+                f'CREATE INDEX IF NOT EXISTS "{self.table_name}_corrections" '
+                f"ON {self.table} (topic) WHERE {_CORRECTION_WHERE}"
             )
             c.execute(self._decisions_ddl())
 
@@ -430,6 +452,17 @@ class PostgresBackend(_Reading):
                 "SELECT notification_id, originator_id, originator_version, topic, state "
                 f"FROM {self.table} WHERE originator_id=%s ORDER BY originator_version",
                 (handle,),
+            )
+            return [_row(row.values()) for row in c.fetchall()]
+
+    def correction_rows(self, upto: int) -> list[RawRow]:
+        """Every stored correction at or before position ``upto``, in recording order."""
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {self.table} WHERE {_CORRECTION_WHERE} AND notification_id<=%s "
+                "ORDER BY notification_id",
+                (upto,),
             )
             return [_row(row.values()) for row in c.fetchall()]
 

@@ -29,7 +29,7 @@ import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import ValidationError
 from trustledger.domain.errors import StoreError
-from trustledger.domain.events import EVENT_TYPES, STORED, EventLine
+from trustledger.domain.events import EVENT_TYPES, LINE_TYPES, STORED, EventLine
 
 GENESIS_LINK = "0" * 64
 ENVELOPE_KEYS = ("recorded_at", "schema", "link")
@@ -109,7 +109,7 @@ def line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime, str]:
     if recorded_at.tzinfo is None:
         raise DecodeError("stored recording time has no UTC offset")
     type_name = data.get("type")
-    cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    cls = LINE_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise DecodeError(f"unknown event type {type_name!r}")
     if not isinstance(version, int) or version > cls.class_version or version < 1:
@@ -286,6 +286,7 @@ class _Shape:
         self.tests = tuple((rule.name, _test(rule)) for rule in rules if rule.checked)
 
 
+# Corrections (rare, and holding a nested line) always take the validating path.
 _SHAPES = {name: _Shape(cls) for name, cls in EVENT_TYPES.items()}
 _ENVELOPE = frozenset(ENVELOPE_KEYS)
 

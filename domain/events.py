@@ -9,6 +9,10 @@ newline aside, in free text) and at most ``MAX_AMOUNT`` per revenue line. Stored
 read back under :data:`STORED` validation context, where these two rules are not applied,
 so that history recorded before them stays readable and verifiable.
 
+Two types correct an earlier event instead of describing what happened:
+``event_voided`` and ``event_amended`` (:data:`CORRECTION_TYPES`); :data:`EVENT_TYPES` are
+the other ten, and :data:`LINE_TYPES` all twelve.
+
 Schema versions: every model has a ``class_version``. When a type's shape changes, bump
 it and add a static ``upcast_vN_vN1(data: dict) -> None`` that rewrites a stored dict of
 version N in place; the codec applies them on read (see ``trustledger.domain.codec``).
@@ -281,6 +285,7 @@ class PartnershipEnded(EventLine):
     reason: Text | None = None
 
 
+#: The types of what happens in a partnership: each has a form and a one-event command.
 EVENT_TYPES: dict[str, type[EventLine]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -297,7 +302,8 @@ EVENT_TYPES: dict[str, type[EventLine]] = {
     )
 }
 
-AnyLine = Annotated[
+#: An event line of one of :data:`EVENT_TYPES` (what a correction may correct).
+CorrectableLine = Annotated[
     PartnershipRegistered
     | CommitmentMade
     | CommitmentRenegotiated
@@ -308,6 +314,52 @@ AnyLine = Annotated[
     | IssueResolved
     | RevenueRecorded
     | PartnershipEnded,
+    Field(discriminator="type"),
+]
+
+
+class EventVoided(EventLine):
+    """An earlier event of the partnership was recorded by mistake: from this line's
+    recording on, it no longer counts (it stays in the history, marked void)."""
+
+    type: Literal["event_voided"] = "event_voided"
+    event: EventId
+    reason: Text
+
+
+class EventAmended(EventLine):
+    """An earlier event of the partnership was recorded wrongly: from this line's recording
+    on, ``line`` counts in its place (same type and partnership; fields it leaves out --
+    ``occurred_on``, ``id``, ``actor`` -- are the original's)."""
+
+    type: Literal["event_amended"] = "event_amended"
+    event: EventId
+    reason: Text
+    line: CorrectableLine
+
+
+#: Lines that correct an earlier event (see docs/MODEL.md, "Corrections").
+CORRECTION_TYPES: dict[str, type[EventLine]] = {
+    "event_voided": EventVoided,
+    "event_amended": EventAmended,
+}
+
+#: Every type a line may have.
+LINE_TYPES: dict[str, type[EventLine]] = {**EVENT_TYPES, **CORRECTION_TYPES}
+
+AnyLine = Annotated[
+    PartnershipRegistered
+    | CommitmentMade
+    | CommitmentRenegotiated
+    | CommitmentKept
+    | CommitmentMissed
+    | ReviewHeld
+    | IssueRaised
+    | IssueResolved
+    | RevenueRecorded
+    | PartnershipEnded
+    | EventVoided
+    | EventAmended,
     Field(discriminator="type"),
 ]
 LINE_ADAPTER: TypeAdapter[EventLine] = TypeAdapter(AnyLine, config=ConfigDict(defer_build=True))

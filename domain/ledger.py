@@ -29,7 +29,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -68,9 +68,11 @@ from trustledger.domain.errors import (
     quoted,
 )
 from trustledger.domain.events import (
-    EVENT_TYPES,
     LINE_ADAPTER,
+    LINE_TYPES,
+    EventAmended,
     EventLine,
+    EventVoided,
     PartnershipRegistered,
     Recorded,
 )
@@ -154,15 +156,18 @@ def validation_problems(
     problems: list[tuple[str | None, str]] = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        if tagged and loc and loc[0] in EVENT_TYPES:
+        if tagged and loc and loc[0] in LINE_TYPES:
             loc = loc[1:]
+        if len(loc) > 1 and loc[0] == "line" and loc[1] in LINE_TYPES:
+            del loc[1]  # a correction's corrected line: its type is not a field either
+        nested = "line." if loc[:1] == ["line"] else ""
         where = ".".join(clip(p) for p in loc if p != "[key]") or "type"
         msg = err["msg"]
         given = err.get("input")
         if err["type"] == "union_tag_not_found":
-            where, msg = "type", "missing: every line needs a type"
+            where, msg = f"{nested}type", "missing: every line needs a type"
         elif err["type"] == "union_tag_invalid":
-            where = "type"
+            where = f"{nested}type"
             msg = (
                 f"unknown event type {quoted(given.get('type'))}"
                 if isinstance(given, dict)
@@ -184,7 +189,7 @@ def check_line(data: dict[str, Any]) -> EventLine:
     """Validate an event line given as a mapping (a form, command-line options); raise
     :class:`InvalidLine` naming the field(s) at fault."""
     type_name = data.get("type")
-    model = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    model = LINE_TYPES.get(type_name) if isinstance(type_name, str) else None
     try:
         # One type's own model when the type is known: only its validator is built.
         return model.model_validate(data) if model else LINE_ADAPTER.validate_python(data)
@@ -210,12 +215,15 @@ def parse_line(text: str) -> EventLine:
 
 
 def same_content(given: EventLine, stored: EventLine) -> bool:
-    """Does ``stored`` agree with every field ``given`` states (recorded_at aside)?"""
+    """Does ``stored`` agree with every field ``given`` states (recorded_at aside)? An
+    amendment's corrected line is compared the same way, field by field."""
     if type(given) is not type(stored):
         return False
-    fields = given.model_fields_set - {"recorded_at"}
+    fields = given.model_fields_set - {"recorded_at", "line"}
     mine = given.model_dump(mode="json", include=fields)
     theirs = stored.model_dump(mode="json", include=fields)
+    if isinstance(given, EventAmended) and isinstance(stored, EventAmended):
+        return mine == theirs and same_content(given.line, stored.line)
     return mine == theirs
 
 
@@ -383,7 +391,11 @@ class Ledger:
             self._checked_before_writing = True
         to_stored = self.app.mapper.to_stored_event
         events = [to_stored(event) for a in aggregates for event in a.collect_events()]
-        decisions = [(a.id, a.version, orjson.dumps(a.decision_state())) for a in aggregates]
+        decisions = [
+            (a.id, a.version, orjson.dumps(state))
+            for a in aggregates
+            if (state := a.decision_state()) is not None
+        ]
         self.backend.insert_events(events, lock_timeout, decisions)
 
     def _locked(self) -> StoreLocked:
@@ -405,11 +417,18 @@ class Ledger:
         result = RecordResult()
         errors: list[tuple[int, LineError]] = []
         given_ids = [line.id for _, _, line in parsed if line.id is not None]
-        stored_ids = self.backend.find_ids(sorted(set(given_ids))) if given_ids else {}
+        # The events corrections name: those of another partnership are told apart.
+        targets = [line.event for _, _, line in parsed if isinstance(line, CORRECTIONS)]
+        wanted = sorted(set(given_ids) | set(targets))
+        stored_ids = self.backend.find_ids(wanted) if wanted else {}
+        voided = voided_in(line for _, _, line in parsed)
         seen_ids: dict[str, EventLine] = {}
         aggregates: dict[str, Partnership | None] = {}
         # The partnerships of the input, in order: loaded in batches as the lines need them.
         handles = list(dict.fromkeys(line.partnership for _, _, line in parsed))
+        # Those the input corrects: a correction is decided along the whole history (what
+        # relies on the event it corrects), so they are loaded from their events.
+        corrected = {line.partnership for _, _, line in parsed if isinstance(line, CORRECTIONS)}
         for n, (index, where, line) in enumerate(parsed, 1):
             if progress and n % 5000 == 0:
                 progress("checking", n, len(parsed))
@@ -439,18 +458,23 @@ class Ledger:
                 full = line.model_copy(update=update) if update else line
                 handle = full.partnership
                 if handle not in aggregates:
-                    aggregates.update(self._load_many(handles, start=handle))
+                    aggregates.update(self._load_many(handles, start=handle, whole=corrected))
                 aggregate = aggregates[handle]
-                if isinstance(full, PartnershipRegistered):
-                    if aggregate is not None:
-                        raise RuleError("partnership", f"{handle!r} is already registered")
+                if isinstance(full, PartnershipRegistered) and aggregate is None:
                     aggregates[handle] = Partnership.register(full, now)
                 elif aggregate is None:
                     raise RuleError(
                         "partnership", f"{handle!r} is not registered (register it first)"
                     )
                 else:
-                    aggregate.record(full, now)
+                    if isinstance(full, CORRECTIONS):
+                        _own_event(full, stored_ids, aggregate)
+                    if isinstance(full, EventAmended):
+                        full = aggregate.completed(full)
+                        day = full.line.occurred_on
+                        if day is not None and day > latest_day:
+                            raise RuleError("line.occurred_on", f"{day} is in the future")
+                    aggregate.record(full, now, voided.get(handle, frozenset()))
                 if line.id is not None:
                     seen_ids[line.id] = full  # as it will be stored: a retry matches it
                 result.recorded += 1
@@ -466,14 +490,16 @@ class Ledger:
         except AggregateNotFoundError:
             return None
 
-    def _load_many(self, handles: list[str], start: str) -> dict[str, Partnership | None]:
+    def _load_many(
+        self, handles: list[str], start: str, whole: Collection[str] = ()
+    ) -> dict[str, Partnership | None]:
         """The partnerships of ``handles`` from ``start`` on (a batch of them), each from its
         saved decision state when that state is at the partnership's newest event (same
         version, same chain link), else from its events: an append decides without reading
-        and decoding whole histories."""
+        and decoding whole histories. Those in ``whole`` always come from their events."""
         index = handles.index(start)
         batch = handles[index : index + LOAD_BATCH]
-        saved = self.backend.decisions(batch)
+        saved = self.backend.decisions([h for h in batch if h not in whole])
         found: dict[str, Partnership | None] = {}
         for handle in batch:
             found[handle] = self._from_decision(handle, saved.get(handle))
@@ -542,6 +568,12 @@ class Ledger:
         """The tables of the shared read model in this store (``domain.readstore``)."""
         return ReadStore(self.backend, self.store.kind, self.store.display)
 
+    def corrections(self, upto: int | None = None) -> list[Recorded]:
+        """Every recorded correction (at or before position ``upto``), oldest first: what a
+        replay of a stream read once needs to know before it starts."""
+        limit = self.max_position() if upto is None else upto
+        return [to_recorded(row) for row in self.backend.correction_rows(limit)]
+
     def wait_for_new(self, after: int, timeout: float) -> bool:
         """Block until an event past position ``after`` is recorded (True) or ``timeout``
         seconds pass (False): LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
@@ -562,6 +594,31 @@ class Ledger:
             )
         return PollingWatcher(
             self.max_position, stop=stop, path=self.store.path, where=self.store.display
+        )
+
+
+CORRECTIONS = (EventVoided, EventAmended)
+
+
+def voided_in(lines: Iterable[EventLine]) -> dict[str, frozenset[str]]:
+    """The ids each partnership's ``event_voided`` lines name."""
+    found: dict[str, set[str]] = {}
+    for line in lines:
+        if isinstance(line, EventVoided):
+            found.setdefault(line.partnership, set()).add(line.event)
+    return {handle: frozenset(ids) for handle, ids in found.items()}
+
+
+def _own_event(
+    line: EventVoided | EventAmended, stored: dict[str, RawRow], aggregate: Partnership
+) -> None:
+    """Refuse a correction naming another partnership's event, saying whose it is."""
+    row = stored.get(line.event)
+    if row is not None and row.partnership != aggregate.id:
+        raise RuleError(
+            "event",
+            f"{quoted(line.event)} is an event of partnership {row.partnership!r}, not "
+            f"{aggregate.id!r}: a correction names an event of its own partnership",
         )
 
 
@@ -595,8 +652,8 @@ def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
     schema = store.schema or "public"
     try:
         row = conn.execute(
-            "SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND indexname=%s",
-            (schema, f"{APP_NAME}_events_line_id"),
+            "SELECT count(*) = 2 FROM pg_indexes WHERE schemaname=%s AND indexname IN (%s, %s)",
+            (schema, f"{APP_NAME}_events_line_id", f"{APP_NAME}_events_corrections"),
         ).fetchone()
         function = conn.execute(
             "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "

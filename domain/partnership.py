@@ -5,43 +5,31 @@ event line becomes one aggregate event; the aggregate refuses lines that break t
 contract's rules (registered first, commitment and issue lifecycles, nothing but revenue
 after the end, dates not before registration). Each event carries a ``link`` that chains
 it to the one before it in the partnership (see ``trustledger.domain.codec.chain_link``).
+
+The rules look at the partnership's *standing* history: every event recorded, with the
+corrections applied (a voided event left out, an amended one replaced by its corrected
+line). :class:`~trustledger.domain.standing.Standing` is the state that history leaves and
+checks every other line; :class:`~trustledger.domain.corrections.Corrections` keeps the
+history and decides whether a correction may be made.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 from trustledger.domain.codec import GENESIS_LINK, seal
+from trustledger.domain.corrections import Corrections
 from trustledger.domain.errors import RuleError
 from trustledger.domain.events import (
-    CommitmentKept,
-    CommitmentMade,
-    CommitmentMissed,
-    CommitmentRenegotiated,
+    CORRECTION_TYPES,
+    EventAmended,
     EventLine,
-    IssueRaised,
-    IssueResolved,
-    PartnershipEnded,
+    EventVoided,
     PartnershipRegistered,
-    RevenueRecorded,
 )
-
-
-@dataclass(slots=True)
-class CommitmentState:
-    made_on: date
-    due: date
-    outcome: str = "open"  # open | kept | missed
-    settled_on: date | None = None
-
-
-@dataclass(slots=True)
-class IssueState:
-    raised_on: date
-    resolved_on: date | None = None
+from trustledger.domain.standing import CommitmentState, IssueState, Standing
 
 
 class Partnership(BaseAggregate[str]):
@@ -75,7 +63,7 @@ class Partnership(BaseAggregate[str]):
             return cls(**kwargs)
 
         def apply(self, aggregate: Partnership) -> None:
-            aggregate.absorb(self.line, self.link)
+            aggregate.absorb(self.line, self.link, self.originator_version)
 
     class Registered(Event, CanInitAggregate[str]):
         """The first event of every partnership."""
@@ -85,12 +73,27 @@ class Partnership(BaseAggregate[str]):
             self.originator_topic = originator_topic
 
     def __init__(self) -> None:
-        self.name = ""
-        self.registered_on: date | None = None
-        self.ended_on: date | None = None
-        self.commitments: dict[str, CommitmentState] = {}
-        self.issues: dict[str, IssueState] = {}
         self.last_link = GENESIS_LINK
+        self.standing: Standing | None = None  # made on the first event (the id is known then)
+        self.history = Corrections()
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+    @property
+    def registered_on(self) -> date | None:
+        return self.state.registered_on
+
+    @property
+    def ended_on(self) -> date | None:
+        return self.state.ended_on
+
+    @property
+    def state(self) -> Standing:
+        if self.standing is None:
+            self.standing = Standing(self.id)
+        return self.standing
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -106,87 +109,62 @@ class Partnership(BaseAggregate[str]):
             state_bytes=state,
         )
 
-    def record(self, line: EventLine, recorded_at: datetime) -> None:
-        """Check ``line`` against the rules and, when it passes, add it as the next event."""
-        self.check(line)
+    def record(
+        self, line: EventLine, recorded_at: datetime, voided_alongside: frozenset[str] = frozenset()
+    ) -> None:
+        """Check ``line`` against the rules and, when it passes, add it as the next event.
+
+        ``voided_alongside``: the ids of this partnership's events that the same input also
+        voids (a commitment may be voided together with the events that refer to it).
+        """
+        self.check(line, voided_alongside)
         link, state = seal(line, recorded_at, self.last_link, self.id, self.version + 1)
         self.trigger_event(
             self.Event, timestamp=recorded_at, line=line, link=link, state_bytes=state
         )
 
-    def check(self, line: EventLine) -> None:
+    def check(self, line: EventLine, voided_alongside: frozenset[str] = frozenset()) -> None:
         """Raise RuleError when ``line`` may not follow this partnership's history."""
-        day = line.occurred_on
-        assert day is not None and self.registered_on is not None
-        handle = self.id
-        if isinstance(line, PartnershipRegistered):
-            raise RuleError("partnership", f"{handle!r} is already registered")
-        if self.ended_on is not None and not isinstance(line, RevenueRecorded):
-            raise RuleError(
-                "type",
-                f"partnership {handle!r} ended on {self.ended_on}; only revenue_recorded "
-                "may follow",
-            )
-        if day < self.registered_on:
+        if isinstance(line, EventVoided):
+            self._check_date(line)
+            self.history.check_void(line, self.id, voided_alongside)
+        elif isinstance(line, EventAmended):
+            self._check_date(line)
+            self.history.check_amend(line, self.id, voided_alongside)
+        else:
+            self.state.check(line)
+
+    def _check_date(self, line: EventLine) -> None:
+        day, registered_on = line.occurred_on, self.state.registered_on
+        if day is not None and registered_on is not None and day < registered_on:
             raise RuleError(
                 "occurred_on",
-                f"{day} is before partnership {handle!r} was registered ({self.registered_on})",
+                f"{day} is before partnership {self.id!r} was registered ({registered_on})",
             )
-        if isinstance(line, CommitmentMade):
-            if line.commitment in self.commitments:
-                raise RuleError("commitment", f"{line.commitment!r} already exists in {handle!r}")
-            if line.due < day:
-                raise RuleError("due", f"{line.due} is before the commitment was made ({day})")
-        elif isinstance(line, CommitmentRenegotiated | CommitmentKept | CommitmentMissed):
-            state = self._open_commitment(line.commitment)
-            if day < state.made_on:
-                raise RuleError(
-                    "occurred_on",
-                    f"{day} is before commitment {line.commitment!r} was made ({state.made_on})",
-                )
-            if isinstance(line, CommitmentRenegotiated) and line.due < day:
-                raise RuleError("due", f"the new due date {line.due} is before {day}")
-        elif isinstance(line, IssueRaised):
-            if line.issue in self.issues:
-                raise RuleError("issue", f"{line.issue!r} already exists in {handle!r}")
-            if line.commitment is not None and line.commitment not in self.commitments:
-                raise RuleError(
-                    "commitment", f"{line.commitment!r} is not a commitment of {handle!r}"
-                )
-        elif isinstance(line, IssueResolved):
-            issue = self.issues.get(line.issue)
-            if issue is None:
-                raise RuleError("issue", f"{line.issue!r} is not an issue of {handle!r}")
-            if issue.resolved_on is not None:
-                raise RuleError(
-                    "issue", f"{line.issue!r} was already resolved on {issue.resolved_on}"
-                )
-            if day < issue.raised_on:
-                raise RuleError(
-                    "occurred_on",
-                    f"{day} is before issue {line.issue!r} was raised ({issue.raised_on})",
-                )
 
-    def _open_commitment(self, handle: str) -> CommitmentState:
-        state = self.commitments.get(handle)
-        if state is None:
-            raise RuleError("commitment", f"{handle!r} is not a commitment of {self.id!r}")
-        if state.outcome != "open":
-            raise RuleError(
-                "commitment", f"{handle!r} is no longer open: {state.outcome} on {state.settled_on}"
-            )
-        return state
+    def completed(self, line: EventAmended) -> EventAmended:
+        """``line`` with its corrected line's missing ``occurred_on``, ``id`` and ``actor``
+        taken from the event it amends (unchanged when there is no such event)."""
+        return self.history.completed(line)
 
     # -- the decision state, kept beside the events ---------------------------------------
 
-    def decision_state(self) -> dict[str, Any]:
-        """What deciding the next event needs (JSON-ready): the ledger keeps it in the store
-        with each save, so that an append does not read and decode the whole history."""
-        assert self.registered_on is not None
+    def decision_state(self) -> dict[str, Any] | None:
+        """What deciding the next ordinary event needs (JSON-ready): the ledger keeps it in the
+        store with each save, so that an append does not read and decode the whole history.
+
+        It is the *standing* state (corrections applied), so an ordinary line decides
+        correctly from it; a correction needs the whole history (what relies on the event it
+        corrects), so the ledger decides those from the events. None when nothing stands
+        (the registration voided): the next decision reads the events.
+        """
+        standing = self.state
+        if standing.registered_on is None:
+            return None
         return {
-            "name": self.name,
-            "registered_on": self.registered_on.isoformat(),
-            "ended_on": self.ended_on.isoformat() if self.ended_on else None,
+            "name": standing.name,
+            "registered_on": standing.registered_on.isoformat(),
+            "ended_on": standing.ended_on.isoformat() if standing.ended_on else None,
             "commitments": {
                 handle: [
                     c.made_on.isoformat(),
@@ -194,14 +172,14 @@ class Partnership(BaseAggregate[str]):
                     c.outcome,
                     c.settled_on.isoformat() if c.settled_on else None,
                 ]
-                for handle, c in self.commitments.items()
+                for handle, c in standing.commitments.items()
             },
             "issues": {
                 handle: [
                     i.raised_on.isoformat(),
                     i.resolved_on.isoformat() if i.resolved_on else None,
                 ]
-                for handle, i in self.issues.items()
+                for handle, i in standing.issues.items()
             },
             "last_link": self.last_link,
         }
@@ -211,7 +189,8 @@ class Partnership(BaseAggregate[str]):
         cls, handle: str, version: int, modified_on: datetime, data: dict[str, Any]
     ) -> Partnership:
         """The aggregate at ``version`` from its :meth:`decision_state` (ValueError, KeyError
-        or TypeError when ``data`` has another shape)."""
+        or TypeError when ``data`` has another shape). It holds the standing state only, not
+        the history: it decides ordinary lines, never a correction."""
         day = date.fromisoformat
 
         def maybe(text: str | None) -> date | None:
@@ -220,47 +199,36 @@ class Partnership(BaseAggregate[str]):
         aggregate = cls.__new__(cls)
         aggregate.__base_init__(handle, version, modified_on)
         aggregate.__init__()  # type: ignore[misc]
-        aggregate.name = str(data["name"])
-        aggregate.registered_on = day(data["registered_on"])
-        aggregate.ended_on = maybe(data["ended_on"])
+        standing = Standing(handle)
+        standing.name = str(data["name"])
+        standing.registered_on = day(data["registered_on"])
+        standing.ended_on = maybe(data["ended_on"])
         for key, (made_on, due, outcome, settled_on) in data["commitments"].items():
             if outcome not in ("open", "kept", "missed"):
                 raise ValueError(f"unknown outcome {outcome!r}")
-            aggregate.commitments[str(key)] = CommitmentState(
+            standing.commitments[str(key)] = CommitmentState(
                 day(made_on), day(due), outcome, maybe(settled_on)
             )
         for key, (raised_on, resolved_on) in data["issues"].items():
-            aggregate.issues[str(key)] = IssueState(day(raised_on), maybe(resolved_on))
+            standing.issues[str(key)] = IssueState(day(raised_on), maybe(resolved_on))
         link = data["last_link"]
         if not isinstance(link, str):
             raise TypeError("last_link is not text")
+        aggregate.standing = standing
         aggregate.last_link = link
         return aggregate
 
     # -- evolving -----------------------------------------------------------------------
 
-    def absorb(self, line: EventLine, link: str) -> None:
-        """Evolve the state by one accepted line (no checks: history is what it is)."""
-        day = line.occurred_on
-        assert day is not None
+    def absorb(self, line: EventLine, link: str, version: int) -> None:
+        """Evolve the state by one accepted line, the partnership's ``version``-th (no
+        checks: history is what it is)."""
         self.last_link = link
-        if isinstance(line, PartnershipRegistered):
-            self.name = line.name
-            self.registered_on = day
-        elif isinstance(line, CommitmentMade):
-            self.commitments[line.commitment] = CommitmentState(made_on=day, due=line.due)
-        elif isinstance(line, CommitmentRenegotiated):
-            self.commitments[line.commitment].due = line.due
-        elif isinstance(line, CommitmentKept | CommitmentMissed):
-            state = self.commitments[line.commitment]
-            state.outcome = "kept" if isinstance(line, CommitmentKept) else "missed"
-            state.settled_on = day
-        elif isinstance(line, IssueRaised):
-            self.issues[line.issue] = IssueState(raised_on=day)
-        elif isinstance(line, IssueResolved):
-            self.issues[line.issue].resolved_on = day
-        elif isinstance(line, PartnershipEnded):
-            self.ended_on = day
+        self.history.add(line, version)
+        if line.type in CORRECTION_TYPES:
+            self.standing = self.history.standing(self.id)
+        else:
+            self.state.absorb(line)
 
 
 PARTNERSHIP_TOPIC = f"{Partnership.__module__}:{Partnership.__qualname__}"

@@ -10,20 +10,25 @@ first review, since there was no alignment before it). ``trust`` and ``alignment
 running values. The last row, of type ``total``, carries the final values and the sum of the
 trust deltas. The result depends only on the events, the as-of date and the config.
 
+Corrections are named: a row of type ``event_voided`` or ``event_amended`` for each one known
+at ``known_at`` (it moves nothing itself: the other rows count the corrected history), and
+the rows of amended events say so.
+
 The running values come from the trust and alignment accumulators, fed one event at a time
 in recording order: the same arithmetic as every other trust and alignment figure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from trustledger.domain.events import Recorded
+from trustledger.domain.events import CORRECTION_TYPES, Recorded
 from trustledger.projections.alignment import AlignmentSums
 from trustledger.projections.beta import decay
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.corrections import in_force, is_correction
 from trustledger.projections.evidence import Evidence, decayed_weight
 from trustledger.projections.facts import ReviewFacts
 from trustledger.projections.measures import evidence, fresh_sums, visible_reviews
@@ -142,7 +147,65 @@ def explain(
     ``events`` are that partnership's events (or any events, with ``partnership`` naming it).
     Without a registration by ``as_of`` only the total row (trust 0.5) is returned.
     """
+    events = events if isinstance(events, Sequence) else list(events)
     ps = single_partnership(fold(events, as_of, known_at, config), partnership)
     if ps is None:
         return [ExplainRow(None, None, "total", "no events", 0.0, 0.0, None, 0.5, None)]
-    return explain_partnership(ps, as_of, config)
+    rows = explain_partnership(ps, as_of, config)
+    return named_corrections(rows, events, known_at, ps.handle)
+
+
+def named_corrections(
+    rows: list[ExplainRow], events: Sequence[Recorded], known_at: datetime | None, handle: str
+) -> list[ExplainRow]:
+    """``rows`` with the partnership's corrections known at ``known_at`` named: a row of its
+    own for each (in recording order; it moves nothing by itself, the rows around it already
+    count the corrected history), and "amended" on the rows of the events amended."""
+    corrections = [e for e in events if e.partnership == handle and is_correction(e)]
+    force = in_force(corrections, known_at)
+    if not force:
+        return rows
+    originals = {e.line.id: e for e in events if e.partnership == handle and e.line.id in force}
+    amended_at = {
+        e.position: amendment
+        for key, e in originals.items()
+        if key is not None and (amendment := force[key].amendment) is not None
+    }
+    by_position: dict[int, ExplainRow] = {}
+    for row in rows[:-1]:
+        position = row.position or 0
+        amendment = amended_at.get(position)
+        if amendment is not None:
+            reason = getattr(amendment.line, "reason", "")
+            row = row._replace(subject=f"{row.subject} (amended: {reason})")
+        by_position[position] = row
+    for correction in corrections:
+        if correction.line.id is None or not any(correction in f.all for f in force.values()):
+            continue
+        line: Any = correction.line
+        original = originals.get(line.event)
+        what = (
+            f"{original.type} of {original.occurred_on} ({line.event})"
+            if original is not None
+            else line.event
+        )
+        verb = "voids" if correction.type == "event_voided" else "amends"
+        by_position[correction.position] = ExplainRow(
+            correction.position,
+            correction.occurred_on,
+            correction.type,
+            f"{verb} {what}: {line.reason}",
+            None,
+            0.0,
+            None,
+            0.5,
+            None,
+        )
+    ordered = [by_position[position] for position in sorted(by_position)]
+    trust, alignment = 0.5, None
+    for n, row in enumerate(ordered):  # a correction's row shows the running values there
+        if row.type in CORRECTION_TYPES:
+            ordered[n] = row._replace(trust=trust, alignment=alignment)
+        else:
+            trust, alignment = row.trust, row.alignment
+    return [*ordered, rows[-1]]

@@ -9,6 +9,10 @@ full :func:`~trustledger.projections.replay.fold` of the same events, and ``view
 ``replay(events, d)``, and for an earlier ``d`` the same up to float rounding in the last bits
 (a replay folds only the events that had occurred, the follower filters its facts by day).
 
+A correction changes a partnership's past: :meth:`Follower.apply` then folds that
+partnership afresh from its history, which the caller reads (the ``history`` argument), so
+the state still equals one full fold with the corrections applied.
+
 Events at or below the last position already folded are skipped, so overlapping batches (a
 poll that re-reads its last event, a start from a stored state followed by a catch-up read
 from an earlier position) are harmless. Positions are the store's notification ids (1, 2, ...).
@@ -24,12 +28,14 @@ read model, :mod:`~trustledger.projections.persist`); nothing is ever unpickled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from trustledger.domain.events import Recorded
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.portfolio import partnership_view, portfolio_of, with_share
+from trustledger.projections.replay import refold
 from trustledger.projections.state import PortfolioState, evolve_all
 from trustledger.projections.trends import series
 from trustledger.projections.views import PartnershipView, Portfolio, TrendPoint
@@ -71,15 +77,30 @@ class Follower:
         """The position of the last event folded (0 before any)."""
         return self._state.last_position
 
-    def apply(self, batch: Iterable[Recorded]) -> set[str]:
+    def apply(
+        self,
+        batch: Iterable[Recorded],
+        history: Callable[[str], Iterable[Recorded]] | None = None,
+    ) -> set[str]:
         """Fold new events (in recording order); return the handles of partnerships they changed.
 
         Revenue changes every partnership's revenue share: views recompute shares anyway.
+        A correction changes a partnership's past: that partnership is folded afresh from
+        its whole history, which ``history(handle)`` gives (the caller's read of the store;
+        ValueError when a batch holds a correction and no ``history`` is given).
         """
         state = self._state
         seen = state.last_position
+        fresh = [recorded for recorded in batch if recorded.position > seen]
         changed: set[str] = set()
-        evolve_all(state, (recorded for recorded in batch if recorded.position > seen), changed)
+        evolve_all(state, fresh, changed)
+        corrected = corrected_handles(fresh)
+        if corrected and history is None:
+            raise ValueError("a batch with corrections needs the partnerships' histories")
+        for handle in corrected:
+            assert history is not None
+            self.refold(handle, history(handle))
+            changed.add(handle)
         for handle in changed:
             self._views.pop(handle, None)
             self._finished.pop(handle, None)
@@ -89,11 +110,21 @@ class Follower:
         return changed
 
     def handles(self) -> list[str]:
-        """Every partnership's handle, sorted (kept between batches: partnerships are only
-        ever added)."""
+        """Every partnership's handle, sorted (kept between batches; a correction that drops one
+        clears it)."""
         if len(self._handles) != len(self._state.partnerships):
             self._handles = sorted(self._state.partnerships)
         return self._handles
+
+    def refold(self, handle: str, history: Iterable[Recorded]) -> None:
+        """Fold one partnership afresh from its ``history`` (its events in recording order,
+        those past the last position folded ignored), corrections applied."""
+        refold(self._state, handle, history)
+        self._handles = []  # its registration may have been voided
+        self._views.pop(handle, None)
+        self._finished.pop(handle, None)
+        self._series.pop(handle, None)
+        self._portfolio = None
 
     def view(self, as_of: date) -> Portfolio:
         """The portfolio at the end of ``as_of`` (equal to a full replay at that date).

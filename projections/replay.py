@@ -7,7 +7,9 @@
 - ``known_at`` (an aware datetime, or None): count only events recorded at or before it, i.e.
   what the ledger knew then. A naive datetime is taken as UTC.
 
-Both together give what we knew at ``known_at`` about ``as_of``. Filtering happens before the
+Both together give what we knew at ``known_at`` about ``as_of``. Corrections known at
+``known_at`` apply before the as-of filter (:mod:`~trustledger.projections.corrections`): a
+voided event is left out, an amended one counts as corrected. Filtering happens before the
 fold, so ``replay(events, d)`` is by construction the replay of a store holding only the events
 that had occurred by ``d``. An event whose subject did not exist yet on ``d`` (a commitment
 kept before the day it was made, say) is simply not there.
@@ -23,6 +25,7 @@ from datetime import UTC, date, datetime
 
 from trustledger.domain.events import Recorded
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.corrections import corrected
 from trustledger.projections.portfolio import portfolio_at
 from trustledger.projections.state import PortfolioState, evolve_all
 from trustledger.projections.views import Portfolio
@@ -59,11 +62,17 @@ def fold(
     known_at: datetime | None = None,
     config: ModelConfig = DEFAULT_CONFIG,
     state: PortfolioState | None = None,
+    corrections: Iterable[Recorded] | None = None,
 ) -> PortfolioState:
-    """Fold the events that count for ``as_of`` / ``known_at`` into a (new) state."""
+    """Fold the events that count for ``as_of`` / ``known_at`` into a (new) state.
+
+    Corrections known at ``known_at`` are applied first
+    (:func:`~trustledger.projections.corrections.corrected`; ``corrections``: the store's,
+    when ``events`` is a stream read once), then the as-of date selects among the corrected
+    lines."""
     state = PortfolioState(config) if state is None else state
-    source = events if as_of is None and known_at is None else select(events, as_of, known_at)
-    return evolve_all(state, source)
+    source = corrected(events, known_at, corrections)
+    return evolve_all(state, source if as_of is None else select(source, as_of))
 
 
 def replay(
@@ -71,6 +80,24 @@ def replay(
     as_of: date,
     known_at: datetime | None = None,
     config: ModelConfig = DEFAULT_CONFIG,
+    corrections: Iterable[Recorded] | None = None,
 ) -> Portfolio:
-    """The portfolio at the end of ``as_of``, as known at ``known_at`` (None: all recorded)."""
-    return portfolio_at(fold(events, as_of, known_at, config), as_of, known_at)
+    """The portfolio at the end of ``as_of``, as known at ``known_at`` (None: all recorded),
+    with the corrections known then applied (see :func:`fold`)."""
+    return portfolio_at(fold(events, as_of, known_at, config, None, corrections), as_of, known_at)
+
+
+def refold(state: PortfolioState, handle: str, history: Iterable[Recorded]) -> None:
+    """Fold one partnership of ``state`` afresh from its ``history`` (its events in recording
+    order; those past ``state``'s last position ignored), corrections applied: what a
+    correction in a batch asks for, since it changes that partnership's past. A partnership
+    whose registration is voided leaves ``state``."""
+    upto = state.last_position
+    alone = fold([r for r in history if r.position <= upto], config=state.config)
+    folded = alone.partnerships.get(handle)
+    if folded is None:
+        state.partnerships.pop(handle, None)
+    else:
+        state.partnerships[handle] = folded
+    # The latest day may only grow: a later one than needed only makes views look at days.
+    state.max_day = max(state.max_day, alone.max_day)

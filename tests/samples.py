@@ -21,7 +21,7 @@ from trustledger.domain.store import StoreConfig, parse_store_url
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_events"
 #: The sample files in recording order.
 SAMPLE_FILES = sorted(SAMPLES_DIR.glob("*.ndjson"))
-SAMPLE_EVENTS = 380
+SAMPLE_EVENTS = 381
 SAMPLE_PARTNERSHIPS = 10
 
 #: The tests' today: the last day of the sample data (sample_events/README.md).

@@ -16,8 +16,8 @@ def test_demo_records_the_shipped_samples_once_from_any_directory(tmp_path: Path
     first = run_cli(None, "demo", "--store", str(store), "--no-open", cwd=elsewhere)
     again = run_cli(None, "demo", "--store", str(store), "--no-open", cwd=elsewhere)
 
-    assert (first.code, first.out.strip()) == (0, "recorded 380, already recorded 0"), first.err
-    assert (again.code, again.out.strip()) == (0, "recorded 0, already recorded 380"), again.err
+    assert (first.code, first.out.strip()) == (0, "recorded 381, already recorded 0"), first.err
+    assert (again.code, again.out.strip()) == (0, "recorded 0, already recorded 381"), again.err
     report = run_cli(store, "report", "--as-of", "2026-11-20", "--format", "json", cwd=elsewhere)
     assert report.code == 0, report.err
     assert len(json.loads(report.out)) == 10

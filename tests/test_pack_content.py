@@ -355,9 +355,11 @@ def test_the_index_page_lists_every_pack_and_the_portfolio_picture(packs, report
     assert "<script" not in index.html
 
 
-def test_no_corrections_section_until_corrections_exist(packs):
+def test_a_corrections_section_only_where_a_correction_was_made(packs):
+    # The samples correct one mistake: papercraft's review typed wrong, then amended.
     for handle in HANDLES:
-        assert "corrections" not in pack_of(packs, handle).ids
+        assert ("corrections" in pack_of(packs, handle).ids) is (handle == "papercraft"), handle
+    assert "amended papercraft-0011" in pack_of(packs, "papercraft").text
 
 
 def test_the_same_events_give_the_same_bytes(stored):
@@ -495,7 +497,7 @@ def test_audit_verify_prints_each_partnerships_newest_link(samples, stored):
     run = invoke(samples, "audit", "verify", "--links")
     assert run.code == 0, run.err
     lines = run.out.splitlines()
-    assert lines[0].startswith("intact: 380 events in 10 partnerships")
+    assert lines[0].startswith("intact: 381 events in 10 partnerships")
     newest = {h: max(events, key=lambda e: e.position) for h, events in stored.items()}
     assert lines[1:] == [
         f"{h} #{e.version} at position {e.position}: {e.link}" for h, e in sorted(newest.items())

@@ -41,7 +41,7 @@ def test_sample_report_is_identical_on_sqlite_and_postgres(postgres_url: str, tm
     for url in (sqlite, postgres_url):
         done = run("--store", url, "record", *SAMPLES)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == "recorded 380, already recorded 0"
+        assert done.stdout.strip() == "recorded 381, already recorded 0"
     reports = []
     for url in (sqlite, postgres_url):
         done = run("report", "--store", url, "--as-of", "2026-11-20", "--format", "json")
@@ -134,7 +134,7 @@ def test_migrate_round_trip_sqlite_postgres_sqlite(postgres_url: str, tmp_path):
     assert run("--store", first, "record", *SAMPLES).returncode == 0
     to_pg = run("--store", first, "migrate", "--to", postgres_url)
     assert to_pg.returncode == 0, to_pg.stderr
-    assert to_pg.stdout.startswith("copied 380, already there 0")
+    assert to_pg.stdout.startswith("copied 381, already there 0")
     to_sqlite = run("--store", postgres_url, "migrate", "--to", back)
     assert to_sqlite.returncode == 0, to_sqlite.stderr
     original = export_ids(first)

@@ -127,3 +127,53 @@ def test_a_store_written_before_decision_states_gets_them_on_its_next_append(
     with closing(sqlite3.connect(str(store.path))) as conn:
         rows = conn.execute(f"SELECT handle, version FROM {DECISIONS_TABLE}").fetchall()
     assert [handle for handle, _ in rows] == ["meridian-health"]
+
+
+KEPT = (
+    '{"id": "latency-kept", "type": "commitment_kept", "partnership": "meridian-health",'
+    ' "commitment": "latency-fix", "occurred_on": "2026-11-19"}'
+)
+VOID = (
+    '{"type": "event_voided", "partnership": "meridian-health", "event": "latency-kept",'
+    ' "reason": "not kept after all"}'
+)
+MISSED = (
+    '{"type": "commitment_missed", "partnership": "meridian-health",'
+    ' "commitment": "latency-fix", "occurred_on": "2026-11-19"}'
+)
+
+
+def test_a_correction_decides_from_the_history_and_saves_the_corrected_state(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A correction is checked against the whole history, so its partnership is loaded
+    from its events; the state it saves is the corrected one, from which the next ordinary
+    line decides (the voided kept no longer closes the commitment)."""
+    store = record_samples(store_url)
+    loaded = loads_from_history(monkeypatch)
+    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
+        assert ledger.record(line(KEPT)).ok
+        assert loaded == []
+        voided = ledger.record(line(VOID))
+        assert voided.ok, voided.errors
+        assert loaded == ["meridian-health"]  # the correction read the history
+        missed = ledger.record(line(MISSED))
+        assert missed.ok, missed.errors  # open again in the saved (corrected) state
+        assert loaded == ["meridian-health"]  # ...which decided it, without the history
+        again = ledger.record(line(MISSED))
+    assert not again.ok and "no longer open" in again.errors[0].message
+    assert run_cli(store_url, "audit", "verify").code == 0
+
+
+def test_a_correction_and_an_ordinary_line_in_one_input(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = record_samples(store_url)
+    with Ledger(store, create=True, clock=lambda: RECORDED) as ledger:
+        assert ledger.record(line(KEPT)).ok
+        both = ledger.record([Located("-", 1, VOID), Located("-", 2, MISSED)])
+        assert both.ok, both.errors
+        loaded = loads_from_history(monkeypatch)
+        again = ledger.record(line(MISSED))
+    assert loaded == []  # decided from the saved state, which holds the miss
+    assert not again.ok and "no longer open: missed on 2026-11-19" in again.errors[0].message

@@ -345,7 +345,13 @@ async def test_the_connection_log_has_logins_commands_and_logouts(
     assert last["fingerprint"].startswith("SHA256:")
     assert last["exit"] == done.code and last["duration"] >= 0
     assert last["peer"].startswith("127.0.0.1:")
-    same = [e for e in entries if e.get("session") == last["session"]]
+    # The server writes the logout when it sees the connection close, which may be just
+    # after the client has its exit status: wait for it (bounded), then check the order.
+    for _ in range(200):
+        same = [e for e in served.log() if e.get("session") == last["session"]]
+        if any(e["event"] == "logout" for e in same):
+            break
+        await asyncio.sleep(0.05)
     assert [e["event"] for e in same] == ["login", "command", "logout"]
 
 

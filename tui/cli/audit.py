@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
+from trustledger.domain.codec import line_payload
+from trustledger.domain.events import CORRECTION_TYPES, EventAmended, EventVoided, Recorded
 from trustledger.domain.moments import parse_moment
 from trustledger.domain.text import terminal_safe
 from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, service, store_option
 from trustledger.tui.cli.output import json_text
 from trustledger.tui.cli.tables import print_table
+from trustledger.tui.service.corrections import correction_details, replaced_line
 from trustledger.tui.service.labels import event_label
+
+if TYPE_CHECKING:
+    from trustledger.tui.service.ledger_service import LedgerService
 
 audit = click.Group("audit", help="Audit the stored history: verify its chain, list who did what.")
 
@@ -65,6 +72,12 @@ def verify_command(store_url: str | None, show_links: bool, positions: tuple[int
 @click.option("--actor", metavar="NAME", help="Only events recorded by NAME.")
 @click.option("--partnership", "handle", metavar="H", help="Only this partnership.")
 @click.option(
+    "--corrections",
+    "only_corrections",
+    is_flag=True,
+    help="Only corrections (voided and amended events), with their reason and what they replaced.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def log_command(
@@ -72,6 +85,7 @@ def log_command(
     since: str | None,
     actor: str | None,
     handle: str | None,
+    only_corrections: bool,
     fmt: str,
 ) -> None:
     """Who recorded what, and when, in recording order."""
@@ -79,25 +93,23 @@ def log_command(
         since_at = parse_moment(since, end_of_day=False) if since else None
     except ValueError as exc:
         fail(f"--since: {exc}")
-    events = service(store_url).audit_log(since_at, actor, handle)
+    ledger = service(store_url)
+    events = ledger.audit_log(since_at, actor, handle)
+    if only_corrections:
+        events = [e for e in events if e.type in CORRECTION_TYPES]
+    histories = corrected_histories(ledger, events)
+    originals = {e.line.id or "": e for history in histories.values() for e in history}
     if fmt == "json":
-        rows = [
-            {
-                "position": e.position,
-                "recorded_at": e.recorded_at.isoformat(),
-                "actor": e.line.actor,
-                "partnership": e.partnership,
-                "type": e.type,
-                "id": e.line.id,
-                "occurred_on": e.occurred_on.isoformat(),
-            }
-            for e in events
-        ]
+        rows = [log_row(e, originals, histories.get(e.partnership, [])) for e in events]
         click.echo(json_text(rows, indent=2))
         return
+    headers = ["recorded (UTC)", "actor", "partnership", "type", "occurred"]
+    if originals or only_corrections:
+        headers.append("corrects")
+    noun = "corrections" if only_corrections else "events"
     print_table(
-        f"{len(events)} events",
-        ["recorded (UTC)", "actor", "partnership", "type", "occurred"],
+        f"{len(events)} {noun}",
+        headers,
         [
             [
                 e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -106,9 +118,53 @@ def log_command(
                 event_label(e.type),
                 e.occurred_on.isoformat(),
             ]
+            + (
+                [
+                    correction_details(e, originals, histories.get(e.partnership, []))
+                    if e.type in CORRECTION_TYPES
+                    else ""
+                ]
+                if len(headers) > 5
+                else []
+            )
             for e in events
         ],
+        wrap={"corrects"},
     )
+
+
+def corrected_histories(ledger: LedgerService, events: list[Recorded]) -> dict[str, list[Recorded]]:
+    """The histories of the partnerships that the corrections among ``events`` belong to."""
+    handles = sorted({e.partnership for e in events if e.type in CORRECTION_TYPES})
+    return {handle: ledger.history(handle) for handle in handles}
+
+
+def log_row(
+    event: Recorded, originals: dict[str, Recorded], history: list[Recorded]
+) -> dict[str, Any]:
+    """One event of the log as JSON; a correction also has ``event`` (the id it names),
+    ``reason``, ``corrects`` (that event's type and version) and, for an amendment,
+    ``was`` and ``now`` (the event's line before and after)."""
+    row: dict[str, Any] = {
+        "position": event.position,
+        "recorded_at": event.recorded_at.isoformat(),
+        "actor": event.line.actor,
+        "partnership": event.partnership,
+        "type": event.type,
+        "id": event.line.id,
+        "occurred_on": event.occurred_on.isoformat(),
+    }
+    line = event.line
+    if isinstance(line, EventVoided | EventAmended):
+        original = originals.get(line.event)
+        row["event"] = line.event
+        row["reason"] = line.reason
+        row["corrects"] = {"type": original.type, "version": original.version} if original else None
+        if isinstance(line, EventAmended):
+            before = replaced_line(event, history)
+            row["was"] = line_payload(before) if before is not None else None
+            row["now"] = line_payload(line.line)
+    return row
 
 
 def commands() -> dict[str, click.Command]:

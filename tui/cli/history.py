@@ -13,19 +13,52 @@ from trustledger.tui.cli.main import EXIT_REJECTED, fail, service, store_option
 from trustledger.tui.cli.options import as_of_option, config_option, resolve_as_of, resolve_config
 from trustledger.tui.cli.output import json_text
 from trustledger.tui.cli.tables import print_table
+from trustledger.tui.service.corrections import (
+    correction_details,
+    correction_note,
+    corrections_of,
+    is_voided,
+)
 from trustledger.tui.service.labels import describe, event_label
 
 
 def history_rows(events: list[Recorded]) -> list[dict[str, Any]]:
+    """Export lines plus version and position; a corrected event also names its
+    corrections (``corrected_by``: id, type and reason of each, oldest first)."""
     from trustledger.tui.service.ledger_service import export_line
 
+    corrections = corrections_of(events)
     rows = []
     for event in events:
         row = export_line(event)
         row["version"] = event.version
         row["position"] = event.position
+        made = corrections.get(event.line.id or "")
+        if made:
+            row["corrected_by"] = [
+                {"id": c.line.id, "type": c.type, "reason": getattr(c.line, "reason", None)}
+                for c in made
+            ]
         rows.append(row)
     return rows
+
+
+def history_details(
+    event: Recorded,
+    corrections: dict[str, list[Recorded]],
+    originals: dict[str, Recorded],
+    events: list[Recorded],
+) -> str:
+    """An event's details for the table, with what corrected it or what it corrected."""
+    if event.type in ("event_voided", "event_amended"):
+        return correction_details(event, originals, events)
+    made = corrections.get(event.line.id or "")
+    text = describe(event.line)
+    if made:
+        text += " — " + "; ".join(correction_note(c) for c in made)
+        if is_voided(made):
+            text = "VOID: " + text
+    return text
 
 
 @click.command()
@@ -67,15 +100,18 @@ def history(
     if fmt == "json":
         click.echo(json_text(history_rows(events), indent=2))
         return
+    corrections = corrections_of(events)
+    originals = {e.line.id or "": e for e in events}
     print_table(
         f"{handle}: {len(events)} events",
-        ["#", "occurred", "type", "details", "actor", "recorded (UTC)"],
+        ["#", "id", "occurred", "type", "details", "actor", "recorded (UTC)"],
         [
             [
                 str(e.version),
+                e.line.id or "",
                 e.occurred_on.isoformat(),
                 event_label(e.type),
-                describe(e.line),
+                history_details(e, corrections, originals, events),
                 e.line.actor or "",
                 e.recorded_at.strftime("%Y-%m-%d %H:%M"),
             ]

@@ -37,6 +37,10 @@ EXIT_USAGE = 2
 
 #: command name -> (module that builds it, its one-line help for ``trustledger --help``).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "amend": (
+        "corrections",
+        "Amend event EVENT_ID of partnership H: its corrected line counts in its place.",
+    ),
     "audit": ("audit", "Audit the stored history: verify its chain, list who did what."),
     "check": ("report", "Print every alert; exit 1 when there is at least one, else 0."),
     "commit": ("events", "Record a commitment one side made."),
@@ -60,6 +64,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "revenue": ("events", "Record a month's revenue."),
     "review": ("events", "Record a review's scores (1-5 per dimension)."),
     "schema": ("export", "Print the JSON Schema of an event line."),
+    "void": (
+        "corrections",
+        "Void event EVENT_ID of partnership H: it stays in the history but no longer counts.",
+    ),
 }
 
 

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from trustledger.domain.events import (
     DIMENSIONS,
     CommitmentRenegotiated,
+    EventAmended,
+    EventVoided,
     Recorded,
     RevenueRecorded,
 )
@@ -43,6 +45,7 @@ from trustledger.projections import (
     trend,
 )
 from trustledger.projections.config import DEFAULT_CONFIG
+from trustledger.projections.corrections import corrected, is_correction
 from trustledger.tui.pack.model import (
     SIDES,
     AuditAnchor,
@@ -78,6 +81,8 @@ class PackContext:
     config: ModelConfig
     made_at: datetime
     since: date | None = None
+    #: The corrections known at ``known_at``, by partnership (they apply on any as-of date).
+    corrections: dict[str, list[Recorded]] = field(default_factory=dict)
 
 
 def pack_context(
@@ -97,7 +102,12 @@ def pack_context(
     config = config or DEFAULT_CONFIG
     if since is not None and since > as_of:
         raise PackError(f"the period starts on {since}, after the as-of date {as_of}")
-    counted = list(select(events, as_of, known_at))
+    events = list(events)
+    # Corrections known at known_at applied first: the pack shows the corrected history.
+    counted = list(select(corrected(events, known_at), as_of))
+    corrections: dict[str, list[Recorded]] = defaultdict(list)
+    for recorded in select((e for e in events if is_correction(e)), None, known_at):
+        corrections[recorded.partnership].append(recorded)
     by_partnership: dict[str, list[Recorded]] = defaultdict(list)
     revenue: dict[str, float] = defaultdict(float)
     for recorded in counted:
@@ -110,6 +120,7 @@ def pack_context(
         portfolio=portfolio,
         events=dict(by_partnership),
         portfolio_revenue=dict(revenue),
+        corrections=dict(corrections),
         known_at=known_at,
         config=config,
         made_at=made_at,
@@ -160,8 +171,8 @@ def gather_pack(context: PackContext, handle: str) -> ReviewPack:
         reviews=tuple(review_row(r) for r in view.reviews if since <= r.occurred_on <= as_of),
         revenue=revenue_by_month(events, since, as_of, context.portfolio_revenue),
         revenue_12m=view.revenue_12m,
-        corrections=corrections_in_period(events, since, as_of),
-        anchor=audit_anchor(events),
+        corrections=corrections_in_period(context.corrections.get(handle, []), since, as_of),
+        anchor=audit_anchor([*events, *context.corrections.get(handle, [])]),
     )
 
 
@@ -324,19 +335,25 @@ def revenue_by_month(
 
 
 def corrections_in_period(
-    events: Sequence[Recorded], since: date, as_of: date
+    corrections: Sequence[Recorded], since: date, as_of: date
 ) -> tuple[Correction, ...]:
-    """HOOK for corrections: the corrections recorded in the period, for their own section.
-
-    The ledger has no correction events yet (the design's ``event_voided`` and
-    ``event_amended``). When they land, collect the ones of the period here; the pack shows
-    its "Corrections" section whenever this returns any. Until then there is nothing to show.
-    """
-    return ()
+    """The corrections made since the period began, for their own section: each applies on
+    any as-of date, so one made after ``as_of`` (but known) is listed too."""
+    found = []
+    for correction in corrections:
+        line = correction.line
+        if not isinstance(line, EventVoided | EventAmended) or correction.occurred_on < since:
+            continue
+        verb = "voided" if isinstance(line, EventVoided) else "amended"
+        found.append(
+            Correction(on=correction.occurred_on, what=f"{verb} {line.event}", reason=line.reason)
+        )
+    return tuple(found)
 
 
 def audit_anchor(events: Sequence[Recorded]) -> AuditAnchor | None:
-    """The newest of the partnership's counted events (the highest recording position)."""
+    """The newest of the partnership's counted events and known corrections (the highest
+    recording position)."""
     newest = max(events, key=lambda r: r.position, default=None)
     if newest is None:
         return None

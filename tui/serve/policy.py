@@ -33,6 +33,8 @@ COMMAND_ROLES: dict[str, str] = {
     "resolve": "recorder",
     "revenue": "recorder",
     "end": "recorder",
+    "void": "recorder",  # corrections record events like any other
+    "amend": "recorder",
     "log": "admin",  # the server's connection log: answered by the server itself
 }
 LOCAL_ONLY = ("migrate", "serve", "pack", "demo", "rebuild")

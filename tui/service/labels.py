@@ -29,6 +29,8 @@ EVENT_LABELS = {
     "issue_resolved": "resolved",
     "revenue_recorded": "revenue",
     "partnership_ended": "ended",
+    "event_voided": "voided",
+    "event_amended": "amended",
 }
 
 #: Each event type in a few words: the forms' titles and what a confirmation says.
@@ -43,6 +45,8 @@ EVENT_TITLES = {
     "issue_resolved": "issue resolved",
     "revenue_recorded": "revenue recorded",
     "partnership_ended": "partnership ended",
+    "event_voided": "event voided",
+    "event_amended": "event amended",
 }
 
 

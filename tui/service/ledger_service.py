@@ -126,6 +126,8 @@ class LedgerService:
         since it (the read model is rebuilt first when it cannot be used, and moved on when
         the store can be written); any other is a full replay of the events.
         """
+        from itertools import takewhile
+
         from trustledger.projections import portfolio_at, replay
         from trustledger.tui.service.readmodel import ReadModel, gc_paused
 
@@ -135,8 +137,15 @@ class LedgerService:
             if as_of >= state.max_day:
                 with gc_paused():
                     return portfolio_at(state, as_of)
-        with gc_paused():
-            return replay(self.events(trusted=True), as_of, known_at, config)
+        with opened(self.store, clock=self.clock) as ledger, gc_paused():
+            # The corrections first (the stream is read once), then the events up to the
+            # same position: one consistent history even while others record.
+            newest = ledger.max_position()
+            corrections = ledger.corrections(newest)
+            events = takewhile(
+                lambda event: event.position <= newest, ledger.iter_events(trusted=True)
+            )
+            return replay(events, as_of, known_at, config, corrections)
 
     def rebuild(
         self, config: ModelConfig, progress: Callable[[int, int], None] | None = None
@@ -157,10 +166,17 @@ class LedgerService:
     def explanation(
         self, events: Sequence[Recorded], as_of: date, config: ModelConfig
     ) -> list[ExplainRow]:
-        """Which of one partnership's ``events`` moved its scores, as of ``as_of``."""
+        """Which of one partnership's ``events`` moved its scores, as of ``as_of`` (the
+        corrections among them named)."""
         from trustledger.projections import explain
 
         return explain(events, as_of, config)
+
+    def corrections(self, handle: str | None = None) -> list[Recorded]:
+        """Every recorded correction (or one partnership's), oldest first."""
+        with opened(self.store, clock=self.clock) as ledger:
+            found = ledger.corrections()
+        return [event for event in found if handle is None or event.partnership == handle]
 
     def audit_log(
         self,

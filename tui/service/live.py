@@ -156,6 +156,7 @@ class EventSource(Protocol):
     """Where the live loop reads events from, and how it waits for more."""
 
     def read(self, after: int, limit: int) -> list[Recorded]: ...
+    def history(self, handle: str) -> list[Recorded]: ...
     def wait_for_new(self, position: int, timeout: float) -> bool: ...
     def close(self) -> None: ...
 
@@ -171,6 +172,9 @@ class LedgerSource:
 
     def read(self, after: int, limit: int) -> list[Recorded]:
         return self.ledger.read(after, limit, trusted=True)
+
+    def history(self, handle: str) -> list[Recorded]:
+        return self.ledger.history(handle)
 
     def wait_for_new(self, position: int, timeout: float) -> bool:
         return self.watcher.wait(position, timeout)
@@ -261,7 +265,7 @@ class LiveFollower:
         changed: set[str] = set()
         source = self._source()
         for batch in pages(source.read, self.follower.last_position, PAGE):
-            changed |= self.follower.apply(batch)
+            changed |= self.follower.apply(batch, source.history)
             self.last_link = batch[-1].link
         if self.last_link is None:
             self.last_link = self._link_at(self.follower.last_position)

@@ -39,12 +39,14 @@ import orjson
 from trustledger.domain.paging import pages
 from trustledger.domain.readstore import ReadStoreError, row_digest
 from trustledger.projections import MODEL_VERSION, ModelConfig, PortfolioState
+from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.persist import (
     STATE_FORMAT,
     BadStateData,
     partnership_data,
     partnership_from_data,
 )
+from trustledger.projections.replay import refold
 from trustledger.projections.state import evolve_all
 
 if TYPE_CHECKING:
@@ -100,15 +102,26 @@ def fold_new(
     progress: FoldProgress | None = None,
     changed: set[str] | None = None,
 ) -> set[str]:
-    """Fold every event recorded after ``state``'s position into it; the handles changed."""
+    """Fold every event recorded after ``state``'s position into it; the handles changed.
+
+    The read model is what is known now, so a correction among the new events changes its
+    partnership's past: that partnership is then folded afresh from its history, with the
+    corrections applied (:func:`~trustledger.projections.replay.refold`), as a replay
+    would. A rebuild (from an empty state) goes the same way.
+    """
     changed = set() if changed is None else changed
     newest = ledger.max_position()
     read = partial(ledger.read, trusted=True)
+    corrected: set[str] = set()
     with gc_paused():
         for batch in pages(read, state.last_position, PAGE):
             evolve_all(state, batch, changed)
+            corrected |= corrected_handles(batch)
             if progress is not None:
                 progress(state.last_position, newest)
+        for handle in sorted(corrected):
+            refold(state, handle, ledger.history(handle))
+    changed |= corrected
     return changed
 
 

@@ -72,6 +72,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("enter", "on an alert: go to its row; on a row: its full text"),
             ("/", "search the commitments, issues, timeline and explain tables"),
             ("p", "Review pack of this partnership, as of the day shown"),
+            ("x", "on the timeline: void the highlighted event (not for a viewer)"),
+            ("e", "on the timeline: amend the highlighted event (not for a viewer)"),
             ("esc", "leave the search, then back to the portfolio"),
         ),
     ),

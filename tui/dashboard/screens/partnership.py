@@ -44,6 +44,7 @@ from trustledger.projections.views import (
     ReviewView,
 )
 from trustledger.tui.dashboard.export import csv_text, report_csv, report_json
+from trustledger.tui.dashboard.screens.correct import CorrectionScreen
 from trustledger.tui.dashboard.screens.partnership_rows import (
     commitment_rows,
     dimension_rows,
@@ -68,6 +69,7 @@ from trustledger.tui.dashboard.widgets.tables import (
     table_rows,
 )
 from trustledger.tui.dashboard.widgets.trend import TrendChart
+from trustledger.tui.service.corrections import standing_line
 from trustledger.tui.service.labels import event_label, figure_word
 from trustledger.tui.service.live import Detail, Picture, partnership_detail
 
@@ -134,6 +136,8 @@ class PartnershipScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("slash", "search", "Search"),
         Binding("p", "pack", "Review pack", show=False),
+        Binding("x", "correct('void')", "Void event", show=False),
+        Binding("e", "correct('amend')", "Amend event", show=False),
         *[
             # The footer shows one "1-6 Tabs" for the six keys.
             Binding(
@@ -740,6 +744,29 @@ class PartnershipScreen(Screen):
         app.call_from_thread(
             app.notify, terminal_safe(f"Review pack written to {path}"), title="Pack", markup=False
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "correct":
+            # Only on the timeline (elsewhere ``x`` is the app's export), and never for a
+            # viewer, who has no forms.
+            tabs = self.query(TabbedContent)
+            on_timeline = bool(tabs) and tabs.first().active == "timeline"
+            return on_timeline and self.tl_app.service.access.may_record
+        return True
+
+    def action_correct(self, kind: str) -> None:
+        """Void or amend the event highlighted on the timeline (tab 5)."""
+        key = cursor_key(self.query_one("#timeline-table", DataTable))
+        if self.detail is None or key is None:
+            self.notify("pick an event on the timeline (5) first", severity="warning")
+            return
+        events = self.detail.events
+        event = next((e for e in events if str(e.position) == key), None)
+        standing = standing_line(events, event.line.id or "") if event is not None else None
+        if event is None or standing is None:
+            self.notify("a correction, or a voided event, is not corrected", severity="warning")
+            return
+        self.app.push_screen(CorrectionScreen("void" if kind == "void" else "amend", standing))
 
     def action_tab(self, tab: str) -> None:
         pane = PANES.get(tab, tab)

@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from trustledger.domain.events import DIMENSIONS
+from trustledger.domain.events import CORRECTION_TYPES, DIMENSIONS
 from trustledger.projections.views import CommitmentView, IssueView, PartnershipView, ReviewView
 from trustledger.tui.dashboard.widgets.cells import Palette, plain
 from trustledger.tui.dashboard.widgets.tables import Cell
+from trustledger.tui.service.corrections import (
+    correction_details,
+    correction_note,
+    corrections_of,
+    is_voided,
+    standing_line,
+)
 from trustledger.tui.service.labels import describe, event_label, event_title
 from trustledger.tui.service.live import Detail
 
@@ -166,27 +173,39 @@ def _issue_cells(issue: IssueView, palette: Palette) -> list[Cell]:
 
 
 def timeline_rows(detail: Detail) -> tuple[Rows, dict[str, str]]:
-    """Every event of the partnership, the latest first."""
-    rows: Rows = [
-        (
-            str(event.position),
-            [
-                str(event.version),
-                event.occurred_on.isoformat(),
-                event_label(event.type),
-                event.line.actor or "",
-                event.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                describe(event.line),
-            ],
+    """Every event of the partnership, the latest first; a voided one struck through and an
+    amended one shown as corrected, each with who corrected it, when and why."""
+    corrections = corrections_of(detail.events)
+    originals = {e.line.id or "": e for e in detail.events}
+    rows: Rows = []
+    texts: dict[str, str] = {}
+    for event in reversed(detail.events):
+        made = corrections.get(event.line.id or "", [])
+        voided = is_voided(made)
+        standing = standing_line(detail.events, event.line.id or "") if made else event
+        if event.type in CORRECTION_TYPES:
+            details = correction_details(event, originals, detail.events)
+        else:
+            details = describe((standing or event).line)
+        if made:
+            details += " — " + "; ".join(correction_note(c) for c in made)
+        values = [
+            str(event.version),
+            event.occurred_on.isoformat(),
+            event_label(event.type),
+            event.line.actor or "",
+            event.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            details,
+        ]
+        cells: list[Cell] = (
+            [plain(value, style="strike") for value in values] if voided else list(values)
         )
-        for event in reversed(detail.events)
-    ]
-    texts = {
-        str(e.position): f"#{e.version} {event_title(e.type)} on {e.occurred_on}, "
-        f"recorded {e.recorded_at:%Y-%m-%d %H:%M:%S} UTC by {e.line.actor}: "
-        f"{describe(e.line)}"
-        for e in detail.events
-    }
+        rows.append((str(event.position), cells))
+        texts[str(event.position)] = (
+            f"{'VOID: ' if voided else ''}#{event.version} {event_title(event.type)} on "
+            f"{event.occurred_on}, recorded {event.recorded_at:%Y-%m-%d %H:%M:%S} UTC by "
+            f"{event.line.actor}: {details}"
+        )
     return rows, texts
 
 
