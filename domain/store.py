@@ -30,6 +30,9 @@ STORE_ENV = "TRUSTLEDGER_STORE"
 STORE_FILE_ENV = "TRUSTLEDGER_STORE_FILE"
 LOCK_TIMEOUT_ENV = "TRUSTLEDGER_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 60.0
+#: The longest lock wait the backends can be told (PostgreSQL's lock_timeout and SQLite's
+#: busy timeout are whole milliseconds in a 32-bit integer): a longer one waits this long.
+MAX_LOCK_TIMEOUT = 2_000_000.0
 APP_NAME = "trustledger"
 
 # How an SQLite file is opened: read-write; read-only (``mode=ro``: SQLite still needs the
@@ -172,6 +175,13 @@ def postgres_connect(store: StoreConfig, *, autocommit: bool = False) -> Any:
     )
 
 
+def _lock_wait(lock_timeout: float | None) -> float:
+    """``lock_timeout``, else ``TRUSTLEDGER_LOCK_TIMEOUT``, else the default; at most
+    :data:`MAX_LOCK_TIMEOUT`."""
+    seconds = lock_timeout_from_env() if lock_timeout is None else lock_timeout
+    return min(seconds, MAX_LOCK_TIMEOUT)
+
+
 def lock_timeout_from_env() -> float:
     """``TRUSTLEDGER_LOCK_TIMEOUT`` in seconds, or the default (60)."""
     text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
@@ -194,7 +204,7 @@ def parse_store_url(url: str, *, lock_timeout: float | None = None) -> StoreConf
     text = url.strip()
     if not text:
         raise StoreError("the store URL is empty")
-    seconds = lock_timeout_from_env() if lock_timeout is None else lock_timeout
+    seconds = _lock_wait(lock_timeout)
     lowered = text.lower()
     if lowered.startswith(("postgresql://", "postgres://")):
         return _parse_postgres(text, seconds)
@@ -291,7 +301,7 @@ def resolve_store(url: str | None, *, lock_timeout: float | None = None) -> Stor
     url_file = os.environ.get(STORE_FILE_ENV, "").strip()
     if url_file:
         return parse_store_url(read_url_file(url_file), lock_timeout=lock_timeout)
-    seconds = lock_timeout_from_env() if lock_timeout is None else lock_timeout
+    seconds = _lock_wait(lock_timeout)
     return StoreConfig(
         kind="sqlite",
         path=default_store_path(),

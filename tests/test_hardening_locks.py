@@ -102,3 +102,24 @@ def test_the_lock_timeout_must_be_a_number(tmp_path: Path) -> None:
         "trustledger: TRUSTLEDGER_LOCK_TIMEOUT must be a number of seconds >= 0, not 'x'\n"
     )
     assert not store.exists()
+
+
+@pytest.mark.parametrize("where", ["option", "environment"])
+def test_a_lock_timeout_past_what_the_backends_take_still_records(
+    store_url: str, tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's lock_timeout and SQLite's busy timeout hold at most 2**31-1 ms: a longer
+    wait (1e16 s) is their longest, not an error about reaching the store."""
+    store = store_url if is_postgres(store_url) else str(tmp_path / "ledger.sqlite")
+    line = {
+        "type": "partnership_registered",
+        "partnership": "acme",
+        "name": "Acme",
+        "occurred_on": "2025-01-01",
+    }
+    if where == "option":
+        run = run_cli(store, "--lock-timeout", "1e16", "record", stdin=ndjson([line]))
+    else:
+        monkeypatch.setenv("TRUSTLEDGER_LOCK_TIMEOUT", "1e16")
+        run = run_cli(store, "record", stdin=ndjson([line]))
+    assert (run.code, run.out, run.err) == (0, "recorded 1, already recorded 0\n", "")

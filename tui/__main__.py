@@ -164,8 +164,8 @@ def serve_command(
 
     ledger = service(store_url)  # a bad URL stops here, with one line
     lock_timeout = click.get_current_context().meta.get(LOCK_TIMEOUT_KEY)
-    if lock_timeout is not None:  # the sessions' commands inherit it
-        os.environ["TRUSTLEDGER_LOCK_TIMEOUT"] = f"{lock_timeout:g}"
+    # The sessions' commands inherit the lock timeout through their environment.
+    session_env = {} if lock_timeout is None else {"TRUSTLEDGER_LOCK_TIMEOUT": f"{lock_timeout!r}"}
     url = store_url or click.get_current_context().find_root().params.get("store_url")
     try:
         serve(
@@ -181,6 +181,7 @@ def serve_command(
             idle_timeout=idle_timeout,
             login_grace=login_grace,
             max_auth_tries=max_auth_tries,
+            session_env=session_env,
         )
     except ServeError as exc:
         fail(str(exc))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
@@ -49,8 +50,10 @@ def serve(
     idle_timeout: float = 3600.0,
     login_grace: float = 30.0,
     max_auth_tries: int = 6,
+    session_env: Mapping[str, str] | None = None,
 ) -> None:
-    """Serve until SIGTERM; :class:`ServeError` when it cannot start."""
+    """Serve until SIGTERM; :class:`ServeError` when it cannot start. ``session_env``: set in
+    every session's environment over this process's own (e.g. the lock timeout)."""
     host, port = parse_listen(listen)
     keys_file = keys_path or default_keys_path()
     try:
@@ -78,6 +81,7 @@ def serve(
         max_per_key=max_per_key,
         idle_timeout=idle_timeout,
         login_grace=login_grace,
+        base_env={**os.environ, **(session_env or {})},
         max_auth_tries=max_auth_tries,
     )
     fingerprint = key.get_fingerprint("sha256")
