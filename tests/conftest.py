@@ -16,12 +16,13 @@ import psycopg
 import pytest
 from trustledger.domain.store import StoreConfig
 
-from tests.faketime_support import bridge_timed_waits
+from tests.faketime_support import bridge_subprocesses, bridge_timed_waits
 from tests.pg_server import PgServer, postgres_server, postgres_url  # noqa: F401
 from tests.samples import copy_sqlite, record_samples
 from tests.store_backends import BACKENDS, POSTGRES, SQLITE
 
 bridge_timed_waits()  # only under libfaketime (make test-dates)
+bridge_subprocesses()  # and in the processes the tests start
 
 
 @pytest.fixture(params=BACKENDS)

@@ -9,7 +9,9 @@ gaps that have nothing to do with the date:
   one, so a ``threading.Event.wait(0.05)`` that should time out sleeps for years (the SQLite
   watcher polls that way). :func:`bridge_timed_waits` makes ``Condition.wait`` with a timeout
   (behind ``Event.wait`` and ``Queue.get``) poll with ``time.sleep``, which libfaketime does
-  handle. It is installed only when libfaketime is loaded.
+  handle. It is installed only when libfaketime is loaded, in the test process and, through
+  ``tests/faketime_site/sitecustomize.py`` on ``PYTHONPATH``, in every Python process the
+  tests start (:func:`bridge_subprocesses`).
 - PostgreSQL's own timers (``lock_timeout``) misfire under it. The server is infrastructure:
   business days and recording times all come from the client, so the throwaway server runs
   on the real clock (:func:`without_libfaketime`).
@@ -21,7 +23,8 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 #: Longest sleep between two looks at a waited-for lock while bridging.
@@ -72,3 +75,13 @@ def bridge_timed_waits() -> None:
     """Under libfaketime, let timed ``Condition`` waits time out (see the module's doc)."""
     if under_libfaketime():
         threading.Condition.wait = _polling_wait  # type: ignore[method-assign]
+
+
+def bridge_subprocesses(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Under libfaketime, have every Python process started with ``environ`` (or a copy of
+    it) bridge its timed waits too, through the ``sitecustomize`` in ``faketime_site``."""
+    if under_libfaketime(environ):
+        site = str(Path(__file__).resolve().parent / "faketime_site")
+        paths = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        if site not in paths:
+            environ["PYTHONPATH"] = os.pathsep.join([site, *paths])
