@@ -11,25 +11,21 @@ it; the live follower then shows the corrected history.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 from trustledger.domain.errors import error_lines
 from trustledger.domain.events import EventLine, Recorded
 from trustledger.domain.text import terminal_safe
+from trustledger.tui.dashboard.screens.line_form import LineFormScreen
 from trustledger.tui.dashboard.widgets.bars import KeysBar
 from trustledger.tui.service.corrections import amend_start, amend_values, void_values
 from trustledger.tui.service.labels import describe, event_label
 from trustledger.tui.service.recording import LineError, LineRejected, RecordResult
-
-if TYPE_CHECKING:
-    from trustledger.tui.dashboard.app import TrustLedgerApp
 
 #: Where a correction form's line says it came from, in the ledger's errors.
 SOURCE = "form"
@@ -37,7 +33,7 @@ SOURCE = "form"
 Kind = Literal["void", "amend"]
 
 
-class CorrectionScreen(ModalScreen[bool]):
+class CorrectionScreen(LineFormScreen[bool]):
     """Void or amend one event (see the module docstring); dismissed with True once recorded."""
 
     AUTO_FOCUS = "#reason"
@@ -80,11 +76,6 @@ class CorrectionScreen(ModalScreen[bool]):
         super().__init__()
         self.kind: Kind = kind
         self.event = event
-        self.saving = False
-
-    @property
-    def tl_app(self) -> TrustLedgerApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         event = self.event
@@ -132,22 +123,9 @@ class CorrectionScreen(ModalScreen[bool]):
         except LineRejected as exc:
             self.show_errors(exc.errors)
             return
-        self.saving = True
-        self.query_one("#save", Button).disabled = True
-        self.query_one("#error", Static).update("saving…")
-        self.record(line)
+        self.start_saving(line)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="record")
-    def record(self, line: EventLine) -> None:
-        try:
-            result = self.tl_app.recorder.record(line, SOURCE)
-        except Exception as exc:  # the store failed in a way the ledger did not name
-            result = RecordResult(errors=[LineError(SOURCE, 0, None, f"{exc}")])
-        self.app.call_from_thread(self.recorded, result)
-
-    def recorded(self, result: RecordResult) -> None:
-        self.saving = False
-        self.query_one("#save", Button).disabled = False
+    def recorded(self, line: EventLine, result: RecordResult) -> None:
         if result.ok:
             verb = "voided" if self.kind == "void" else "amended"
             self.app.notify(
@@ -166,16 +144,3 @@ class CorrectionScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,13 +30,13 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 from trustledger.domain.events import DIMENSIONS, EVENT_TYPES, LINE_ADAPTER, EventLine
 from trustledger.domain.text import terminal_safe
+from trustledger.tui.dashboard.screens.line_form import LineFormScreen
 from trustledger.tui.dashboard.widgets.bars import KeysBar
 from trustledger.tui.dashboard.widgets.fields import FieldRow, FieldSpec, form_fields
 from trustledger.tui.service.labels import event_title
 from trustledger.tui.service.recording import LineError, RecordResult
 
 if TYPE_CHECKING:
-    from trustledger.tui.dashboard.app import TrustLedgerApp
     from trustledger.tui.service.live import Picture
 
 #: event type -> (key in the chooser, title); the titles are service.labels' words.
@@ -235,7 +235,10 @@ class ChooseEventScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class RecordScreen(ModalScreen[RecordResult | None]):
+class RecordScreen(LineFormScreen[RecordResult | None]):
+    SOURCE = FORM_SOURCE
+    STATUS = "#form-error"
+
     """The form for one event type."""
 
     AUTO_FOCUS = "#form Input, #form Select"
@@ -296,14 +299,9 @@ class RecordScreen(ModalScreen[RecordResult | None]):
         self.values = values or {}
         self.choices = choices or (lambda _type, _handle: FormChoices())
         self.offered = self.choices(event_type, self.values.get("partnership"))
-        self.saving = False
         # The cursor starts on the first field still to fill, set as the screen's auto focus
         # (not moved there after mounting: a key typed meanwhile would land elsewhere).
         self.AUTO_FOCUS = self.first_to_fill()  # type: ignore[misc]
-
-    @property
-    def tl_app(self) -> TrustLedgerApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -413,23 +411,9 @@ class RecordScreen(ModalScreen[RecordResult | None]):
         line = self.validate()
         if line is None:
             return
-        self.saving = True
-        self.query_one("#save", Button).disabled = True
-        self.query_one("#form-error", Static).update("saving…")
-        self.record(line)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="record")
-    def record(self, line: EventLine) -> None:
-        try:
-            result = self.tl_app.recorder.record(line, FORM_SOURCE)
-        except Exception as exc:  # the store failed in a way the ledger did not name
-            message = f"{type(exc).__name__}: {exc}"
-            result = RecordResult(errors=[LineError(FORM_SOURCE, 0, None, message)])
-        self.app.call_from_thread(self.recorded, line, result)
+        self.start_saving(line)
 
     def recorded(self, line: EventLine, result: RecordResult) -> None:
-        self.saving = False
-        self.query_one("#save", Button).disabled = False
         self.query_one("#form-error", Static).update("")
         if result.ok:
             self.app.notify(
@@ -471,19 +455,6 @@ class RecordScreen(ModalScreen[RecordResult | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
 
     @on(Input.Changed)
     @on(Select.Changed)
