@@ -409,22 +409,7 @@ class PortfolioScreen(Screen):
                 table.remove_row(handle)
                 del self._cells[handle]
             for handle, view in wanted.items():
-                cells = self.row_cells(view, picture)
-                old = self._cells.get(handle)
-                if old is None:
-                    table.add_row(*cells.values(), key=handle)
-                else:
-                    for key, value in cells.items():
-                        before = old.get(key)
-                        if (
-                            before is None
-                            or before.plain != value.plain
-                            or before.spans != value.spans
-                            or before.style != value.style
-                            or getattr(before, "sort_key", None) != getattr(value, "sort_key", None)
-                        ):
-                            table.update_cell(handle, key, value)
-                self._cells[handle] = cells
+                self._update_row(table, handle, self.row_cells(view, picture))
             self._sort(table)
             self._restore_cursor(table, keep)
 
