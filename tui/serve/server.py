@@ -313,7 +313,7 @@ class Connection(asyncssh.SSHServer):
                 peer=self.peer,
                 session=self.number,
                 fingerprint=self.fingerprint,
-                reason=self.refusal or "no listed key",
+                reason=self.refusal or ("no listed key" if self.attempts else "no key offered"),
                 duration=duration,
             )
             return
