@@ -39,7 +39,7 @@ from trustledger.tui.dashboard.widgets.cells import (
     score_text,
     status_text,
 )
-from trustledger.tui.dashboard.widgets.tables import LedgerTable, row_keys
+from trustledger.tui.dashboard.widgets.tables import LedgerTable, row_keys, same_cell, set_rows
 from trustledger.tui.dashboard.widgets.tables import cursor_key as table_cursor_key
 from trustledger.tui.service.labels import figure_word, status_label
 from trustledger.tui.service.live import Picture
@@ -311,8 +311,7 @@ class PortfolioScreen(Screen):
             narrow=not self.wide,
             reconnecting=app.reconnecting,
         )
-        names = {v.handle: v.name for v in picture.portfolio.partnerships} if picture else {}
-        self.query_one(PortfolioSummary).show(picture, names, Palette.of(self.app))
+        self.query_one(PortfolioSummary).show(picture, Palette.of(self.app))
         table.loading = picture is None or app.replaying
         if picture is None:
             return
@@ -408,41 +407,39 @@ class PortfolioScreen(Screen):
             for handle in [h for h in self._cells if h not in wanted]:
                 table.remove_row(handle)
                 del self._cells[handle]
+            changes: dict[str, dict[str, Text]] = {}
             for handle, view in wanted.items():
-                self._update_row(table, handle, self.row_cells(view, picture))
+                changed, _ = self._row_changes(table, handle, self.row_cells(view, picture))
+                if changed:
+                    changes[handle] = changed
+            set_rows(table, changes)
             self._sort(table)
             self._restore_cursor(table, keep)
 
-    def _update_row(self, table: DataTable, handle: str, cells: dict[str, Text]) -> bool:
-        """Put ``cells`` in the row of ``handle`` (added when missing); whether the rows
-        need sorting again (a new row, or a new sort key in the sorted columns)."""
+    def _row_changes(
+        self, table: DataTable, handle: str, cells: dict[str, Text]
+    ) -> tuple[dict[str, Text], bool]:
+        """The cells of the row of ``handle`` that differ from those shown (a row not shown
+        yet is added here), and whether the rows need sorting again (a new row, or a new
+        sort key in the sorted columns)."""
         old = self._cells.get(handle)
         self._cells[handle] = cells
         if old is None:
             table.add_row(*cells.values(), key=handle)
-            return True
-        moved = False
-        sorted_by = (self.sort_column, "name")
-        for key, value in cells.items():
-            before = old.get(key)
-            if (
-                before is None
-                or before.plain != value.plain
-                or before.spans != value.spans
-                or before.style != value.style
-                or getattr(before, "sort_key", None) != getattr(value, "sort_key", None)
-            ):
-                table.update_cell(handle, key, value)
-                if key in sorted_by and getattr(before, "sort_key", None) != getattr(
-                    value, "sort_key", None
-                ):
-                    moved = True
-        return moved
+            return {}, True
+        changed = {key: value for key, value in cells.items() if not same_cell(old.get(key), value)}
+        moved = any(
+            getattr(old.get(key), "sort_key", None) != getattr(changed[key], "sort_key", None)
+            for key in (self.sort_column, "name")
+            if key in changed
+        )
+        return changed, moved
 
     def _update_changed(self, table: DataTable, picture: Picture, shown_total: float) -> None:
         """The rows of the partnerships ``picture.changed`` names, in place."""
         moved = False
         changed = picture.changed or frozenset()
+        changes: dict[str, dict[str, Text]] = {}
         with self.app.batch_update():
             for handle in sorted(changed):
                 view = picture.get(handle)
@@ -452,7 +449,10 @@ class PortfolioScreen(Screen):
                         del self._cells[handle]
                         moved = True
                     continue
-                moved |= self._update_row(table, handle, self.row_cells(view, picture))
+                cells, row_moved = self._row_changes(table, handle, self.row_cells(view, picture))
+                if cells:
+                    changes[handle] = cells
+                moved |= row_moved
             if picture.portfolio.revenue_total_12m != shown_total and "revenue" in {
                 c.key for c in self.columns()
             }:
@@ -465,8 +465,9 @@ class PortfolioScreen(Screen):
                     if cells["revenue"].plain != text:
                         value = cell(text, _sort_key("revenue", view), justify="right")
                         cells["revenue"] = value
-                        table.update_cell(handle, "revenue", value)
+                        changes.setdefault(handle, {})["revenue"] = value
                         moved |= self.sort_column == "revenue"
+            set_rows(table, changes)
             if moved:  # only when the order may have changed: sorting is O(n log n)
                 self._sort(table)
 

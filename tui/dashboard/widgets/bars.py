@@ -38,6 +38,7 @@ class ModeBar(Static):
     """
 
     audit: reactive[bool] = reactive(False)
+    _shown = ""
 
     def show(
         self,
@@ -58,7 +59,7 @@ class ModeBar(Static):
             if known_at is not None:
                 parts.append(f"known at {known_at_text(known_at)}")
             parts.append("[ ] week  { } month  l live" if not narrow else "[ ] { } step · l live")
-            self.update(escape("  ·  ".join(parts)))
+            self._show(escape("  ·  ".join(parts)))
             return
         if reconnecting:
             # Not "LIVE": what is shown is the state when the store was last reached.
@@ -69,7 +70,14 @@ class ModeBar(Static):
             parts.append(f"{events:,} events")
         if not narrow and store:
             parts.append(escape(terminal_safe(store)))
-        self.update("  ·  ".join(parts))
+        self._show("  ·  ".join(parts))
+
+    def _show(self, markup: str) -> None:
+        # One line whatever it says: no layout pass (a live store changes it many times a
+        # second), and nothing at all when it says the same.
+        if markup != self._shown:
+            self._shown = markup
+            self.update(markup, layout=False)
 
 
 class PortfolioSummary(Static):
@@ -84,7 +92,9 @@ class PortfolioSummary(Static):
     }
     """
 
-    def show(self, picture: Picture | None, names: dict[str, str], palette: Palette) -> None:
+    _shown: Text | None = None
+
+    def show(self, picture: Picture | None, palette: Palette) -> None:
         if picture is None:
             self.update(Text("loading the ledger…", style=palette("foreground-muted")))
             return
@@ -109,13 +119,12 @@ class PortfolioSummary(Static):
         else:
             first.append("no alerts", palette("text-success"))
         second = Text()
-        if p.largest_revenue_partnership and p.largest_revenue_share is not None:
-            who = plain(
-                names.get(p.largest_revenue_partnership, p.largest_revenue_partnership),
-                style="bold",
-            )
+        largest = p.by_handle.get(p.largest_revenue_partnership or "")
+        if largest is not None and p.largest_revenue_share is not None:
+            who = plain(largest.name, style="bold")
             big = p.largest_revenue_share
-            if any(alert.kind == "concentration" for alert in p.alerts):
+            # A warning when the partnership with the largest share carries the alert.
+            if any(alert.kind == "concentration" for alert in largest.alerts):
                 second.append("▲ Concentration: ", f"bold {palette('text-error')}")
                 second.append_text(who)
                 second.append(f" holds {big:.0%} of the revenue (12 months)")
@@ -125,7 +134,10 @@ class PortfolioSummary(Static):
                 second.append(f" {big:.0%} (12 months)")
         else:
             second.append("No revenue recorded in the last 12 months")
-        self.update(Text("\n").join([first, second]))
+        shown = Text("\n").join([first, second])
+        if shown != self._shown:  # two lines whatever they say: no layout pass
+            self._shown = shown
+            self.update(shown, layout=False)
 
 
 class KeysBar(Footer):

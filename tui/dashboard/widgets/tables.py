@@ -1,5 +1,9 @@
 """The dashboard's tables: vi keys, and keeping rows in step with the data in place.
 
+A live update changes a row or two; :func:`set_row` redraws just those rows
+(``DataTable.update_cell`` counts as a change of the whole table and redraws every visible
+line, which on a busy store is most of the dashboard's CPU).
+
 Every cell is shown as plain text: a ``str`` goes through ``terminal_safe`` and becomes a
 ``Text`` (a DataTable would otherwise read a ``str`` as Rich markup, so ``[b]`` in a stored
 summary would turn bold, and ``[/]`` would fail to render).
@@ -7,12 +11,14 @@ summary would turn bold, and ``[/]`` would fail to render).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
 from trustledger.tui.dashboard.widgets.cells import SortText
 
@@ -30,6 +36,53 @@ class LedgerTable(DataTable):
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
+
+
+def set_row(table: DataTable, key: str, cells: Mapping[str, Cell]) -> None:
+    """Put ``cells`` (column key: value) in the row ``key`` and redraw that row only.
+
+    ``DataTable`` keys its render caches on a count of updates that ``update_cell``
+    raises, so every cached line of the table goes with one changed cell. Here only what
+    was cached for this row (its cells, its lines, its renderables) is dropped and only
+    its region refreshed; the count moves on only where rows move (sorting), as before.
+    This leans on the caches of Textual 8's ``DataTable``; the live tests redraw through
+    it and check the screen.
+    """
+    row_key = RowKey(key)
+    data = table._data[row_key]
+    for column, value in cells.items():
+        data[ColumnKey(column)] = value
+    index = table._row_locations.get(row_key)
+    if index is None:
+        return
+    _drop(table._row_render_cache, lambda cached: cached[0] == row_key)
+    _drop(table._cell_render_cache, lambda cached: cached[0] == row_key)
+    table._row_renderable_cache.discard((table._update_count, index))
+    region = table._get_row_region(index)
+    lines = range(region.y, region.bottom)
+    _drop(table._line_cache, lambda cached: cached[0] in lines)
+    table._refresh_region(region)
+
+
+#: Past this many changed rows, one redraw of the whole table costs less than row by row.
+FEW_ROWS = 8
+
+
+def set_rows(table: DataTable, changes: Mapping[str, Mapping[str, Cell]]) -> None:
+    """Put each row's changed ``cells`` (row key: column key: value) in place: a few rows
+    redrawn alone (:func:`set_row`), many with one redraw of the table."""
+    if len(changes) <= FEW_ROWS:
+        for key, cells in changes.items():
+            set_row(table, key, cells)
+        return
+    for key, cells in changes.items():
+        for column, value in cells.items():
+            table.update_cell(key, column, value)
+
+
+def _drop(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
+    for key in [k for k in cache.keys() if stale(k)]:  # noqa: SIM118 (it has no __iter__)
+        cache.discard(key)
 
 
 def as_text(value: Cell) -> Text:
@@ -51,7 +104,8 @@ def _order_cell(value: Cell, index: int) -> SortText:
     return text
 
 
-def _same(a: object, b: object) -> bool:
+def same_cell(a: object, b: object) -> bool:
+    """Whether two cells show the same (text, styles and sort key alike)."""
     if isinstance(a, Text) and isinstance(b, Text):
         return (
             a.plain == b.plain
@@ -99,18 +153,24 @@ def sync_rows(table: DataTable, rows: Sequence[tuple[str, Sequence[Cell]]]) -> N
     for key in [k.value for k in table.rows if k.value not in wanted]:
         table.remove_row(key)  # type: ignore[arg-type]
     order_changed = False
+    changes: dict[str, dict[str, Text]] = {}
     for index, (key, cells) in enumerate(rows):
         values: list[Text] = [as_text(value) for value in cells]
         values[0] = _order_cell(values[0], index)
         if key in table.rows:
             if table.get_row_index(key) != index:
                 order_changed = True
-            for column, value in zip(columns, values, strict=False):
-                if not _same(table.get_cell(key, column), value):
-                    table.update_cell(key, column, value)
+            changed = {
+                str(column.value): value
+                for column, value in zip(columns, values, strict=False)
+                if not same_cell(table.get_cell(key, column), value)
+            }
+            if changed:
+                changes[key] = changed
         else:
             table.add_row(*values, key=key)
             order_changed = True
+    set_rows(table, changes)
     if order_changed and columns:
         table.sort(columns[0], key=lambda cell: getattr(cell, "sort_key", 0))
     if keep is not None and keep in table.rows:
