@@ -198,9 +198,13 @@ def with_share(
     share = view.revenue_12m / total if total > 0 else None
     if share == view.revenue_share:
         return view
-    alerts = tuple(alert for alert in view.alerts if alert.kind != "concentration")
-    if view.status != "ended":
-        alerts += tuple(concentration_alert(view.handle, share, as_of, config))
+    alerts = view.alerts
+    # Most shares stay under the limit with no alert before or after: the alerts stand.
+    over = share is not None and share > config.concentration_share and view.status != "ended"
+    if over or any(alert.kind == "concentration" for alert in alerts):
+        alerts = tuple(alert for alert in alerts if alert.kind != "concentration")
+        if over:
+            alerts += tuple(concentration_alert(view.handle, share, as_of, config))
     # What dataclasses.replace does, without its per-field Python work: a portfolio of
     # ten thousand partnerships gets new shares whenever its revenue moves.
     twin = object.__new__(PartnershipView)

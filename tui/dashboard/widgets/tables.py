@@ -16,7 +16,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
@@ -48,19 +47,25 @@ def set_row(table: DataTable, key: str, cells: Mapping[str, Cell]) -> None:
     This leans on the caches of Textual 8's ``DataTable``; the live tests redraw through
     it and check the screen.
     """
-    row_key = RowKey(key)
+    index = table._row_locations.get(RowKey(key))
+    if index is None:
+        return
+    # The table's own key object: the caches hold it, so identity finds its entries fast
+    # (the cell cache holds up to 10,000 of them).
+    row_key: Any = table._row_locations.get_key(index)
     data = table._data[row_key]
     for column, value in cells.items():
         data[ColumnKey(column)] = value
-    index = table._row_locations.get(row_key)
-    if index is None:
-        return
-    _drop(table._row_render_cache, lambda cached: cached[0] == row_key)
-    _drop(table._cell_render_cache, lambda cached: cached[0] == row_key)
+    caches: tuple[Any, ...] = (table._row_render_cache, table._cell_render_cache)
+    for cache in caches:
+        for cached in [k for k in cache.keys() if k[0] is row_key]:  # noqa: SIM118
+            cache.discard(cached)
     table._row_renderable_cache.discard((table._update_count, index))
     region = table._get_row_region(index)
     lines = range(region.y, region.bottom)
-    _drop(table._line_cache, lambda cached: cached[0] in lines)
+    line_cache: Any = table._line_cache
+    for cached in [k for k in line_cache.keys() if k[0] in lines]:  # noqa: SIM118
+        line_cache.discard(cached)
     table._refresh_region(region)
 
 
@@ -78,11 +83,6 @@ def set_rows(table: DataTable, changes: Mapping[str, Mapping[str, Cell]]) -> Non
     for key, cells in changes.items():
         for column, value in cells.items():
             table.update_cell(key, column, value)
-
-
-def _drop(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
-    for key in [k for k in cache.keys() if stale(k)]:  # noqa: SIM118 (it has no __iter__)
-        cache.discard(key)
 
 
 def as_text(value: Cell) -> Text:
