@@ -222,6 +222,12 @@ def run(url: str, rate: float, seconds: float) -> None:
         position = ledger.max_position()
         partnerships = len(ledger.handles())
     print(f"store: {partnerships:,} partnerships, {position:,} events")
+    # The first screen is measured with the store's read model present (as a team's store
+    # has it once any dashboard or `rebuild` ran); making it is timed on its own.
+    started = time.perf_counter()
+    subprocess.run([str(TRUSTLEDGER), "--store", url, "rebuild"], check=True, capture_output=True)
+    took = time.perf_counter() - started
+    print(f"read model: rebuilt in {took:.1f} s before the dashboard starts")
     env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(ROWS))
     env.pop("TEXTUAL", None)
     screen = Screen(url, env)
@@ -281,7 +287,9 @@ def run(url: str, rate: float, seconds: float) -> None:
             continue
         latencies.append(max(0.0, shown[j][0] - committed))
     quit_s = screen.quit()
-    print(f"first screen (process start to the newest count shown): {first:.2f} s")
+    print(
+        f"first screen (process start to the newest count shown, read model present): {first:.2f} s"
+    )
     print(
         f"writer: {len(log):,} events in {written['elapsed']:.1f} s "
         f"({len(log) / written['elapsed']:.1f}/s); screen updates seen: {updates:,}"
