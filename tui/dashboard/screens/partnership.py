@@ -68,7 +68,6 @@ from trustledger.tui.dashboard.widgets.tables import (
     sync_rows,
     table_rows,
 )
-from trustledger.tui.dashboard.widgets.trend import TrendChart
 from trustledger.tui.service.corrections import standing_line
 from trustledger.tui.service.labels import event_label, figure_word
 from trustledger.tui.service.live import Detail, Picture, partnership_detail
@@ -251,6 +250,10 @@ class PartnershipScreen(Screen):
                 yield AlertList(id="alert-list")
                 yield Static(id="no-alerts")
                 yield Static(id="chart-key")
+                # The chart's library (and numpy under it) loads when a partnership is first
+                # opened, not with the dashboard: the portfolio is on screen sooner.
+                from trustledger.tui.dashboard.widgets.trend import TrendChart
+
                 yield TrendChart(id="chart")
             with TabPane("Commitments", id="commitments"):
                 yield Static(id="commitment-counts", classes="tab-head")
@@ -483,6 +486,8 @@ class PartnershipScreen(Screen):
             return
         self.detail = detail
         palette = Palette.of(self.app)
+        from trustledger.tui.dashboard.widgets.trend import TrendChart
+
         self.query_one(TrendChart).show(detail.trend, palette("primary"), palette("text-success"))
         self.show_timeline(detail)
         self.show_explanation(detail, palette)
