@@ -15,6 +15,10 @@ wall-clock times):
 
 The target: the one-event command within 2x the floor.
 
+Where valgrind is installed, each command also runs once under callgrind and its CPU
+instruction count is printed beside the floor's: wall-clock times swing with the machine's
+load, instruction counts do not.
+
 Usage: python benchmarks/startup_bench.py [--runs 30] [--warmup 3]
 """
 
@@ -23,6 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -107,8 +113,8 @@ def main() -> None:
         directory = Path(tmp)
         env["XDG_DATA_HOME"] = str(directory / "data")
         env["XDG_CONFIG_HOME"] = str(directory / "config")
-        store = small_store(directory, options.warmup + options.runs, env)
-        kept = iter(range(options.warmup + options.runs))
+        store = small_store(directory, options.warmup + options.runs + 1, env)
+        kept = iter(range(options.warmup + options.runs + 1))
         commands: dict[str, Callable[[], list[str]]] = {
             "floor: import pydantic, eventsourcing.application": lambda: [
                 sys.executable,
@@ -139,6 +145,7 @@ def main() -> None:
                 elapsed = timed(args(), env)
                 if run >= options.warmup:
                     times[name].append(elapsed)
+        counted = instructions(commands, env)
     floor = statistics.median(next(iter(times.values())))
     print(f"{options.runs} runs each after {options.warmup} warm-up runs, interleaved")
     print(f"{'command':<50} {'median':>8} {'p90':>8} {'x floor':>8}")
@@ -148,6 +155,36 @@ def main() -> None:
             f"{name:<50} {median * 1000:>6.0f}ms {percentile(values, 0.9) * 1000:>6.0f}ms "
             f"{median / floor:>7.2f}x"
         )
+    if counted:
+        base = next(iter(counted.values()))
+        print("\nCPU instructions of one run (valgrind's callgrind; no other load disturbs them)")
+        for name, count in counted.items():
+            print(f"{name:<50} {count / 1e6:>7,.0f} M {count / base:>7.2f}x")
+    else:
+        print("\n(valgrind not found: no instruction counts)")
+
+
+def instructions(
+    commands: dict[str, Callable[[], list[str]]], env: dict[str, str]
+) -> dict[str, int]:
+    """Each command's instruction count, one run under callgrind (empty without valgrind)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return {}
+    counted: dict[str, int] = {}
+    for name, args in commands.items():
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *args()],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode != 0 or found is None:
+            raise SystemExit(f"callgrind failed for {name}: {done.stderr.strip()[-300:]}")
+        counted[name] = int(found.group(1))
+    return counted
 
 
 if __name__ == "__main__":
