@@ -185,3 +185,37 @@ def test_a_viewer_service_records_nothing(sample_store: StoreConfig) -> None:
     else:  # pragma: no cover
         raise AssertionError("a viewer recorded")
     assert events_in(sample_store) == SAMPLE_EVENTS
+
+
+class BrokenFeed:
+    """A live view that fails as a session subscribes (a fault inside one session)."""
+
+    def subscribe(self, emit: object, failed: object) -> Callable[[], None]:
+        raise RuntimeError("this session's live view broke")
+
+
+async def test_one_session_failing_leaves_the_others_running(sample_store: StoreConfig) -> None:
+    service = LedgerService(sample_store, clock=CLOCK)
+    config = load_model_config(None)
+    live = SharedLive(service, config, linger=0)
+    screen = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(screen)
+    good = TerminalChannel(stream.feed, 80, 24, "xterm-256color")
+    bad = TerminalChannel(lambda data: None, 80, 24, "xterm-256color")
+    try:
+        running = asyncio.ensure_future(run_on_channel(service, good, config=config, live=live))
+        await settle_until(lambda: "Northwind" in "\n".join(screen.display), "the portfolio")
+        status = await asyncio.wait_for(
+            run_on_channel(service, bad, config=config, live=BrokenFeed()), PATIENCE_SECONDS
+        )
+        assert status not in (0, EXIT_HANGUP)  # it failed, and said so with its status
+        assert not running.done()
+        good.feed(b"?")
+        await settle_until(
+            lambda: "keys, statuses and the model" in "\n".join(screen.display),
+            "the other session answering",
+        )
+        good.hang_up()
+        assert await asyncio.wait_for(running, PATIENCE_SECONDS) == EXIT_HANGUP
+    finally:
+        live.close()
