@@ -303,16 +303,45 @@ async def test_a_pty_resize_reaches_the_dashboard(served: Served, people: dict[s
         await screen.close()
 
 
-async def test_closing_the_client_ends_the_dashboard_process(
+def peer_of(screen: RemoteScreen) -> str:
+    """The client's end of the connection, as the connection log names it."""
+    assert screen.conn is not None
+    host, port = screen.conn.get_extra_info("sockname")[:2]
+    return f"{host}:{port}"
+
+
+async def ended_within(served: Served, peer: str, seconds: float) -> dict | None:
+    """The connection log's entry for the end of ``peer``'s session, once written."""
+    deadline = time.monotonic() + seconds
+    while True:
+        for entry in served.log():
+            if entry["event"] == "command" and entry.get("peer") == peer:
+                return entry
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(0.05)
+
+
+async def test_closing_the_client_ends_the_dashboard_session(
     served: Served, people: dict[str, Key]
 ) -> None:
     before = server_children(served)
     screen = await RemoteScreen(80, 24).open(served, people["victor"])
-    pid = await new_child(served, before)
     await screen.wait_for(full_screen)
-    assert not process_gone(pid)
+    # The dashboard runs inside the server: no process of its own to outlive the session.
+    assert server_children(served) == before
+    peer = peer_of(screen)
+    assert await ended_within(served, peer, 0) is None
     await screen.close()
-    assert await gone_within(pid, 2.0)
+    ended = await ended_within(served, peer, 2.0)
+    assert ended is not None and ended["reason"] == "the client went away"
+    assert "pid" not in ended
+    # The server goes on serving: another session gets the full screen.
+    again = await RemoteScreen(80, 24).open(served, people["victor"])
+    try:
+        await again.wait_for(full_screen)
+    finally:
+        await again.close()
 
 
 async def test_closing_the_client_ends_a_waiting_command(
@@ -413,15 +442,19 @@ async def test_sigterm_ends_the_server_and_its_sessions(
     store = tmp_path / "ledger.sqlite"
     shutil.copy(sample_template, store)
     server = Served(tmp_path, store, team(people))
-    before = server_children(server)
     screen = await RemoteScreen(80, 24).open(server, people["victor"])
+    conn = await connect(server, people["maria"])
+    waiting = await conn.create_process("record", encoding="utf-8")  # stdin stays open
     try:
-        pid = await new_child(server, before)
         await screen.wait_for(full_screen)
+        pid = await new_child(server, set())
         assert server.stop() == 0
         assert await gone_within(pid, 2.0)
+        await asyncio.wait_for(screen.closed.wait(), 2.0)
+        await asyncio.wait_for(waiting.wait_closed(), 2.0)
     finally:
         await screen.close()
+        conn.close()
     assert count(store) == SAMPLE_EVENTS
 
 

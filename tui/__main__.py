@@ -1,16 +1,26 @@
 """The ``trustledger`` console script: the command line, plus the commands that start the
 other front ends (the dashboard, the SSH server). Front ends never import each other; this
-module is the one place that knows them all: it hands the SSH server the command line to run
-for each session (``python -m trustledger.tui``: this module)."""
+module is the one place that knows them all: it hands the SSH server the dashboard to run
+inside it for each ``ssh -t`` session (:func:`~.dashboard.remote.run_on_channel`, on the
+server's one shared live view of the store), and the command line to run for each remote
+command (``python -m trustledger.tui``: this module)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from trustledger.tui.cli.main import fail, main, service, store_option
 from trustledger.tui.cli.options import config_option
+
+if TYPE_CHECKING:
+    from trustledger.tui.serve.server import Dashboard
+    from trustledger.tui.service.access import Access
+    from trustledger.tui.service.channel import TerminalChannel
+    from trustledger.tui.service.ledger_service import LedgerService
+    from trustledger.tui.service.sharedlive import SharedLive
 
 
 @main.command("tui")
@@ -159,10 +169,15 @@ def serve_command(
     """Serve the dashboard and the scripting commands over SSH (keys, roles, actors)."""
     import os
 
+    from trustledger.domain.errors import LedgerError
     from trustledger.tui.cli.main import LOCK_TIMEOUT_KEY
     from trustledger.tui.serve.main import ServeError, serve
 
     ledger = service(store_url)  # a bad URL stops here, with one line
+    try:
+        dashboard, live = _served_dashboards(ledger)
+    except LedgerError as exc:
+        fail(str(exc))
     lock_timeout = click.get_current_context().meta.get(LOCK_TIMEOUT_KEY)
     # The sessions' commands inherit the lock timeout through their environment.
     session_env = {} if lock_timeout is None else {"TRUSTLEDGER_LOCK_TIMEOUT": f"{lock_timeout!r}"}
@@ -182,9 +197,30 @@ def serve_command(
             login_grace=login_grace,
             max_auth_tries=max_auth_tries,
             session_env=session_env,
+            dashboard=dashboard,
         )
     except ServeError as exc:
         fail(str(exc))
+    finally:
+        live.close()
+
+
+def _served_dashboards(ledger: LedgerService) -> tuple[Dashboard, SharedLive]:
+    """The dashboard sessions of ``serve``: each runs inside the server for its key's
+    identity, on one live view of the store that they all share."""
+    from trustledger.tui.dashboard.remote import run_on_channel
+    from trustledger.tui.service.config import load_model_config
+    from trustledger.tui.service.sharedlive import SharedLive
+
+    config = load_model_config(None)  # a configuration that cannot be used stops here
+    live = SharedLive(ledger, config)
+
+    async def dashboard(access: Access, channel: TerminalChannel, as_of: str | None) -> int:
+        return await run_on_channel(
+            ledger.for_access(access), channel, config=config, live=live, as_of=as_of
+        )
+
+    return dashboard, live
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from trustledger.tui.dashboard.terminal import EXIT_HANGUP, TerminalWatch
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 from trustledger.tui.service.live import LiveUpdate, Picture
+from trustledger.tui.service.sharedlive import LiveFeed
 
 #: Actions that do not apply while a modal (a form, the date picker, help) is open.
 MODELESS = {
@@ -136,13 +137,20 @@ class TrustLedgerApp(OrderedKeys):
         config: ModelConfig | None = None,
         warm_start: bool = False,
         prefs: Prefs | None = None,
+        live: LiveFeed | None = None,
+        watch_terminal: bool = True,
     ) -> None:
         """``config`` defaults to the user's configuration file (an error when it cannot be
         used); ``warm_start`` starts the live view from the store's shared read model
         (:mod:`..service.readmodel`) and keeps it current, so a big store is not replayed
         at every start; ``prefs`` are the remembered theme and sort (default: for this run
-        only)."""
+        only). ``live``: a live view shared with other dashboards (:mod:`..service.sharedlive`)
+        instead of one followed by this app; ``watch_terminal``: end the app when this
+        process's terminal goes away (not for a dashboard drawn on another channel)."""
         super().__init__()
+        self.live = live
+        self._unsubscribe: Callable[[], None] | None = None
+        self.watch_terminal = watch_terminal
         self.prefs = prefs or Prefs()
         self.export_directory = Path.cwd()
         self._terminal_watch: TerminalWatch | None = None
@@ -192,19 +200,35 @@ class TrustLedgerApp(OrderedKeys):
             self.theme = self.prefs.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(PortfolioScreen())
-        self.follow()
+        if self.live is not None:
+            self._unsubscribe = self.live.subscribe(self._shared_update, self._shared_failure)
+        else:
+            self.follow()
         if self.audit:
             self.replay()
-        if not self.is_headless:
+        if self.watch_terminal and not self.is_headless:
             self._terminal_watch = TerminalWatch(
                 lambda: self.exit(return_code=EXIT_HANGUP), asyncio.get_running_loop()
             )
             self._terminal_watch.start()
 
     def on_unmount(self) -> None:
+        self.leave_live()
         if self._terminal_watch is not None:
             self._terminal_watch.stop()
         self.recorder.close()
+
+    def _shared_update(self, update: LiveUpdate) -> None:
+        self.post_message(LiveChanged(update))
+
+    def _shared_failure(self, message: str) -> None:
+        self.post_message(StoreFailed(message, following=True))
+
+    def leave_live(self) -> None:
+        """Take no more updates from the shared live view (if any)."""
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
 
     def redraw(self, *, bindings: bool = True) -> None:
         """Tell every screen on the stack to show the current picture (``bindings``: and

@@ -12,7 +12,12 @@ from platformdirs import user_config_dir, user_data_dir
 from trustledger.tui.serve.connlog import ConnectionLog
 from trustledger.tui.serve.hostkey import HostKeyError, host_key
 from trustledger.tui.serve.keys import KeysError, load_keys
-from trustledger.tui.serve.server import LedgerServer, ServeOptions, serve_until_stopped
+from trustledger.tui.serve.server import (
+    Dashboard,
+    LedgerServer,
+    ServeOptions,
+    serve_until_stopped,
+)
 
 DEFAULT_LISTEN = "127.0.0.1:2222"
 
@@ -51,9 +56,11 @@ def serve(
     login_grace: float = 30.0,
     max_auth_tries: int = 6,
     session_env: Mapping[str, str] | None = None,
+    dashboard: Dashboard | None = None,
 ) -> None:
     """Serve until SIGTERM; :class:`ServeError` when it cannot start. ``session_env``: set in
-    every session's environment over this process's own (e.g. the lock timeout)."""
+    every session's environment over this process's own (e.g. the lock timeout);
+    ``dashboard``: runs a dashboard session inside this process (else each is a process)."""
     host, port = parse_listen(listen)
     keys_file = keys_path or default_keys_path()
     try:
@@ -83,6 +90,7 @@ def serve(
         login_grace=login_grace,
         base_env={**os.environ, **(session_env or {})},
         max_auth_tries=max_auth_tries,
+        dashboard=dashboard,
     )
     fingerprint = key.get_fingerprint("sha256")
 

@@ -6,15 +6,19 @@ offered; passwords and keyboard-interactive are refused, and a connection that t
 than ``max_auth_tries`` keys, or takes longer than ``login_grace`` seconds to log in, is
 dropped.
 
-Each session runs its own process (:mod:`.sessions`), started from the command the
-composition root hands over (``command``: the ``trustledger`` command line): ``ssh -t
-HOST`` gets the dashboard on a PTY, ``ssh HOST COMMAND`` the scripting command on pipes
-(:mod:`.policy` says which), with ``TRUSTLEDGER_SERVE_ACTOR`` / ``TRUSTLEDGER_SERVE_ROLE``
-set so that the service records under the key's name only. Without a PTY or a command the
+``ssh -t HOST`` gets the dashboard, drawn on the session's channel inside this process
+(``dashboard``, handed over by the composition root: this package never imports the
+dashboard), with the key's identity (:class:`~..service.access.Access`: it records under
+the key's name only, a viewer not at all); every dashboard shares the server's one live
+view of the store. ``ssh HOST COMMAND`` runs the scripting command as a process of its own
+on pipes (:mod:`.sessions`; :mod:`.policy` says which commands), started from ``command``
+(the ``trustledger`` command line) with ``TRUSTLEDGER_SERVE_ACTOR`` /
+``TRUSTLEDGER_SERVE_ROLE`` set. Without a ``dashboard`` the dashboard too is such a
+process, on a PTY. Without a PTY or a command the
 client gets one line asking for ``-t`` and exit 2. Limits: ``max_sessions`` in all,
 ``max_per_key`` per key, ``idle_timeout`` seconds without traffic either way.
 
-SIGTERM (or SIGINT) stops listening, ends every session's process and exits 0; what a
+SIGTERM (or SIGINT) stops listening, ends every session and exits 0; what a
 ``record`` already committed stays (a record is one transaction: all or nothing).
 """
 
@@ -26,7 +30,7 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +39,15 @@ import asyncssh
 from trustledger.tui.serve.connlog import ConnectionLog
 from trustledger.tui.serve.keys import Keys, KeysError, User, load_keys
 from trustledger.tui.serve.policy import Refused, parse_request
-from trustledger.tui.serve.sessions import run_on_terminal, run_piped
-from trustledger.tui.service.access import ACTOR_ENV, ROLE_ENV
+from trustledger.tui.serve.sessions import run_dashboard, run_on_terminal, run_piped
+from trustledger.tui.service.access import ACTOR_ENV, ROLE_ENV, Access
+from trustledger.tui.service.channel import TerminalChannel
 
 STORE_ENV = "TRUSTLEDGER_STORE"
 #: What a client may set in its sessions' environment (besides the terminal type).
 CLIENT_ENV = ("COLORTERM",)
+#: Runs the dashboard for a key's identity on a channel (``as_of``: ``tui --as-of DATE``).
+Dashboard = Callable[[Access, TerminalChannel, str | None], Awaitable[int]]
 NEEDS_TERMINAL = (
     "trustledger: no terminal: add -t for the dashboard (ssh -t HOST), or give a command "
     "(ssh HOST report)\n"
@@ -64,6 +71,7 @@ class ServeOptions:
     login_grace: float = 30.0
     max_auth_tries: int = 6
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    dashboard: Dashboard | None = None  # None: the dashboard is a process on a PTY
 
 
 @dataclass
@@ -233,9 +241,20 @@ class LedgerServer:
             session.last_traffic = time.monotonic()
 
         idle = asyncio.ensure_future(self._idle_watch(session, process))
-        runner = run_on_terminal if term is not None else run_piped
         try:
-            status = await runner(process, argv, env, started, activity)
+            dashboard = self.options.dashboard
+            if request.dashboard and dashboard is not None:
+                access = Access(actor=user.name, role=user.role)
+                as_of = _as_of(request.args[1:])
+
+                def draw(channel: TerminalChannel) -> Awaitable[int]:
+                    assert dashboard is not None
+                    return dashboard(access, channel, as_of)
+
+                status = await run_dashboard(process, draw, activity)
+            else:
+                runner = run_on_terminal if term is not None else run_piped
+                status = await runner(process, argv, env, started, activity)
         finally:
             idle.cancel()
             self.sessions.pop(session.number, None)
@@ -279,6 +298,16 @@ class LedgerServer:
         for line in self.log.tail(count):
             process.stdout.write(line.encode() + b"\n")
         return 0
+
+
+def _as_of(args: Sequence[str]) -> str | None:
+    """The date of ``tui --as-of DATE`` / ``tui --as-of=DATE`` (:mod:`.policy` allows no
+    other arguments)."""
+    if len(args) == 2 and args[0] == "--as-of":
+        return args[1]
+    if len(args) == 1 and args[0].startswith("--as-of="):
+        return args[0].split("=", 1)[1]
+    return None
 
 
 class Connection(asyncssh.SSHServer):

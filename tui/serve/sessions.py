@@ -1,8 +1,13 @@
-"""Running one session's process: a command on pipes, or anything on a terminal (a PTY).
+"""Running one session: the dashboard inside the server, or a process on pipes or a PTY.
 
-Every session is its own OS process (the command line, or the dashboard), in its own
-process group, started with the environment the server builds (the key's name and role,
-the store, the terminal type; nothing else from the client). It ends with its channel:
+- :func:`run_dashboard`: the dashboard in the server's own process, drawn on the session's
+  channel (:class:`~..service.channel.TerminalChannel`), at the client's size and following
+  its window changes. The connection ending hangs the channel up, which ends the app; an
+  app still running :data:`KILL_GRACE` later is cancelled.
+
+Every other session is its own OS process (a command line), in its own process group,
+started with the environment the server builds (the key's name and role, the store, the
+terminal type; nothing else from the client). It ends with its channel:
 when the client goes away the group gets SIGTERM, then SIGKILL one second later, so no
 process outlives its connection.
 
@@ -23,10 +28,11 @@ import signal
 import struct
 import termios
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncssh
+from trustledger.tui.service.channel import TerminalChannel
 
 CHUNK = 65536
 #: How long a process has between SIGTERM and SIGKILL when its session ends.
@@ -34,6 +40,8 @@ KILL_GRACE = 1.0
 
 Started = Callable[[int], None]
 Activity = Callable[[], None]
+#: Runs the dashboard on a channel until it ends; its exit status.
+DrawOn = Callable[[TerminalChannel], Awaitable[int]]
 
 
 async def _stop_group(proc: asyncio.subprocess.Process) -> None:
@@ -238,3 +246,64 @@ async def _write_all(fd: int, data: bytes) -> None:
             await asyncio.sleep(0.01)
         except OSError:
             return
+
+
+async def run_dashboard(
+    process: asyncssh.SSHServerProcess[bytes], draw: DrawOn, activity: Activity
+) -> int | None:
+    """Run the dashboard (``draw``) on the session's channel; its exit status, or None when
+    the channel closed first (the app was then ended)."""
+    width, height, _, _ = process.get_terminal_size()
+    colorterm = process.env.get("COLORTERM")
+
+    def write(data: bytes) -> None:
+        activity()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError, asyncssh.Error):
+            process.stdout.write(data)
+
+    channel = TerminalChannel(
+        write,
+        width or 80,
+        height or 24,
+        process.get_terminal_type() or "xterm",
+        colorterm if isinstance(colorterm, str) else None,
+    )
+
+    async def feed() -> None:
+        try:
+            while True:
+                try:
+                    data = await process.stdin.read(CHUNK)
+                except asyncssh.TerminalSizeChanged as exc:
+                    channel.resize(exc.width, exc.height)
+                    continue
+                except (asyncssh.BreakReceived, asyncssh.SignalReceived):
+                    continue
+                except (asyncssh.Error, ConnectionError):
+                    return
+                if not data:
+                    return
+                activity()
+                channel.feed(data)
+        finally:
+            channel.hang_up()
+
+    app = asyncio.ensure_future(draw(channel))
+    feeding = asyncio.ensure_future(feed())
+    closed = asyncio.ensure_future(process.channel.wait_closed())
+    try:
+        await asyncio.wait({app, closed, feeding}, return_when=asyncio.FIRST_COMPLETED)
+        if app.done():
+            return app.result()
+        channel.hang_up()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(app), KILL_GRACE)
+        return None
+    finally:
+        channel.hang_up()
+        feeding.cancel()
+        closed.cancel()
+        if not app.done():
+            app.cancel()
+            with contextlib.suppress(BaseException):
+                await app

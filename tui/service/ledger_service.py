@@ -49,9 +49,12 @@ class SameStore(LedgerError):
 class LedgerService:
     """The application service over one store (see the module docstring)."""
 
-    def __init__(self, store: StoreConfig, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, store: StoreConfig, *, clock: Clock = SYSTEM_CLOCK, access: Access | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        self._access = access
 
     @classmethod
     def for_url(cls, url: str | None, *, clock: Clock = SYSTEM_CLOCK) -> LedgerService:
@@ -61,8 +64,14 @@ class LedgerService:
 
     @property
     def access(self) -> Access:
-        """Who this process records as, and whether it may (:mod:`.access`)."""
-        return current_access()
+        """Who records through this service, and whether they may (:mod:`.access`): the
+        identity it was made for (a dashboard session of ``trustledger serve``), else this
+        process's."""
+        return self._access or current_access()
+
+    def for_access(self, access: Access) -> LedgerService:
+        """The same store and clock, recording as ``access`` only."""
+        return LedgerService(self.store, clock=self.clock, access=access)
 
     @property
     def label(self) -> str:
@@ -89,7 +98,14 @@ class LedgerService:
         progress: Progress | None = None,
     ) -> RecordResult:
         """Record ``lines``, all or nothing (the store is created on the first write)."""
-        return recording.record(self.store, lines, clock=self.clock, actor=actor, progress=progress)
+        return recording.record(
+            self.store,
+            lines,
+            clock=self.clock,
+            actor=actor,
+            progress=progress,
+            access=self._access,
+        )
 
     def check_values(self, values: dict[str, Any], source: str) -> EventLine:
         """The line that field values describe, or ``LineRejected`` naming each field."""
@@ -97,7 +113,7 @@ class LedgerService:
 
     def recorder(self) -> Recorder:
         """A connection kept for recording one line at a time (a form's saves)."""
-        return Recorder(self.store, self.clock)
+        return Recorder(self.store, self.clock, self._access)
 
     # -- reading ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from trustledger.domain.errors import InvalidLine, LedgerError, LineError, error
 from trustledger.domain.events import EventLine
 from trustledger.domain.ledger import Located, RecordResult, check_line, located_lines
 from trustledger.domain.store import StoreConfig, sqlite_file_exists
-from trustledger.tui.service.access import NotAllowed, current_access
+from trustledger.tui.service.access import Access, NotAllowed, current_access
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
 from trustledger.tui.service.stores import open_ledger, opened, scrub
 
@@ -65,12 +65,14 @@ def record(
     clock: Clock = SYSTEM_CLOCK,
     actor: str | None = None,
     progress: Progress | None = None,
+    access: Access | None = None,
 ) -> RecordResult:
     """Record ``lines`` into ``store`` (created on the first write), all or nothing.
 
     A process started by ``trustledger serve`` records under its key's name only, and not
-    at all for a viewer (:mod:`.access`: ``NotAllowed``)."""
-    access = current_access()
+    at all for a viewer (:mod:`.access`: ``NotAllowed``); ``access`` names that identity
+    (default: this process's, from its environment)."""
+    access = access or current_access()
     access.require_recording()
     lines = access.stamp(lines)
     actor = access.actor or actor
@@ -95,16 +97,19 @@ class Recorder:
     Any failure of the store comes back as the result's error, so a form can show it.
     """
 
-    def __init__(self, store: StoreConfig, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, store: StoreConfig, clock: Clock = SYSTEM_CLOCK, access: Access | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.access = access  # None: this process's (read at every record)
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
 
     def record(self, line: EventLine, source: str, actor: str | None = None) -> RecordResult:
         with self._lock:
             try:
-                access = current_access()
+                access = self.access or current_access()
                 access.require_recording()
                 line = access.stamp_line(line)
                 actor = access.actor or actor

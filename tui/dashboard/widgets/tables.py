@@ -7,6 +7,10 @@ line, which on a busy store is most of the dashboard's CPU).
 Every cell is shown as plain text: a ``str`` goes through ``terminal_safe`` and becomes a
 ``Text`` (a DataTable would otherwise read a ``str`` as Rich markup, so ``[b]`` in a stored
 summary would turn bold, and ``[/]`` would fail to render).
+
+A rendered cell is kept by what it shows (:class:`LedgerTable`), not by the table's count of
+changes: a live update that changes one cell of a row renders that cell again, not the whole
+table, and the dashboards a server runs for many clients render a cell they all show once.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
 from trustledger.tui.dashboard.widgets.cells import SortText
 
 Cell = str | Text
+
+#: Rendered cells, kept by what they show; shared by every table in the process.
+_RENDERED: LRUCache[tuple[Any, ...], Any] = LRUCache(50_000)
 
 
 class LedgerTable(DataTable):
@@ -35,6 +44,61 @@ class LedgerTable(DataTable):
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        # DataTable keeps a rendered cell until any cell of the table changes; here a body
+        # cell is kept for as long as its text, place, width and styles are the same.
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        value = self._data.get(row_key, {}).get(column_key)
+        row = self.rows.get(row_key)
+        if not isinstance(value, Text) or row is None or row.auto_height:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        styles = self._get_styles_to_render_cell(
+            False,
+            False,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        key = (
+            value.plain,
+            tuple(value.spans),
+            value.style,
+            value.justify,
+            value.overflow,
+            value.no_wrap,
+            value.end,
+            row_index,
+            column_index,
+            base_style,
+            styles,
+            width,
+            row.height,
+            self.cell_padding,
+            self.app.console.encoding,
+        )
+        found = _RENDERED.get(key)
+        if found is None:
+            found = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            _RENDERED[key] = found
+        return found
 
 
 def set_row(table: DataTable, key: str, cells: Mapping[str, Cell]) -> None:
