@@ -77,14 +77,12 @@ def test_a_connection_that_does_not_log_in_is_dropped_after_the_grace_time(
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE) as sock:
             sock.sendall(b"SSH-2.0-silent_client\r\n")  # then never goes on
-            opened = time.monotonic()
             received = b""
             while chunk := sock.recv(4096):  # until the server closes the connection
                 received += chunk
-            waited = time.monotonic() - opened
         assert received.startswith(b"SSH-2.0-")  # it was an SSH server that hung up
-        assert waited >= 1.0  # not before the grace time
         refusal = await_sync(logged(server, lambda e: e["event"] == "refused"))
+        # Dropped at the grace time, not before (the server's own measure of the connection).
         assert refusal["reason"] == "no key offered" and refusal["duration"] >= 1.0
     finally:
         assert server.stop() == 0
