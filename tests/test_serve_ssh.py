@@ -455,6 +455,7 @@ async def test_sigterm_ends_the_server_and_its_sessions(
     finally:
         await screen.close()
         conn.close()
+        server.stop()  # a failed assertion above must not leave the server running
     assert count(store) == SAMPLE_EVENTS
 
 
