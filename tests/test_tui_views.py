@@ -10,6 +10,7 @@ from datetime import date
 
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, TabbedContent
+from trustledger.tui.dashboard.app import TrustLedgerApp
 from trustledger.tui.dashboard.prefs import Prefs
 from trustledger.tui.dashboard.screens.export import ExportScreen
 from trustledger.tui.dashboard.screens.help import KEYS, HelpScreen
@@ -17,10 +18,12 @@ from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 from trustledger.tui.dashboard.screens.text import TextScreen
 from trustledger.tui.dashboard.widgets.tables import cursor_key, move_to, row_keys
+from trustledger.tui.service.access import Access
 from trustledger.tui.service.clock import FixedClock
+from trustledger.tui.service.ledger_service import LedgerService
 
 from tests.hardening_support import registered, store_directly
-from tests.test_tui_support import make_app, screen_text
+from tests.test_tui_support import CLOCK, make_app, screen_text
 
 SIZE = (80, 24)
 
@@ -180,6 +183,21 @@ async def test_export_writes_the_view_and_never_overwrites(sample_store, tmp_pat
         data = json.loads((tmp_path / f"trustledger-portfolio-{app.as_of}.json").read_text())
         assert sorted(row["partnership"] for row in data) == sorted(shown)
         assert data[0]["model_version"]
+
+
+async def test_a_remote_session_exports_nothing_onto_the_servers_disk(sample_store, tmp_path):
+    service = LedgerService(sample_store, clock=CLOCK).for_access(Access("victor", "viewer"))
+    app = TrustLedgerApp(service)
+    app.export_directory = tmp_path / "exports"
+    app.export_directory.mkdir()
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportScreen)
+        notes = [note.message for note in app._notifications]
+        assert any("Exports are written locally" in note for note in notes), notes
+    assert list(app.export_directory.iterdir()) == []
 
 
 async def test_theme_and_sort_are_remembered(sample_store, tmp_path):

@@ -480,6 +480,12 @@ class TrustLedgerApp(OrderedKeys):
         name = getattr(screen, "export_name", None)
         if name is None:
             return
+        if self.service.access.remote:  # the server's disk is not the remote user's
+            self.notify(
+                "Exports are written locally: 'ssh HOST export' or 'ssh HOST report --format csv'",
+                timeout=4,
+            )
+            return
         what, stem = name()
 
         def chosen(choice: ExportChoice | None) -> None:
