@@ -16,9 +16,9 @@ for 20 concurrent sessions it measures:
   measured once the server has finished starting the sessions (it uses under a tenth of a
   core; ``--no-settle``: 3 s after the last first screen, whatever it is still doing).
 
-A first session is opened and closed before the measurements: it replays the store and
-leaves the live view's snapshot in the cache (``XDG_CACHE_HOME`` of the server), so every
-measured session starts warm, as sessions do on a server that has run before.
+A first session is opened and closed before the measurements: it builds the store's shared
+read model (or starts from it), so every measured session starts warm, as sessions do on a
+server whose store any dashboard has opened before.
 
 Usage: python benchmarks/serve_bench.py [--sessions N] [--rounds N] [--store PATH] [--no-settle]
 """
