@@ -279,10 +279,10 @@ async def main_async(args: Any) -> None:
         print(f"  server alone: RSS {idle[0] / 1024:,.0f} MiB, PSS {idle[1] / 1024:,.0f} MiB")
         warm = Session()
         cold = await warm.open(port, key)
-        await asyncio.sleep(5.0)  # the snapshot is saved once the store is quiet
+        await asyncio.sleep(5.0)  # the read model is moved on once the store is quiet
         await warm.close()
         await asyncio.sleep(2.0)
-        print(f"  first session ever (replay of the store, snapshot saved): {cold:.2f} s")
+        print(f"  first session ever (read model built or loaded): {cold:.2f} s")
         results = []
         for count in (1, args.sessions):
             print(f"  {count} session(s)...", flush=True)
