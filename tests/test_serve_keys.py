@@ -137,6 +137,20 @@ def test_requests_that_run(command: str | None, role: str, args: tuple[str, ...]
 
 
 @pytest.mark.parametrize(
+    ("command", "as_of"),
+    [
+        ("tui --as-of 2026-01-31", "2026-01-31"),
+        ("tui --as-of=2026-01-31", "2026-01-31"),
+        ("tui", None),
+        (None, None),
+        ("report --as-of 2026-01-31", None),  # only the dashboard's date is the session's
+    ],
+)
+def test_the_dashboards_as_of_date(command: str | None, as_of: str | None) -> None:
+    assert parse_request(command, "viewer").as_of == as_of
+
+
+@pytest.mark.parametrize(
     ("command", "role", "words"),
     [
         ("record", "viewer", "a viewer may not run it"),

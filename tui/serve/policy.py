@@ -62,6 +62,17 @@ class Request:
     def dashboard(self) -> bool:
         return self.name == "tui"
 
+    @property
+    def as_of(self) -> str | None:
+        """The date of the dashboard's ``--as-of DATE`` / ``--as-of=DATE`` (the one option
+        :func:`parse_request` lets through for ``tui``)."""
+        rest = self.args[1:] if self.dashboard else ()
+        if len(rest) == 2 and rest[0] == "--as-of":
+            return rest[1]
+        if len(rest) == 1 and rest[0].startswith("--as-of="):
+            return rest[0].split("=", 1)[1]
+        return None
+
 
 def allowed(role: str, command: str) -> bool:
     need = COMMAND_ROLES.get(command)

@@ -245,7 +245,7 @@ class LedgerServer:
             dashboard = self.options.dashboard
             if request.dashboard and dashboard is not None:
                 access = Access(actor=user.name, role=user.role)
-                as_of = _as_of(request.args[1:])
+                as_of = request.as_of
 
                 def draw(channel: TerminalChannel) -> Awaitable[int]:
                     assert dashboard is not None
@@ -298,16 +298,6 @@ class LedgerServer:
         for line in self.log.tail(count):
             process.stdout.write(line.encode() + b"\n")
         return 0
-
-
-def _as_of(args: Sequence[str]) -> str | None:
-    """The date of ``tui --as-of DATE`` / ``tui --as-of=DATE`` (:mod:`.policy` allows no
-    other arguments)."""
-    if len(args) == 2 and args[0] == "--as-of":
-        return args[1]
-    if len(args) == 1 and args[0].startswith("--as-of="):
-        return args[0].split("=", 1)[1]
-    return None
 
 
 class Connection(asyncssh.SSHServer):
