@@ -127,6 +127,26 @@ async def test_a_search_typed_in_one_burst_is_a_search(sample_store, tmp_path, m
         assert not any(work.iterdir())  # no pack written
 
 
+async def test_a_late_change_message_does_not_cut_the_search_short(sample_store):
+    """Keys typed faster than the box's Changed messages are handled: the message of the
+    first key arrives when the box holds the whole word, and the word stays."""
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        app.open_partnership("vantage-retail")
+        await app.detail_ready()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PartnershipScreen)
+        search = screen.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = "pipeline"  # typed; its messages still on their way
+        search.post_message(Input.Changed(search, "p"))  # the first key's, late
+        await pilot.pause()
+        assert search.value == "pipeline"
+        assert row_keys(screen.query_one("#commitment-table")) == ["h1-pipeline", "q4-pipeline"]
+
+
 async def test_a_value_pasted_right_after_opening_a_form_goes_into_it(sample_store):
     """r, c and a paste holding r, a and q, all queued before the first is handled: the
     paste lands in the form's first field; nothing records, audits or quits."""

@@ -652,12 +652,17 @@ class PartnershipScreen(Screen):
         self._show_row_detail(table_id)
 
     def set_query(self, text: str) -> None:
+        """Search for ``text``, putting it in the search box too."""
+        search = self.query_one("#search", Input)
+        if search.value != text:
+            search.value = text
+        self._apply_query(text)
+
+    def _apply_query(self, text: str) -> None:
         self.query_text = text.strip()
         for table_id, rows in self.rows.items():
             self.show_rows(table_id, rows)
         search = self.query_one("#search", Input)
-        if search.value != text:
-            search.value = text
         search.set_class(bool(self.query_text) or search.has_focus, "-shown")
 
     def action_search(self) -> None:
@@ -670,7 +675,9 @@ class PartnershipScreen(Screen):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.set_query(event.value)
+        # What the box holds now: a burst of keys queues several Changed messages, and
+        # writing an older one's value back would throw away the keys typed after it.
+        self._apply_query(event.input.value)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
