@@ -33,6 +33,7 @@ from eventsourcing.persistence import PersistenceError
 from trustledger.domain.errors import StoreError
 
 ROWS_TABLE = "trustledger_read_model"
+VIEWS_TABLE = "trustledger_read_model_views"
 META_TABLE = "trustledger_read_model_meta"
 META_NAME = "state"
 # Any constant shared by every trustledger process (PostgreSQL advisory lock).
@@ -43,6 +44,8 @@ WRITE_WAIT = 2.0
 
 #: ``(handles or None for every partnership) -> [(handle, body), ...]``: the rows to write.
 RowsFor = Callable[[Sequence[str] | None], Iterable[tuple[str, bytes]]]
+#: The same for view rows; None when the caller has no views for the meta's ``views_day``.
+ViewsFor = Callable[[Sequence[str] | None], Iterable[tuple[str, bytes]] | None]
 
 
 def row_digest(handle: str, body: bytes) -> str:
@@ -89,6 +92,7 @@ class ReadStore:
         self.where = where
         if kind == "sqlite":
             self.rows_table, self.meta_table = ROWS_TABLE, META_TABLE
+            self.views_table = VIEWS_TABLE
             self.events_table = backend.table
             self.position = "rowid"
             self.mark = "?"
@@ -96,6 +100,7 @@ class ReadStore:
             schema = backend.schema
             self.rows_table = f'"{schema}"."{ROWS_TABLE}"'
             self.meta_table = f'"{schema}"."{META_TABLE}"'
+            self.views_table = f'"{schema}"."{VIEWS_TABLE}"'
             self.events_table = backend.table
             self.position = "notification_id"
             self.mark = "%s"
@@ -133,6 +138,19 @@ class ReadStore:
         )
         return bool(_values(c.fetchone())[0] == 2)
 
+    def _has_views(self, c: Any) -> bool:
+        if self.kind == "sqlite":
+            c.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", (VIEWS_TABLE,)
+            )
+        else:
+            c.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema=%s AND table_name=%s",
+                (self.datastore.schema, VIEWS_TABLE),
+            )
+        return bool(_values(c.fetchone())[0] == 1)
+
     def read_meta(self) -> dict[str, Any] | None:
         """The stored meta alone (None when there is no read model)."""
         with self._failures("read"), self.datastore.transaction(commit=False) as c:
@@ -158,6 +176,43 @@ class ReadStore:
             ]
             return StoredRows(meta, rows)
 
+    def read_views(self) -> StoredRows:
+        """The meta and every view row, in one read transaction (no view rows when the
+        store has none: a read model written before views were kept)."""
+        with self._failures("read"), self.datastore.transaction(commit=False) as c:
+            if not self._has_tables(c):
+                return StoredRows(None, [])
+            meta = self._current(c)
+            if meta is None or not self._has_views(c):
+                return StoredRows(meta, [])
+            c.execute(f"SELECT handle, body, digest FROM {self.views_table}")
+            rows = [
+                (handle, bytes(body), digest) for handle, body, digest in map(_values, c.fetchall())
+            ]
+            return StoredRows(meta, rows)
+
+    def read_some(self, handles: Sequence[str]) -> StoredRows:
+        """The meta and the state rows of ``handles`` (those stored), in one read
+        transaction."""
+        with self._failures("read"), self.datastore.transaction(commit=False) as c:
+            if not self._has_tables(c):
+                return StoredRows(None, [])
+            meta = self._current(c)
+            rows: list[tuple[str, bytes, str]] = []
+            chosen = list(handles)
+            for start in range(0, len(chosen), 500):
+                part = chosen[start : start + 500]
+                marks = ", ".join([self.mark] * len(part))
+                c.execute(
+                    f"SELECT handle, body, digest FROM {self.rows_table} WHERE handle IN ({marks})",
+                    part,
+                )
+                rows.extend(
+                    (handle, bytes(body), digest)
+                    for handle, body, digest in map(_values, c.fetchall())
+                )
+            return StoredRows(meta, rows)
+
     # -- writing --------------------------------------------------------------------------
 
     @contextmanager
@@ -174,10 +229,11 @@ class ReadStore:
                 c.execute(
                     f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name TEXT PRIMARY KEY, value TEXT)"
                 )
-                c.execute(
-                    f"CREATE TABLE IF NOT EXISTS {ROWS_TABLE} "
-                    "(handle TEXT PRIMARY KEY, body BLOB NOT NULL, digest TEXT NOT NULL)"
-                )
+                for table in (ROWS_TABLE, VIEWS_TABLE):
+                    c.execute(
+                        f"CREATE TABLE IF NOT EXISTS {table} "
+                        "(handle TEXT PRIMARY KEY, body BLOB NOT NULL, digest TEXT NOT NULL)"
+                    )
             else:
                 c.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT * 1000)}ms'")
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
@@ -190,6 +246,11 @@ class ReadStore:
                         f"CREATE TABLE IF NOT EXISTS {self.rows_table} "
                         "(handle TEXT PRIMARY KEY, body BYTEA NOT NULL, digest TEXT NOT NULL)"
                     )
+                if not self._has_views(c):
+                    c.execute(
+                        f"CREATE TABLE IF NOT EXISTS {self.views_table} "
+                        "(handle TEXT PRIMARY KEY, body BYTEA NOT NULL, digest TEXT NOT NULL)"
+                    )
             yield c
 
     def _current(self, c: Any) -> dict[str, Any] | None:
@@ -197,18 +258,21 @@ class ReadStore:
         row = c.fetchone()
         return _meta(_values(row)[0]) if row is not None else None
 
-    def _put_rows(self, c: Any, rows: Iterable[tuple[str, bytes]]) -> None:
+    def _put_rows(
+        self, c: Any, rows: Iterable[tuple[str, bytes]], table: str | None = None
+    ) -> None:
+        table = self.rows_table if table is None else table
         values = [(handle, body, row_digest(handle, body)) for handle, body in rows]
         if not values:
             return
         if self.kind == "sqlite":
             c.executemany(
-                f"INSERT OR REPLACE INTO {ROWS_TABLE} (handle, body, digest) VALUES (?, ?, ?)",
+                f"INSERT OR REPLACE INTO {table} (handle, body, digest) VALUES (?, ?, ?)",
                 values,
             )
         else:
             c.executemany(
-                f"INSERT INTO {self.rows_table} (handle, body, digest) VALUES (%s, %s, %s) "
+                f"INSERT INTO {table} (handle, body, digest) VALUES (%s, %s, %s) "
                 "ON CONFLICT (handle) DO UPDATE SET body = EXCLUDED.body, digest = EXCLUDED.digest",
                 values,
             )
@@ -221,18 +285,34 @@ class ReadStore:
             (META_NAME, orjson.dumps(meta).decode()),
         )
 
-    def replace(self, meta: dict[str, Any], rows: Iterable[tuple[str, bytes]]) -> None:
-        """Every row afresh, and ``meta`` (a rebuild)."""
+    def replace(
+        self,
+        meta: dict[str, Any],
+        rows: Iterable[tuple[str, bytes]],
+        views: Iterable[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Every row afresh, the view rows too (none when ``views`` is None: ``meta`` then
+        has no ``views_day``), and ``meta`` (a rebuild)."""
         with self._writing() as c:
             c.execute(f"DELETE FROM {self.rows_table}")
+            c.execute(f"DELETE FROM {self.views_table}")
             self._put_rows(c, rows)
+            if views is not None:
+                self._put_rows(c, views, self.views_table)
             self._put_meta(c, meta)
 
-    def advance(self, meta: dict[str, Any], rows_for: RowsFor) -> bool:
+    def advance(
+        self, meta: dict[str, Any], rows_for: RowsFor, views_for: ViewsFor | None = None
+    ) -> bool:
         """Move the stored read model on to ``meta["position"]`` (see the module docstring):
         write the rows ``rows_for`` gives for the partnerships with events since the stored
         position. False (nothing written) when the stored read model has another key or is
-        at that position or further already."""
+        at that position or further already.
+
+        The view rows go with it: when the stored ones are of ``meta["views_day"]`` already,
+        only those of the same partnerships are written; otherwise every one
+        (``views_for(None)``). When ``views_for`` has none, ``meta`` is stored without a
+        ``views_day`` (the view rows then count for nothing)."""
         with self._writing() as c:
             current = self._current(c)
             if current is None or current.get("key") != meta["key"]:
@@ -247,6 +327,34 @@ class ReadStore:
             )
             handles = sorted(_values(row)[0] for row in c.fetchall())
             self._put_rows(c, rows_for(handles))
+            day = meta.get("views_day")
+            same_day = day is not None and current.get("views_day") == day
+            views = (
+                None
+                if views_for is None or day is None
+                else views_for(handles if same_day else None)
+            )
+            if views is None:
+                meta = {**meta, "views_day": None}
+            else:
+                if not same_day:
+                    c.execute(f"DELETE FROM {self.views_table}")
+                self._put_rows(c, views, self.views_table)
+            self._put_meta(c, meta)
+            return True
+
+    def put_views(self, meta: dict[str, Any], views: Iterable[tuple[str, bytes]]) -> bool:
+        """Every view row afresh and ``meta`` (its ``views_day`` and ``views``), when the
+        stored read model has the same key and is at ``meta["position"]``; False (nothing
+        written) otherwise."""
+        with self._writing() as c:
+            current = self._current(c)
+            if current is None or current.get("key") != meta["key"]:
+                return False
+            if current.get("position") != meta["position"]:
+                return False
+            c.execute(f"DELETE FROM {self.views_table}")
+            self._put_rows(c, views, self.views_table)
             self._put_meta(c, meta)
             return True
 

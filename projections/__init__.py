@@ -26,7 +26,7 @@ from trustledger.projections.config import (
     load_config,
 )
 from trustledger.projections.explain import ExplainRow, explain, explain_partnership
-from trustledger.projections.follower import Follower
+from trustledger.projections.follower import Follower, NeedsFullState
 from trustledger.projections.portfolio import assemble, partnership_view, portfolio_at
 from trustledger.projections.replay import fold, is_visible, replay, select
 from trustledger.projections.report import REPORT_KEYS, report_row, report_rows
@@ -59,6 +59,7 @@ __all__ = [
     "Follower",
     "IssueView",
     "ModelConfig",
+    "NeedsFullState",
     "PartnershipState",
     "PartnershipView",
     "Portfolio",

@@ -24,6 +24,14 @@ nothing new is free.
 
 A follower can start from a state folded elsewhere (:meth:`Follower.from_state`: the shared
 read model, :mod:`~trustledger.projections.persist`); nothing is ever unpickled.
+
+A *lean* follower (:meth:`Follower.lean`) starts from today's lean views instead
+(:mod:`~trustledger.projections.stored_views`) and holds the folded state of only the
+partnerships new events touched: a partnership that is not held yet is folded from its history
+(``history(handle)``, up to the position before the batch) when an event for it arrives. Its
+memory follows what changed, not the history. It answers for the day its views are of; for any
+other day (the day turned, an event dated later arrived) :meth:`Follower.view` raises
+:class:`NeedsFullState`, and the caller starts again from the full state.
 """
 
 from __future__ import annotations
@@ -41,6 +49,10 @@ from trustledger.projections.trends import series
 from trustledger.projections.views import PartnershipView, Portfolio, TrendPoint
 
 
+class NeedsFullState(LookupError):
+    """A lean follower was asked about a day its views are not of."""
+
+
 class Follower:
     """Holds the live portfolio state; see the module docstring."""
 
@@ -54,6 +66,10 @@ class Follower:
         self._portfolio: Portfolio | None = None  # the last view, until something changes
         self._series: dict[str, list[TrendPoint]] = {}
         self._series_key: tuple[date, int, int] | None = None
+        # A lean follower's every partnership (views held or state held) and their count
+        # with those registered after the views' day (None: not lean, the state holds all).
+        self._known: set[str] | None = None
+        self._count = 0
 
     @classmethod
     def from_state(cls, state: PortfolioState) -> Follower:
@@ -62,6 +78,87 @@ class Follower:
         follower = cls(state.config)
         follower._state = state
         return follower
+
+    @classmethod
+    def lean(
+        cls,
+        config: ModelConfig,
+        *,
+        position: int,
+        max_day: date,
+        partnerships: int,
+        as_of: date,
+        views: dict[str, PartnershipView],
+        series: dict[str, list[TrendPoint]],
+        series_key: tuple[int, int],
+    ) -> Follower:
+        """A lean follower at ``position``: ``views`` (without revenue shares) and ``series``
+        (sparklines of ``series_key``: points, step in days) are every partnership's at
+        ``as_of``, ``partnerships`` counts them all (those registered after ``as_of``
+        included), ``max_day`` is the latest day of any event folded."""
+        follower = cls(config)
+        state = follower._state
+        state.last_position = position
+        state.max_day = max_day
+        follower._views = dict(views)
+        follower._views_key = (as_of, as_of >= max_day)
+        follower._series = dict(series)
+        follower._series_key = (as_of, *series_key)
+        follower._known = set(views)
+        follower._count = partnerships
+        return follower
+
+    def make_lean(self) -> bool:
+        """Let go of every partnership's folded state (after it was stored), keeping the
+        views and sparklines of the last day asked; False (and nothing changed) when there
+        are none."""
+        if self._views_key is None or self._series_key is None:
+            return False
+        if self._series_key[0] != self._views_key[0]:
+            return False
+        held, views, series = self._state.partnerships, self._views, self._series
+        if any(h not in views or (views[h] is not None and h not in series) for h in held):
+            return False  # folded but not viewed since
+        if self._known is None:
+            self._known = set(held)
+            self._count = len(held)
+        held.clear()
+        return True
+
+    @property
+    def is_lean(self) -> bool:
+        return self._known is not None
+
+    @property
+    def partnership_count(self) -> int:
+        """How many partnerships are registered (on any day) in what was folded."""
+        return self._count if self._known is not None else len(self._state.partnerships)
+
+    def stored_views(
+        self, as_of: date, handles: Iterable[str] | None = None
+    ) -> dict[str, tuple[PartnershipView, list[TrendPoint]]] | None:
+        """The views (without revenue shares) and sparklines held for ``as_of``, of
+        ``handles`` (None: all); None unless every one asked for is held for that day."""
+        if self._views_key is None or self._views_key[0] != as_of:
+            return None
+        if self._series_key is None or self._series_key[0] != as_of:
+            return None
+        views, series = self._views, self._series
+        chosen = self.handles() if handles is None else handles
+        found: dict[str, tuple[PartnershipView, list[TrendPoint]]] = {}
+        for handle in chosen:
+            if handle not in views:
+                if handle in self._state.partnerships or self._known is not None:
+                    return None  # folded but not viewed since (or unknown to a lean one)
+                continue
+            view = views[handle]
+            if view is None:
+                continue  # registered after that day
+            spark = series.get(handle)
+            if spark is None:
+                return None
+            found[handle] = (view, spark)
+        return found
 
     @property
     def config(self) -> ModelConfig:
@@ -93,6 +190,9 @@ class Follower:
         seen = state.last_position
         fresh = [recorded for recorded in batch if recorded.position > seen]
         changed: set[str] = set()
+        known = self._known
+        if known is not None:
+            self._hold({recorded.partnership for recorded in fresh}, history)
         evolve_all(state, fresh, changed)
         corrected = corrected_handles(fresh)
         if corrected and history is None:
@@ -101,6 +201,16 @@ class Follower:
             assert history is not None
             self.refold(handle, history(handle))
             changed.add(handle)
+        if known is not None:
+            for handle in changed:
+                if handle in state.partnerships:
+                    if handle not in known:
+                        known.add(handle)
+                        self._count += 1
+                elif handle in known:
+                    known.discard(handle)  # its registration was voided
+                    self._count -= 1
+                    self._handles = []
         for handle in changed:
             self._views.pop(handle, None)
             self._finished.pop(handle, None)
@@ -109,9 +219,25 @@ class Follower:
             self._portfolio = None
         return changed
 
+    def _hold(self, handles: set[str], history: Callable[[str], Iterable[Recorded]] | None) -> None:
+        """Fold, from their histories, the partnerships among ``handles`` whose state a lean
+        follower does not hold yet (up to its position: the batch follows)."""
+        missing = [handle for handle in handles if handle not in self._state.partnerships]
+        if not missing:
+            return
+        if history is None:
+            raise ValueError("a lean follower needs the partnerships' histories")
+        for handle in sorted(missing):
+            refold(self._state, handle, history(handle))
+
     def handles(self) -> list[str]:
         """Every partnership's handle, sorted (kept between batches; a correction that drops one
         clears it)."""
+        known = self._known
+        if known is not None:
+            if len(self._handles) != len(known):
+                self._handles = sorted(known)
+            return self._handles
         if len(self._handles) != len(self._state.partnerships):
             self._handles = sorted(self._state.partnerships)
         return self._handles
@@ -133,6 +259,8 @@ class Follower:
         their views, and even their revenue shares unless the portfolio's revenue moved.
         """
         current = as_of >= self._state.max_day
+        if self._known is not None and (as_of, current) != self._views_key:
+            raise NeedsFullState(f"a lean follower holds the views of {self._views_key}")
         if (as_of, current) != self._views_key:
             # Another day, or an event dated after it arrived: every view is computed afresh.
             self._views.clear()
@@ -175,16 +303,19 @@ class Follower:
         Cached like the views: after a batch only the partnerships it changed are computed.
         """
         key = (as_of, points, step_days)
+        if self._known is not None and key != self._series_key:
+            raise NeedsFullState(f"a lean follower holds the sparklines of {self._series_key}")
         if key != self._series_key:
             self._series.clear()
             self._series_key = key
         state, cache = self._state, self._series
         result: dict[str, list[TrendPoint]] = {}
         for handle in self.handles():
-            ps = state.partnerships[handle]
-            if ps.registered_on > as_of:
-                continue
-            if handle not in cache:
-                cache[handle] = series(ps, as_of, state.config, points, step_days)
-            result[handle] = cache[handle]
+            spark = cache.get(handle)
+            if spark is None:
+                ps = state.partnerships.get(handle)  # a lean follower's unheld: not yet registered
+                if ps is None or ps.registered_on > as_of:
+                    continue
+                spark = cache[handle] = series(ps, as_of, state.config, points, step_days)
+            result[handle] = spark
         return result

@@ -168,6 +168,10 @@ class PartnershipView:
     revenue_12m: float
     revenue_share: float | None
     alerts: tuple[Alert, ...]
+    #: False for a lean view (:mod:`~trustledger.projections.stored_views`): every figure,
+    #: the open issues and the alerts, but no commitments or reviews (its partnership's
+    #: history gives those when it is opened).
+    detailed: bool = True
 
     @property
     def open_commitments(self) -> tuple[CommitmentView, ...]:

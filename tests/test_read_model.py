@@ -24,10 +24,26 @@ from hypothesis import strategies as st
 from trustledger.domain.ledger import Ledger
 from trustledger.domain.readstore import META_TABLE, ROWS_TABLE, row_digest
 from trustledger.domain.store import StoreConfig, parse_store_url
-from trustledger.projections import ModelConfig, PortfolioState, fold, portfolio_at, replay
+from trustledger.projections import (
+    Follower,
+    ModelConfig,
+    Portfolio,
+    PortfolioState,
+    fold,
+    portfolio_at,
+    replay,
+    sparklines,
+)
 from trustledger.projections.persist import STATE_FIELDS, partnership_data
+from trustledger.projections.stored_views import lean
 from trustledger.tui.service.ledger_service import LedgerService
-from trustledger.tui.service.readmodel import ReadModel, model_key
+from trustledger.tui.service.readmodel import (
+    SPARK_POINTS,
+    SPARK_STEP_DAYS,
+    ReadModel,
+    caught_up,
+    model_key,
+)
 
 from tests.cli_helpers import run_cli
 from tests.samples import RECORDED, SAMPLE_EVENTS, TODAY, record_samples, sample_lines
@@ -59,6 +75,42 @@ def assert_matches_the_events(ledger: Ledger) -> None:
     state, _ = ReadModel(ledger, CONFIG).start()
     assert state.last_position == (events[-1].position if events else 0)
     assert portfolio_at(state, AS_OF) == replay(events, AS_OF, config=CONFIG)
+    assert_lean_matches_the_events(ledger, events)
+
+
+def lean_figures(portfolio: Portfolio) -> tuple:
+    """What a lean portfolio holds of ``portfolio``: its lean views, shares and figures."""
+    return (
+        [lean(view) for view in portfolio.partnerships],
+        [view.revenue_share for view in portfolio.partnerships],
+        portfolio.by_status,
+        portfolio.revenue_total_12m,
+        portfolio.largest_revenue_partnership,
+        portfolio.alert_count,
+        portfolio.alerts,
+    )
+
+
+def assert_lean_matches_the_events(ledger: Ledger, events: list) -> None:
+    """The stored view rows (if any, of ``AS_OF``) are the lean views of a fold of the events
+    up to the read model's position, and a lean start caught up is a replay's lean views."""
+    loaded = ReadModel(ledger, CONFIG).load_lean(AS_OF)
+    follower = loaded.follower
+    if follower is None:
+        return
+    position = follower.last_position
+    expected = fold([e for e in events if e.position <= position], config=CONFIG)
+    held = follower.stored_views(AS_OF)
+    assert held is not None
+    assert {h: view for h, (view, _) in held.items()} == {
+        view.handle: lean(view) for view in portfolio_at(expected, AS_OF).partnerships
+    }
+    assert {h: spark for h, (_, spark) in held.items()} == sparklines(
+        expected, AS_OF, SPARK_POINTS, SPARK_STEP_DAYS
+    )
+    caught_up(ledger, follower)
+    assert follower.last_position == (events[-1].position if events else 0)
+    assert lean_figures(follower.view(AS_OF)) == lean_figures(replay(events, AS_OF, config=CONFIG))
 
 
 # -- random interleavings ---------------------------------------------------------------------
@@ -71,6 +123,7 @@ steps = st.lists(
         st.tuples(st.just("restart"), st.just(0)),
         st.tuples(st.just("rebuild"), st.just(0)),
         st.tuples(st.just("viewer"), st.integers(0, 3)),
+        st.tuples(st.just("lean"), st.integers(0, 3)),
     ),
     min_size=1,
     max_size=12,
@@ -86,6 +139,7 @@ def test_the_read_model_equals_a_full_replay_after_any_interleaving(plan: list[S
         store = parse_store_url(str(Path(folder) / "ledger.sqlite"))
         written = 0
         viewers: list[PortfolioState] = []  # states that viewers hold, some of them stale
+        leans: list[Follower] = []  # lean viewers, some of them stale
         ledger = Ledger(store, create=True, clock=lambda: RECORDED)
         try:
             for kind, amount in plan:
@@ -99,7 +153,7 @@ def test_the_read_model_equals_a_full_replay_after_any_interleaving(plan: list[S
                     state, _ = ReadModel(ledger, CONFIG).start()
                     viewers.append(state)
                 elif kind == "rebuild":
-                    viewers.append(ReadModel(ledger, CONFIG).rebuild())
+                    viewers.append(ReadModel(ledger, CONFIG).rebuild(as_of=AS_OF))
                 elif kind == "viewer" and viewers:
                     # A viewer (perhaps far behind) folds what is new and moves the stored
                     # read model on, or is refused because another got further.
@@ -107,7 +161,21 @@ def test_the_read_model_equals_a_full_replay_after_any_interleaving(plan: list[S
 
                     state = viewers[amount % len(viewers)]
                     fold_new(ledger, state)
-                    ReadModel(ledger, CONFIG).advance(state)
+                    ReadModel(ledger, CONFIG).advance(Follower.from_state(state))
+                elif kind == "lean":
+                    # A lean viewer starts from the view rows (when there are some of the
+                    # day), or an older one goes on; it folds what is new and moves the
+                    # stored read model on with its views, and lets go of what it stored.
+                    model = ReadModel(ledger, CONFIG)
+                    found = model.load_lean(AS_OF).follower
+                    if found is not None and amount % 2 == 0:
+                        leans.append(found)
+                    if leans:
+                        follower = caught_up(ledger, leans[amount % len(leans)])
+                        follower.view(AS_OF)
+                        follower.sparklines(AS_OF, SPARK_POINTS, SPARK_STEP_DAYS)
+                        if model.advance(follower, AS_OF) or model.put_views(follower, AS_OF):
+                            follower.make_lean()
                 assert_matches_the_events(ledger)
         finally:
             ledger.close()
@@ -121,7 +189,7 @@ def test_a_stale_viewer_never_moves_the_read_model_back(tmp_path: Path) -> None:
         assert ledger.record(LINES[100:200]).ok
         ahead, _ = ReadModel(ledger, CONFIG).start()
         assert ReadModel(ledger, CONFIG).load().state.last_position == ahead.last_position
-        assert not ReadModel(ledger, CONFIG).advance(behind)
+        assert not ReadModel(ledger, CONFIG).advance(Follower.from_state(behind))
         assert ReadModel(ledger, CONFIG).load().state.last_position == ahead.last_position
 
 

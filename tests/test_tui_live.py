@@ -248,7 +248,16 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
         started.append(reason)
         return state, reason
 
+    real_lean = ReadModel.load_lean
+    lean_starts: list[str | None] = []
+
+    def load_lean(self, as_of):
+        found = real_lean(self, as_of)
+        lean_starts.append(found.reason)
+        return found
+
     monkeypatch.setattr(ReadModel, "start", start)
+    monkeypatch.setattr(ReadModel, "load_lean", load_lean)
     # The sample store may hold a read model already (a report for today builds one): start
     # without, to see the first dashboard build it.
     with closing(sqlite3.connect(str(sample_store.path))) as conn, conn:
@@ -265,13 +274,17 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
                 done = run_cli(sample_store.path, "partner", "add", "zenith", "--name", "Zenith")
                 assert done.code == 0, done.err
                 await pause_until(pilot, lambda t=table: t.row_count == 11, "the new row showing")
-    assert started[0] == "no read model yet"  # the first start built it
-    assert started[1] is None  # the second started from it
+    assert lean_starts[0] == "no read model yet"
+    assert started == ["no read model yet"]  # the first start built it from the events
+    assert lean_starts[1] is None  # the second started from its view rows, lean
     with Ledger(sample_store) as ledger:
         stored = ReadModel(ledger, app.config).load().state
-    # The first dashboard moved the stored read model on to the event recorded meanwhile.
+        views = ReadModel(ledger, app.config).load_lean(app.service.clock.today()).follower
+    # The first dashboard moved the stored read model on to the event recorded meanwhile,
+    # with today's view rows.
     assert stored is not None and stored.last_position == 382
     assert "zenith" in stored.partnerships
+    assert views is not None and views.last_position == 382 and "zenith" in views.handles()
 
 
 @pytest.mark.postgres

@@ -467,7 +467,15 @@ class TrustLedgerApp(OrderedKeys):
     def choices_for(self, event_type: str, handle: str | None) -> FormChoices:
         """What a form offers: the partnerships, and the partnership's open commitments and
         issues (from the live state: a form records now)."""
-        return form_choices(self.live_picture, event_type, handle)
+        picture = self.live_picture
+        view = picture.get(handle) if picture is not None and handle else None
+        if picture is not None and view is not None and not view.detailed:
+            # A lean view holds no commitments: read them from the partnership's history.
+            try:
+                view = self.service.detailed(view, picture.as_of, picture.position, self.config)
+            except LedgerError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+        return form_choices(picture, event_type, handle, view)
 
     # -- help, export ---------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from trustledger.tui.service.stores import opened, resolve_store, scrubbed, stor
 if TYPE_CHECKING:
     from trustledger.domain.audit import Verdict
     from trustledger.domain.migrate import MigrateResult
-    from trustledger.projections import ExplainRow, ModelConfig, Portfolio
+    from trustledger.projections import ExplainRow, ModelConfig, PartnershipView, Portfolio
     from trustledger.tui.service.live import AuditReader, Detail, LiveUpdate
 
 __all__ = ["LedgerService", "MigrationRefused", "SameStore", "export_line"]
@@ -137,22 +137,23 @@ class LedgerService:
     def portfolio(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
         """The portfolio at the end of ``as_of`` as known at ``known_at``.
 
-        Today's (``as_of`` today or later, on or after the latest day recorded, with
-        everything known) comes from the store's shared read model and the events recorded
-        since it (the read model is rebuilt first when it cannot be used, and moved on when
-        the store can be written); any other is a full replay of the events.
+        Today's (``as_of`` today, on or after the latest day recorded, with everything
+        known) comes from the store's shared read model and the events recorded since it:
+        its view rows of today when it has them (only the partnerships with newer events are
+        folded, from their histories), else its folded states (rebuilt first when they cannot
+        be used). The read model is then moved on, with today's view rows, when the store can
+        be written, so that the next start today is lean. Any other day is a full replay of
+        the events.
         """
         from itertools import takewhile
 
-        from trustledger.projections import portfolio_at, replay
-        from trustledger.tui.service.readmodel import ReadModel, gc_paused
+        from trustledger.projections import replay
+        from trustledger.tui.service.readmodel import gc_paused
 
-        if known_at is None and as_of >= self.clock.today():
-            with opened(self.store, clock=self.clock) as ledger:
-                state, _ = ReadModel(ledger, config).start()
-            if as_of >= state.max_day:
-                with gc_paused():
-                    return portfolio_at(state, as_of)
+        if known_at is None and as_of == self.clock.today():
+            found = self._today(as_of, config)
+            if found is not None:
+                return found
         with opened(self.store, clock=self.clock) as ledger, gc_paused():
             # The corrections first (the stream is read once), then the events up to the
             # same position: one consistent history even while others record.
@@ -163,6 +164,34 @@ class LedgerService:
             )
             return replay(events, as_of, known_at, config, corrections)
 
+    def _today(self, as_of: date, config: ModelConfig) -> Portfolio | None:
+        """Today's portfolio from the read model (see :meth:`portfolio`); None when an event
+        dated after today was recorded (a replay then answers)."""
+        from trustledger.projections import Follower
+        from trustledger.tui.service.readmodel import (
+            SPARK_POINTS,
+            SPARK_STEP_DAYS,
+            ReadModel,
+            caught_up,
+            gc_paused,
+        )
+
+        with opened(self.store, clock=self.clock) as ledger, gc_paused():
+            model = ReadModel(ledger, config)
+            follower = model.load_lean(as_of).follower
+            if follower is None:
+                state, _ = model.start()
+                follower = Follower.from_state(state)
+            else:
+                caught_up(ledger, follower)
+            if as_of < follower.state.max_day:
+                return None
+            portfolio = follower.view(as_of)
+            follower.sparklines(as_of, SPARK_POINTS, SPARK_STEP_DAYS)
+            if not model.advance(follower, as_of):
+                model.put_views(follower, as_of)
+            return portfolio
+
     def rebuild(
         self, config: ModelConfig, progress: Callable[[int, int], None] | None = None
     ) -> tuple[int, int]:
@@ -172,7 +201,7 @@ class LedgerService:
 
         with opened(self.store, clock=self.clock) as ledger:
             model = ReadModel(ledger, config)
-            state = model.rebuild(progress)
+            state = model.rebuild(progress, self.clock.today())
             if not model.writable:
                 raise StoreError(
                     f"cannot write the read model: {model.problem or 'the store is read-only'}"
@@ -265,6 +294,15 @@ class LedgerService:
         from trustledger.tui.service.live import follow
 
         follow(self, config, stop, emit, on_error, warm_start=warm_start, warn=warn)
+
+    def detailed(
+        self, view: PartnershipView, as_of: date, position: int, config: ModelConfig
+    ) -> PartnershipView:
+        """A lean ``view`` (of a picture at ``as_of`` and ``position``) with its commitments,
+        reviews and issues, read from its partnership's history."""
+        from trustledger.tui.service.live import detailed
+
+        return detailed(view, as_of, position, self.history(view.handle), config)
 
     def audit_reader(self, config: ModelConfig) -> AuditReader:
         """Replays of the store at chosen dates, reading only what is new each time."""

@@ -38,26 +38,31 @@ from trustledger.projections import (
     ExplainRow,
     Follower,
     ModelConfig,
+    NeedsFullState,
     PartnershipView,
     Portfolio,
     TrendPoint,
     explain,
     fold,
+    partnership_view,
     portfolio_at,
     select,
     sparklines,
     trend,
 )
-from trustledger.tui.service.readmodel import ReadModel, gc_paused
+from trustledger.projections.stored_views import with_items
+from trustledger.tui.service.readmodel import (
+    SPARK_POINTS,
+    SPARK_STEP_DAYS,
+    ReadModel,
+    gc_paused,
+)
 from trustledger.tui.service.stores import open_ledger, opened, scrub
 
 if TYPE_CHECKING:
     from trustledger.domain.ledger import Ledger
     from trustledger.tui.service.ledger_service import LedgerService
 
-#: How many points each portfolio sparkline has, and how many days apart they are.
-SPARK_POINTS = 8
-SPARK_STEP_DAYS = 30
 #: How many points the partnership screen's trend chart has.
 CHART_POINTS = 40
 #: How often (at most) the live view moves the store's shared read model on (seconds).
@@ -114,6 +119,9 @@ class Detail:
     explanation: list[ExplainRow]
     as_of: date
     known_at: datetime | None
+    #: The partnership's view with its commitments, reviews and issues, when the picture's
+    #: was lean (see :func:`detailed`).
+    view: PartnershipView | None = None
 
 
 def alert_key(alert: Alert) -> tuple[str, str, str]:
@@ -242,10 +250,13 @@ class LiveFollower:
         wake_every: float = WAKE_SECONDS,
         follower: Follower | None = None,
         reopen: Callable[[], EventSource] | None = None,
+        reload: Callable[[], Follower] | None = None,
     ) -> None:
         self.source = source
         self.today = today
         self.config = config
+        # Where a lean follower's full state comes from when it is asked about another day.
+        self.reload = reload
         # A follower restored from a warm-start snapshot only reads what came after it.
         self.follower = follower or Follower(config)
         self.wake_every = wake_every
@@ -309,7 +320,16 @@ class LiveFollower:
             # Only the partnerships the new events touched differ from the last picture,
             # unless the day turned (every score decays) or there is no last picture.
             since = last.position if last is not None and last.as_of == today else None
-            picture = live_picture(self.follower, today, changed, since)
+            try:
+                picture = live_picture(self.follower, today, changed, since)
+            except NeedsFullState:
+                # A lean follower holds one day's views: the day turned (every score decays)
+                # or an event dated later arrived. Start again from the full state, once.
+                if self.reload is None:
+                    raise
+                self.adopt(self.reload())
+                self.catch_up()
+                picture = live_picture(self.follower, today)
         before = last.portfolio if last is not None else None
         alerts = [] if initial else new_alerts(before, picture.portfolio, picture.changed)
         self.last = picture
@@ -407,6 +427,21 @@ def follow(
     started = False
     persisted = 0.0  # when the read model was last moved on (monotonic seconds)
     persisted_at = 0  # the position it was moved on to (or started from)
+    today = service.clock.today
+
+    def full_state() -> Follower:
+        """The full state: the stored read model (rebuilt when it cannot be used) and what
+        was recorded since."""
+        nonlocal persisted_at
+        assert model is not None
+        state, reason = model.start()
+        # What was loaded lives as long as the view: keep the cyclic garbage collector from
+        # walking its millions of objects again and again.
+        gc.freeze()
+        persisted_at = state.last_position
+        if reason is not None and warn is not None:
+            warn(f"read model rebuilt from the events: {scrub(reason, store)}")
+        return Follower.from_state(state)
 
     def reopen() -> EventSource:
         nonlocal model, started, persisted_at
@@ -414,39 +449,44 @@ def follow(
         if warm_start and connection.ledger is not None:
             model = ReadModel(connection.ledger, config)
             if not started:
-                state, reason = model.start()
                 started = True  # once: later reconnections keep the state they have
-                # What was loaded lives as long as the view: keep the cyclic garbage
-                # collector from walking its millions of objects again and again.
-                gc.freeze()
-                persisted_at = state.last_position
-                if reason is not None and warn is not None:
-                    warn(f"read model rebuilt from the events: {scrub(reason, store)}")
-                live.adopt(Follower.from_state(state))
+                # Today's lean views when the read model has them; else the full state.
+                lean = model.load_lean(today())
+                if lean.follower is not None:
+                    persisted_at = lean.follower.last_position
+                    live.adopt(lean.follower)
+                else:
+                    live.adopt(full_state())
         return source
 
     def told(message: str) -> None:
         on_error(scrub(message, store))
 
     def persist(force: bool = False) -> None:
-        """Move the stored read model on to the live state (in this thread, so it never
-        races the fold)."""
+        """Move the stored read model on to the live state, with today's view rows (in this
+        thread, so it never races the fold); then let go of the folded states it stored."""
         nonlocal persisted, persisted_at
         now = time.monotonic()
-        position = live.follower.last_position
-        if model is None or position <= persisted_at:
-            return  # nothing new to keep (and no reason to knock on a store that is down)
-        if not force and now - persisted < PERSIST_SECONDS:
+        follower, last = live.follower, live.last
+        if model is None or last is None:
             return
-        persisted, persisted_at = now, position
+        stored = False
         try:
-            model.advance(live.follower.state)
+            if follower.last_position > persisted_at:
+                if not force and now - persisted < PERSIST_SECONDS:
+                    return
+                persisted, persisted_at = now, follower.last_position
+                stored = model.advance(follower, last.as_of)
+            elif not follower.is_lean:
+                # Started from the full state: store its views, so the next start is lean.
+                stored = model.put_views(follower, last.as_of)
         except STORE_FAILURES as exc:
             if warn is not None:
                 warn(f"could not update the read model: {scrub(str(exc), store)}")
+        if stored:
+            follower.make_lean()
 
-    today = service.clock.today
-    live = LiveFollower(None, today, config, reopen=reopen)
+    live = LiveFollower(None, today, config, reopen=reopen, reload=full_state)
     try:
         live.run(stop, emit, told, on_idle=persist, after_step=persist)
         if live.source is not None:
@@ -509,11 +549,28 @@ def partnership_detail(
     config: ModelConfig,
     *,
     audit: bool,
+    lean: tuple[PartnershipView, int] | None = None,
 ) -> Detail:
-    """Read one partnership's events and derive its chart series and explanation."""
+    """Read one partnership's events and derive its chart series and explanation (and, for a
+    ``lean`` view of a picture at a position, the view with its items: :func:`detailed`)."""
     with opened(store) as ledger:
         events = ledger.history(handle)
-    return detail_from_events(handle, events, as_of, known_at, config, audit=audit)
+    return detail_from_events(handle, events, as_of, known_at, config, audit=audit, lean=lean)
+
+
+def detailed(
+    view: PartnershipView,
+    as_of: date,
+    position: int,
+    events: Iterable[Recorded],
+    config: ModelConfig,
+) -> PartnershipView:
+    """A lean ``view`` (of a picture at ``as_of`` and ``position``) with its commitments,
+    reviews and issues, folded from its partnership's ``events`` up to that position."""
+    state = fold([event for event in events if event.position <= position], config=config)
+    ps = state.partnerships.get(view.handle)
+    full = None if ps is None else partnership_view(ps, as_of, config)
+    return view if full is None else with_items(view, full)
 
 
 def detail_from_events(
@@ -524,6 +581,7 @@ def detail_from_events(
     config: ModelConfig,
     *,
     audit: bool,
+    lean: tuple[PartnershipView, int] | None = None,
 ) -> Detail:
     every = list(events)
     shown = list(select(every, as_of, known_at)) if audit else every
@@ -531,6 +589,7 @@ def detail_from_events(
     step = max(1, -(-span // (CHART_POINTS - 1)))
     points = min(CHART_POINTS, span // step + 1) if shown else 2
     return Detail(
+        view=None if lean is None else detailed(lean[0], as_of, lean[1], every, config),
         handle=handle,
         events=shown,
         trend=trend(every, as_of, max(points, 2), step, config, known_at, handle),

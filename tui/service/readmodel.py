@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from trustledger.domain.paging import pages
 from trustledger.domain.readstore import ReadStoreError, row_digest
-from trustledger.projections import MODEL_VERSION, ModelConfig, PortfolioState
+from trustledger.projections import MODEL_VERSION, Follower, ModelConfig, PortfolioState
 from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.persist import (
     STATE_FORMAT,
@@ -48,12 +48,18 @@ from trustledger.projections.persist import (
 )
 from trustledger.projections.replay import refold
 from trustledger.projections.state import evolve_all
+from trustledger.projections.stored_views import VIEW_FORMAT, view_data, view_from_data
+from trustledger.projections.views import PartnershipView, TrendPoint
 
 if TYPE_CHECKING:
     from trustledger.domain.ledger import Ledger
 
 #: Events per page while folding what the read model does not hold yet.
 PAGE = 20000
+#: How many points each portfolio sparkline has, and how many days apart they are (the
+#: stored view rows hold these).
+SPARK_POINTS = 8
+SPARK_STEP_DAYS = 30
 
 #: ``(events folded, events in the store)`` while a read model is rebuilt or caught up.
 FoldProgress = Callable[[int, int], None]
@@ -80,7 +86,10 @@ def model_key(config: ModelConfig) -> str:
     """What a read model must have been folded with to be used with ``config``: the state
     layout, the model version and the configuration."""
     settings = hashlib.sha256(orjson.dumps(config.model_dump(), option=orjson.OPT_SORT_KEYS))
-    return f"state {STATE_FORMAT}; model {MODEL_VERSION}; config {settings.hexdigest()[:16]}"
+    return (
+        f"state {STATE_FORMAT}; views {VIEW_FORMAT}; model {MODEL_VERSION}; "
+        f"config {settings.hexdigest()[:16]}"
+    )
 
 
 def encode(state: PortfolioState, handle: str) -> bytes:
@@ -88,11 +97,23 @@ def encode(state: PortfolioState, handle: str) -> bytes:
     return orjson.dumps(partnership_data(state.partnerships[handle]))
 
 
+class NotHeld(LookupError):
+    """A lean follower does not hold the state of a partnership a write needs."""
+
+
 @dataclass(frozen=True)
 class Loaded:
     """What :meth:`ReadModel.load` found: a state to go on from, or why there is none."""
 
     state: PortfolioState | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LeanLoaded:
+    """What :meth:`ReadModel.load_lean` found: a lean follower, or why there is none."""
+
+    follower: Follower | None
     reason: str | None = None
 
 
@@ -123,6 +144,16 @@ def fold_new(
             refold(state, handle, ledger.history(handle))
     changed |= corrected
     return changed
+
+
+def caught_up(ledger: Ledger, follower: Follower) -> Follower:
+    """``follower`` with every event recorded after its position folded in (a lean one
+    folds the partnerships they touch from their histories)."""
+    read = partial(ledger.read, trusted=True)
+    with gc_paused():
+        for batch in pages(read, follower.last_position, PAGE):
+            follower.apply(batch, ledger.history)
+    return follower
 
 
 class ReadModel:
@@ -178,42 +209,177 @@ class ReadModel:
         state.max_day = date.min if max_day <= 0 else date.fromordinal(max_day)
         return Loaded(state)
 
+    def load_lean(self, as_of: date) -> LeanLoaded:
+        """A lean follower from the stored view rows of ``as_of`` (every row checked), or
+        why there is none (no views of that day, another model or store, a damaged row)."""
+        try:
+            stored = self.store.read_views()
+        except ReadStoreError as exc:
+            return LeanLoaded(None, str(exc))
+        meta = stored.meta
+        if meta is None:
+            return LeanLoaded(None, "no read model yet")
+        if meta.get("key") != self.key:
+            return LeanLoaded(None, f"read model of another model or layout ({meta.get('key')})")
+        numbers = [meta.get(name) for name in ("position", "partnerships", "max_day", "views")]
+        views_day = meta.get("views_day")
+        whole = [number for number in [*numbers, views_day] if isinstance(number, int)]
+        if len(whole) != 5:
+            return LeanLoaded(None, "read model without views")
+        position, count, max_day, views, _ = whole
+        if views_day != as_of.toordinal():
+            return LeanLoaded(None, "read model with the views of another day")
+        if self.ledger.link_at(position) != meta.get("link"):
+            return LeanLoaded(None, "read model of another store (its last event is not here)")
+        if len(stored.rows) != views:
+            return LeanLoaded(None, f"read model with {len(stored.rows)} views, not {views}")
+        found: dict[str, PartnershipView] = {}
+        series: dict[str, list[TrendPoint]] = {}
+        with gc_paused():
+            for handle, body, digest in stored.rows:
+                if row_digest(handle, body) != digest:
+                    return LeanLoaded(None, f"read model view {handle!r} is damaged")
+                try:
+                    view, spark = view_from_data(orjson.loads(body))
+                except (orjson.JSONDecodeError, BadStateData) as exc:
+                    return LeanLoaded(None, f"read model view {handle!r} cannot be read: {exc}")
+                if view.handle != handle:
+                    return LeanLoaded(None, f"read model view {handle!r} holds {view.handle!r}")
+                found[handle] = view
+                series[handle] = spark
+        follower = Follower.lean(
+            self.config,
+            position=position,
+            max_day=date.min if max_day <= 0 else date.fromordinal(max_day),
+            partnerships=count,
+            as_of=as_of,
+            views=found,
+            series=series,
+            series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
+        )
+        return LeanLoaded(follower)
+
     # -- writing ----------------------------------------------------------------------------
 
-    def meta(self, state: PortfolioState) -> dict[str, Any]:
+    def meta(
+        self,
+        state: PortfolioState,
+        count: int | None = None,
+        views: tuple[date, int] | None = None,
+    ) -> dict[str, Any]:
+        """The meta of ``state`` (``count`` partnerships: all of ``state``'s by default),
+        with the day and number of its view rows when there are any."""
         return {
             "key": self.key,
             "position": state.last_position,
             "link": self.ledger.link_at(state.last_position),
-            "partnerships": len(state.partnerships),
+            "partnerships": len(state.partnerships) if count is None else count,
             "max_day": state.max_day.toordinal() if state.max_day > date.min else 0,
+            "views_day": None if views is None else views[0].toordinal(),
+            "views": None if views is None else views[1],
         }
 
     def rows(self, state: PortfolioState, handles: Sequence[str] | None) -> list[tuple[str, bytes]]:
         chosen = sorted(state.partnerships) if handles is None else handles
         return [(h, encode(state, h)) for h in chosen if h in state.partnerships]
 
-    def replace(self, state: PortfolioState) -> bool:
-        """Write every row of ``state`` afresh; False when the store cannot be written."""
+    def held_rows(
+        self, follower: Follower, handles: Sequence[str] | None
+    ) -> list[tuple[str, bytes]]:
+        """The state rows of ``handles`` from a follower (lean or not); :class:`NotHeld`
+        when a lean one does not hold one of them (the write is then given up)."""
+        state = follower.state
+        if not follower.is_lean:
+            return self.rows(state, handles)
+        if handles is None:
+            raise NotHeld("a lean follower cannot give every row")
+        missing = [h for h in handles if h not in state.partnerships]
+        if missing:
+            raise NotHeld(f"not held: {missing[0]!r}")
+        return [(h, encode(state, h)) for h in handles]
+
+    @staticmethod
+    def view_rows(
+        follower: Follower, as_of: date, handles: Sequence[str] | None
+    ) -> list[tuple[str, bytes]] | None:
+        """The view rows of ``handles`` (None: all) at ``as_of`` from what ``follower``
+        holds; None when it does not hold them all for that day."""
+        held = follower.stored_views(as_of, handles)
+        if held is None:
+            return None
+        return [
+            (handle, orjson.dumps(view_data(view, spark)))
+            for handle, (view, spark) in sorted(held.items())
+        ]
+
+    def replace(self, state: PortfolioState, as_of: date | None = None) -> bool:
+        """Write every row of ``state`` afresh, with the view rows of ``as_of`` (none when
+        None); False when the store cannot be written."""
         if not self.writable:
             return False
+        views: list[tuple[str, bytes]] | None = None
+        if as_of is not None:
+            follower = Follower.from_state(state)
+            follower.view(as_of)
+            follower.sparklines(as_of, SPARK_POINTS, SPARK_STEP_DAYS)
+            views = self.view_rows(follower, as_of, None)
         try:
-            self.store.replace(self.meta(state), self.rows(state, None))
+            self.store.replace(
+                self.meta(state, views=None if views is None else (as_of or date.min, len(views))),
+                self.rows(state, None),
+                views,
+            )
         except ReadStoreError as exc:
             self.writable, self.problem = False, str(exc)
             return False
         return True
 
-    def advance(self, state: PortfolioState) -> bool:
-        """Move the stored read model on to ``state`` when it is behind (compare-and-set);
-        False when nothing was written (it is current or further, or cannot be written)."""
+    def advance(self, follower: Follower, as_of: date | None = None) -> bool:
+        """Move the stored read model on to ``follower``'s position when it is behind
+        (compare-and-set), with the view rows of ``as_of`` when the follower holds them;
+        False when nothing was written (it is current or further, cannot be written, or a
+        lean follower does not hold a partnership that changed since)."""
         if not self.writable:
             return False
+        views_count = self._views_count(follower, as_of)
+        meta = self.meta(
+            follower.state,
+            follower.partnership_count,
+            None if views_count is None or as_of is None else (as_of, views_count),
+        )
+
+        def views_for(handles: Sequence[str] | None) -> list[tuple[str, bytes]] | None:
+            return None if as_of is None else self.view_rows(follower, as_of, handles)
+
         try:
-            return self.store.advance(self.meta(state), partial(self.rows, state))
+            return self.store.advance(meta, partial(self.held_rows, follower), views_for)
+        except NotHeld:
+            return False
         except ReadStoreError as exc:
             self.problem = str(exc)  # a lock held too long: try again next time
             return False
+
+    def put_views(self, follower: Follower, as_of: date) -> bool:
+        """Store the view rows of ``as_of`` for the stored position, when ``follower`` is at
+        it and holds every view of that day; False when nothing was written."""
+        if not self.writable:
+            return False
+        rows = self.view_rows(follower, as_of, None)
+        if rows is None:
+            return False
+        meta = self.meta(follower.state, follower.partnership_count, (as_of, len(rows)))
+        try:
+            return self.store.put_views(meta, rows)
+        except ReadStoreError as exc:
+            self.problem = str(exc)
+            return False
+
+    @staticmethod
+    def _views_count(follower: Follower, as_of: date | None) -> int | None:
+        if as_of is None:
+            return None
+        held = follower.stored_views(as_of)
+        return None if held is None else len(held)
 
     # -- starting -------------------------------------------------------------------------
 
@@ -226,12 +392,15 @@ class ReadModel:
             return self.rebuild(progress), loaded.reason
         state = loaded.state
         if fold_new(self.ledger, state, progress):
-            self.advance(state)
+            self.advance(Follower.from_state(state))
         return state, None
 
-    def rebuild(self, progress: FoldProgress | None = None) -> PortfolioState:
-        """Replay every event into a new state and write it as the read model."""
+    def rebuild(
+        self, progress: FoldProgress | None = None, as_of: date | None = None
+    ) -> PortfolioState:
+        """Replay every event into a new state and write it as the read model, with the view
+        rows of ``as_of`` (when given)."""
         state = PortfolioState(self.config)
         fold_new(self.ledger, state, progress)
-        self.replace(state)
+        self.replace(state, as_of)
         return state

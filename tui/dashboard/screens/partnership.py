@@ -38,6 +38,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from trustledger.domain.errors import LedgerError
 from trustledger.domain.text import terminal_safe
+from trustledger.projections.stored_views import with_items
 from trustledger.projections.views import (
     Alert,
     PartnershipView,
@@ -355,7 +356,9 @@ class PartnershipScreen(Screen):
         self.mounted = True
         self.show_picture(self.tl_app.picture)
         if self.landing is not None:
-            self.call_after_refresh(self._land_pending)
+            if self.view is None or self.view.detailed:
+                self.call_after_refresh(self._land_pending)
+            # else once the detail shows (a lean view holds no commitments or reviews)
         else:
             self.focus_tab("overview")
 
@@ -454,19 +457,28 @@ class PartnershipScreen(Screen):
         )
         if picture is None:
             return
-        self.view = picture.get(self.handle)
+        key = (picture.position, picture.as_of, picture.known_at, picture.audit)
+        view = picture.get(self.handle)
+        if view is not None and not view.detailed:
+            # A lean view (the live portfolio's): its commitments, reviews and issues come
+            # with the detail, folded from the partnership's history; until the detail of
+            # this picture is read, those of the last one stand.
+            held = self.detail
+            if held is not None and held.view is not None:
+                view = with_items(view, held.view)
+        self.view = view
         self.show_summary(picture)
         self.show_commitments()
         self.show_reviews()
         self.show_issues()
-        key = (picture.position, picture.as_of, picture.known_at, picture.audit)
         if key != self.detail_key:
             self.detail_key = key
-            self.load_detail(picture)
+            self.load_detail(picture, key)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
-    def load_detail(self, picture: Picture) -> None:
+    def load_detail(self, picture: Picture, key: tuple[object, ...]) -> None:
         app = self.tl_app
+        view = picture.get(self.handle)
         try:
             detail = partnership_detail(
                 app.store,
@@ -475,16 +487,24 @@ class PartnershipScreen(Screen):
                 picture.known_at,
                 app.config,
                 audit=picture.audit,
+                lean=None if view is None or view.detailed else (view, picture.position),
             )
         except LedgerError as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
             return
-        self.app.call_from_thread(self.show_detail, detail)
+        self.app.call_from_thread(self.show_detail, detail, key)
 
-    def show_detail(self, detail: Detail) -> None:
+    def show_detail(self, detail: Detail, key: tuple[object, ...] | None = None) -> None:
         if not self.is_mounted:
             return
         self.detail = detail
+        if detail.view is not None and key == self.detail_key:
+            self.view = detail.view
+            self.show_commitments()
+            self.show_reviews()
+            self.show_issues()
+            if self.landing is not None:
+                self.call_after_refresh(self._land_pending)
         palette = Palette.of(self.app)
         from trustledger.tui.dashboard.widgets.trend import TrendChart
 

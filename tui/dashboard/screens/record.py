@@ -37,6 +37,7 @@ from trustledger.tui.service.labels import event_title
 from trustledger.tui.service.recording import LineError, RecordResult
 
 if TYPE_CHECKING:
+    from trustledger.projections import PartnershipView
     from trustledger.tui.service.live import Picture
 
 #: event type -> (key in the chooser, title); the titles are service.labels' words.
@@ -73,9 +74,15 @@ class FormChoices:
     options: dict[str, list[tuple[Text, str]]] = default(default_factory=dict)
 
 
-def form_choices(picture: Picture | None, event_type: str, handle: str | None) -> FormChoices:
+def form_choices(
+    picture: Picture | None,
+    event_type: str,
+    handle: str | None,
+    view: PartnershipView | None = None,
+) -> FormChoices:
     """The partnerships an event of ``event_type`` may be for, and the open commitments or
-    issues of ``handle`` it may be about (every commitment, for an issue raised)."""
+    issues of ``handle`` it may be about (every commitment, for an issue raised), from its
+    ``view`` (by default the picture's)."""
     if picture is None or event_type == "partnership_registered":
         return FormChoices()
     views = picture.portfolio.partnerships
@@ -85,7 +92,8 @@ def form_choices(picture: Picture | None, event_type: str, handle: str | None) -
     picked = PICKED.get(event_type)
     if picked is None:
         return FormChoices(partnerships)
-    view = picture.get(handle) if handle else None
+    if view is None or view.handle != handle:
+        view = picture.get(handle) if handle else None
     options: list[tuple[Text, str]] = []
     if view is not None and picked == "commitment":
         every = event_type == "issue_raised"

@@ -1,0 +1,229 @@
+"""Lean partnership views as plain data: what the shared read model keeps for today's portfolio.
+
+The read model's state rows (:mod:`~trustledger.projections.persist`) hold every fact of every
+partnership: enough to answer for any day, and as big as the history. Today's portfolio needs
+far less: each partnership's figures, status, open issues, alerts and sparkline. Those are
+kept beside the state rows, one *view row* per partnership, computed for one day (the read
+model's ``views_day``), so that a dashboard, a ``serve`` session or ``report`` for that day
+starts from a few kilobytes per partnership instead of its whole history.
+
+A view read back is *lean* (:attr:`PartnershipView.detailed` False): it has every figure of
+the full view, its open issues and its alerts, but no commitments or reviews (the
+partnership's history gives those when it is opened). :func:`lean` makes the same of a full
+view, so ``view_from_data(view_data(v)) == lean(v)`` for every view ``v``, float for float.
+
+Revenue shares are not kept: they depend on the whole portfolio's revenue, and are filled in
+when the portfolio is assembled (:func:`~trustledger.projections.portfolio.with_share`), as
+for any view a follower caches. Nothing here is code to run: data of another shape raises
+:class:`~trustledger.projections.persist.BadStateData` and the caller rebuilds.
+
+:data:`VIEW_FORMAT` names this layout (it is part of the read model's key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from trustledger.projections.persist import BadStateData
+from trustledger.projections.views import (
+    Alert,
+    Asymmetry,
+    CommitmentCounts,
+    IssueView,
+    PartnershipView,
+    TrendPoint,
+)
+
+#: The layout of a stored view row (bump it when the layout, or what a view holds, changes).
+VIEW_FORMAT = 1
+
+_fromordinal = date.fromordinal
+
+
+def _day(value: date | None) -> int | None:
+    return None if value is None else value.toordinal()
+
+
+def _maybe_day(value: int | None) -> date | None:
+    return None if value is None else _fromordinal(value)
+
+
+def lean(view: PartnershipView) -> PartnershipView:
+    """``view`` as a view row gives it back: without commitments, reviews, closed issues
+    and revenue share (and its concentration alert)."""
+    twin = object.__new__(PartnershipView)
+    for name in _FIELDS:
+        object.__setattr__(twin, name, getattr(view, name))
+    object.__setattr__(twin, "commitments", ())
+    object.__setattr__(twin, "reviews", ())
+    object.__setattr__(twin, "issues", tuple(issue for issue in view.issues if issue.is_open))
+    object.__setattr__(twin, "revenue_share", None)
+    object.__setattr__(
+        twin, "alerts", tuple(alert for alert in view.alerts if alert.kind != "concentration")
+    )
+    object.__setattr__(twin, "detailed", False)
+    return twin
+
+
+_FIELDS = tuple(PartnershipView.__dataclass_fields__)
+
+
+def view_data(view: PartnershipView, spark: Sequence[TrendPoint]) -> list[Any]:
+    """One partnership's lean view and sparkline as JSON-ready data."""
+    counts = view.counts
+    return [
+        view.handle,
+        view.name,
+        view.kind,
+        view.owner,
+        view.review_every_days,
+        view.registered_on.toordinal(),
+        _day(view.ended_on),
+        view.status,
+        view.reason,
+        [
+            view.trust,
+            view.trust_uncertainty,
+            view.trust_window_start,
+            view.our_reliability,
+            view.partner_reliability,
+            view.outcomes,
+            view.alignment,
+            view.perception_gap,
+            view.revenue_12m,
+        ],
+        [list(asymmetry) for asymmetry in view.asymmetries],
+        [counts.open, counts.overdue, counts.kept, counts.missed],
+        [
+            [
+                issue.handle,
+                issue.summary,
+                issue.severity,
+                issue.commitment,
+                issue.partner_card,
+                issue.raised_on.toordinal(),
+                issue.days_open,
+            ]
+            for issue in view.issues
+            if issue.is_open
+        ],
+        _day(view.last_review),
+        _day(view.next_review_due),
+        [list(alert) for alert in view.alerts if alert.kind != "concentration"],
+        [[point.on.toordinal(), point.trust, point.alignment] for point in spark],
+    ]
+
+
+def view_from_data(data: Any) -> tuple[PartnershipView, list[TrendPoint]]:
+    """The lean view and sparkline :func:`view_data` gave ``data`` for; :class:`BadStateData`
+    when ``data`` does not have that shape."""
+    try:
+        return _rebuild(data)
+    except BadStateData:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise BadStateData(f"stored view has another shape: {type(exc).__name__}: {exc}") from None
+
+
+def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
+    if not isinstance(data, list) or len(data) != 17:
+        raise BadStateData("stored view is not a list of 17 values")
+    (
+        handle,
+        name,
+        kind,
+        owner,
+        review_every_days,
+        registered_on,
+        ended_on,
+        status,
+        reason,
+        figures,
+        asymmetries,
+        counts,
+        issues,
+        last_review,
+        next_review_due,
+        alerts,
+        spark,
+    ) = data
+    (
+        trust,
+        uncertainty,
+        window_start,
+        ours,
+        theirs,
+        outcomes,
+        alignment,
+        gap,
+        revenue,
+    ) = figures
+    view = PartnershipView(
+        handle=_text(handle),
+        name=_text(name),
+        kind=_text(kind),
+        owner=None if owner is None else _text(owner),
+        review_every_days=int(review_every_days),
+        registered_on=_fromordinal(registered_on),
+        ended_on=_maybe_day(ended_on),
+        status=status,
+        reason=_text(reason),
+        trust=float(trust),
+        trust_uncertainty=float(uncertainty),
+        trust_window_start=float(window_start),
+        our_reliability=float(ours),
+        partner_reliability=float(theirs),
+        outcomes=int(outcomes),
+        alignment=None if alignment is None else float(alignment),
+        perception_gap=None if gap is None else float(gap),
+        asymmetries=tuple(Asymmetry(*asymmetry) for asymmetry in asymmetries),
+        commitments=(),
+        counts=CommitmentCounts(*counts),
+        issues=tuple(
+            IssueView(
+                handle=_text(issue_handle),
+                summary=_text(summary),
+                severity=severity,
+                commitment=commitment,
+                partner_card=bool(card),
+                raised_on=_fromordinal(raised_on),
+                resolved_on=None,
+                resolution=None,
+                days_open=int(days_open),
+            )
+            for issue_handle, summary, severity, commitment, card, raised_on, days_open in issues
+        ),
+        reviews=(),
+        last_review=_maybe_day(last_review),
+        next_review_due=_maybe_day(next_review_due),
+        revenue_12m=float(revenue),
+        revenue_share=None,
+        alerts=tuple(Alert(*alert) for alert in alerts),
+        detailed=False,
+    )
+    points = [
+        TrendPoint(_fromordinal(on), float(point_trust), None if al is None else float(al))
+        for on, point_trust, al in spark
+    ]
+    return view, points
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadStateData(f"expected text, found {type(value).__name__}")
+    return value
+
+
+def with_items(view: PartnershipView, full: PartnershipView) -> PartnershipView:
+    """The lean ``view`` with the commitments, reviews and issues of ``full`` (the same
+    partnership's view folded from its history): every figure stays ``view``'s."""
+    twin = object.__new__(PartnershipView)
+    for name in _FIELDS:
+        object.__setattr__(twin, name, getattr(view, name))
+    object.__setattr__(twin, "commitments", full.commitments)
+    object.__setattr__(twin, "reviews", full.reviews)
+    object.__setattr__(twin, "issues", full.issues)
+    object.__setattr__(twin, "detailed", True)
+    return twin
