@@ -230,6 +230,13 @@ def run(url: str, rate: float, seconds: float) -> None:
     print(f"read model: rebuilt in {took:.1f} s before the dashboard starts")
     env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(ROWS))
     env.pop("TEXTUAL", None)
+    # An installed dashboard starts from Python's byte-code caches (written by its first run);
+    # with PYTHONDONTWRITEBYTECODE set every start would compile its modules afresh. Write
+    # them first, so the first screen is that of any start after the first.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [sys.executable, "-c", "import trustledger.tui.dashboard.app"], check=True, env=env
+    )
     screen = Screen(url, env)
     while screen.newest() < position:
         if time.time() - screen.started > START_TIMEOUT or screen.proc.poll() is not None:

@@ -54,6 +54,7 @@ from trustledger.domain.codec import (
     line_from_state,
     line_payload,
     trusted_line_from_state,
+    trusted_rows,
 )
 from trustledger.domain.errors import (
     QUOTE_LIMIT,
@@ -535,7 +536,10 @@ class Ledger:
         self, after: int = 0, limit: int = READ_PAGE, *, trusted: bool = False
     ) -> list[Recorded]:
         """The recorded events after position ``after``, oldest first, at most ``limit``."""
-        return [to_recorded(row, trusted=trusted) for row in self.backend.rows(after, limit)]
+        rows = self.backend.rows(after, limit)
+        if trusted:
+            return trusted_rows(rows)
+        return [to_recorded(row) for row in rows]
 
     def iter_events(
         self, after: int = 0, page: int = READ_PAGE, *, trusted: bool = False

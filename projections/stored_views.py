@@ -40,6 +40,8 @@ from trustledger.projections.views import (
 VIEW_FORMAT = 1
 
 _fromordinal = date.fromordinal
+_alert = Alert._make
+_asymmetry = Asymmetry._make
 
 
 def _day(value: date | None) -> int | None:
@@ -178,7 +180,7 @@ def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
         outcomes=int(outcomes),
         alignment=None if alignment is None else float(alignment),
         perception_gap=None if gap is None else float(gap),
-        asymmetries=tuple(Asymmetry(*asymmetry) for asymmetry in asymmetries),
+        asymmetries=tuple(map(_asymmetry, asymmetries)),
         commitments=(),
         counts=CommitmentCounts(*counts),
         issues=tuple(
@@ -200,7 +202,7 @@ def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
         next_review_due=_maybe_day(next_review_due),
         revenue_12m=float(revenue),
         revenue_share=None,
-        alerts=tuple(Alert(*alert) for alert in alerts),
+        alerts=tuple(map(_alert, alerts)),
         detailed=False,
     )
     points = [

@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 # DEL, C1, and the characters that reorder or break a line (what domain.text.terminal_safe
 # shows as escapes) that JSON would otherwise leave as they are.
 _LEFT_RAW_BY_JSON = re.compile(
@@ -40,7 +42,14 @@ def _finite(data: Any) -> Any:
 
 def json_text(data: Any, *, indent: int | None = None) -> str:
     """``data`` as strict JSON (non-ASCII text kept readable, never NaN or Infinity), with
-    every character that could drive a terminal written as a ``\\uXXXX`` escape."""
+    every character that could drive a terminal written as a ``\\uXXXX`` escape.
+
+    Indented by two, it is orjson's (the same layout as the standard library's, several
+    times faster: a report of ten thousand partnerships is 20 MB of it; orjson writes a
+    figure that is not finite as ``null`` itself)."""
+    if indent == 2:
+        raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+        return _LEFT_RAW_BY_JSON.sub(_escape, raw.decode())
     try:
         text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a NaN or an infinity somewhere: rare, so looked for only then

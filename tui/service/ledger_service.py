@@ -179,17 +179,20 @@ class LedgerService:
         with opened(self.store, clock=self.clock) as ledger, gc_paused():
             model = ReadModel(ledger, config)
             follower = model.load_lean(as_of).follower
+            current = False  # the stored view rows are today's, at the store's end
             if follower is None:
                 state, _ = model.start()
                 follower = Follower.from_state(state)
             else:
-                caught_up(ledger, follower)
+                stored = follower.last_position
+                current = caught_up(ledger, follower).last_position == stored
             if as_of < follower.state.max_day:
                 return None
             portfolio = follower.view(as_of)
-            follower.sparklines(as_of, SPARK_POINTS, SPARK_STEP_DAYS)
-            if not model.advance(follower, as_of):
-                model.put_views(follower, as_of)
+            if not current:
+                follower.sparklines(as_of, SPARK_POINTS, SPARK_STEP_DAYS)
+                if not model.advance(follower, as_of):
+                    model.put_views(follower, as_of)
             return portfolio
 
     def rebuild(
