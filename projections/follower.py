@@ -227,7 +227,8 @@ class Follower:
 
     def _put(self, handle: str, view: PartnershipView | None) -> None:
         """Replace the view of ``handle`` (None: not in the portfolio), and the figures."""
-        old = self._views.pop(handle, None)
+        views = self._views
+        old = views.get(handle)
         order, revenues, ranked = self._order, self._revenues, self._ranked
         at = bisect_left(order, handle)
         if old is not None:
@@ -235,11 +236,11 @@ class Follower:
             self._alerts -= len(old.alerts)
             del ranked[bisect_left(ranked, (old.revenue_12m, handle))]
             if view is None:
-                del order[at]
-                del revenues[at]
+                del views[handle], order[at], revenues[at]
         if view is None:
             return
-        self._views[handle] = view
+        # Replaced in place: a dict with no holes is copied whole in one go.
+        views[handle] = view
         self._by_status[view.status] += 1
         self._alerts += len(view.alerts)
         ranked.insert(bisect_left(ranked, (view.revenue_12m, handle)), (view.revenue_12m, handle))

@@ -250,7 +250,6 @@ class Portfolio:
         "largest_revenue_partnership",
         "alert_count",
     )
-    __match_args__ = FIELDS
 
     as_of: date
     known_at: datetime | None
