@@ -166,14 +166,13 @@ def _redraw(table: DataTable, edit: Callable[[list[Any]], None] | None = None) -
     ordered = table._ordered_row_cache.get((rows, count))
     offsets = table._offset_cache.get(count)
     table._update_count = count + 1
+    # The lists are changed in place: their old keys are never asked for again.
     if ordered is not None:
-        ordered = list(ordered)
         if edit is not None:
             edit(ordered)
         table._ordered_row_cache[(rows, count + 1)] = ordered
     # One line per row (the only layout these tables use): a line's offset is its row's.
     if offsets is not None and len(offsets) == rows:
-        offsets = list(offsets)
         if edit is not None:
             edit(offsets)
         table._offset_cache[count + 1] = offsets
@@ -218,9 +217,11 @@ def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
         return
     count = table._update_count
     if ordered is not None:
-        table._ordered_row_cache[(rows + 1, count)] = [*ordered, table.rows[row_key]]
+        ordered.append(table.rows[row_key])
+        table._ordered_row_cache[(rows + 1, count)] = ordered
     if offsets is not None and len(offsets) == rows:
-        table._offset_cache[count] = [*offsets, (row_key, 0)]
+        offsets.append((row_key, 0))
+        table._offset_cache[count] = offsets
 
 
 def visible_rows(table: DataTable, margin: int = 2) -> range:
