@@ -17,10 +17,12 @@ Events at or below the last position already folded are skipped, so overlapping 
 poll that re-reads its last event, a start from a stored state followed by a catch-up read
 from an earlier position) are harmless. Positions are the store's notification ids (1, 2, ...).
 
-Views and sparkline series are cached per partnership for the last as-of date asked; a batch
-invalidates only the partnerships it touched, and portfolio-wide figures (revenue shares,
-counts) are recomputed once after each batch that changed something. Asking again with
-nothing new is free.
+Views and sparkline series are kept per partnership for the last as-of date asked; a batch
+makes afresh only those of the partnerships it touched, and the portfolio-wide figures
+(counts by status and of alerts, the revenue total, the largest share, the concentration
+alerts) move by the difference, so the work per batch follows the batch, not the size of
+the portfolio. Revenue shares, which any revenue moves, are worked out where a view is read
+(see :class:`SharedViews`). Asking again with nothing new is free.
 
 A follower can start from a state folded elsewhere (:meth:`Follower.from_state`: the shared
 read model, :mod:`~trustledger.projections.persist`); nothing is ever unpickled.
@@ -36,17 +38,63 @@ other day (the day turned, an event dated later arrived) :meth:`Follower.view` r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
 from trustledger.domain.events import Recorded
-from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
+from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from trustledger.projections.corrections import corrected_handles
-from trustledger.projections.portfolio import partnership_view, portfolio_of, with_share
+from trustledger.projections.portfolio import partnership_view, with_share
 from trustledger.projections.replay import refold
 from trustledger.projections.state import PortfolioState, evolve_all
 from trustledger.projections.trends import series
-from trustledger.projections.views import PartnershipView, Portfolio, TrendPoint
+from trustledger.projections.views import (
+    STATUSES,
+    PartnershipView,
+    Portfolio,
+    Status,
+    TrendPoint,
+)
+
+
+class SharedViews(Mapping[str, PartnershipView]):
+    """The views of one portfolio by handle, each with its revenue share of ``total``, made
+    when first asked for (:func:`with_share`) from ``views`` (without shares; a copy the
+    follower no longer changes)."""
+
+    def __init__(
+        self,
+        views: dict[str, PartnershipView],
+        total: float,
+        as_of: date,
+        config: ModelConfig,
+    ) -> None:
+        self._views = views
+        self._total = total
+        self._as_of = as_of
+        self._config = config
+        self._made: dict[str, PartnershipView] = {}
+
+    def __getitem__(self, handle: str) -> PartnershipView:
+        made = self._made.get(handle)
+        if made is None:
+            made = with_share(self._views[handle], self._total, self._as_of, self._config)
+            self._made[handle] = made
+        return made
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self._views
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._views))
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def all(self) -> tuple[PartnershipView, ...]:
+        """Every view, sorted by handle."""
+        return tuple(self[handle] for handle in sorted(self._views))
 
 
 class NeedsFullState(LookupError):
@@ -58,14 +106,24 @@ class Follower:
 
     def __init__(self, config: ModelConfig = DEFAULT_CONFIG) -> None:
         self._state = PortfolioState(config)
-        self._views: dict[str, PartnershipView | None] = {}  # without revenue shares
-        self._finished: dict[str, PartnershipView] = {}  # with them, for ``_total``
-        self._total = 0.0
         self._handles: list[str] = []  # every partnership's handle, sorted
-        self._views_key: tuple[date, bool] | None = None
         self._portfolio: Portfolio | None = None  # the last view, until something changes
+        # The figures at the as-of date of the last view (``_views_key``), kept up to date
+        # partnership by partnership: views without revenue shares (of the partnerships
+        # registered by then), their handles in order with their revenues (the total is
+        # their sum in that order, as a replay adds them up), the revenues sorted (largest
+        # share, concentration), the counts by status and the alerts but concentration.
+        self._views_key: tuple[date, bool] | None = None
+        self._views: dict[str, PartnershipView] = {}
+        self._order: list[str] = []
+        self._revenues: list[float] = []
+        self._ranked: list[tuple[float, str]] = []
+        self._by_status: dict[Status, int] = dict.fromkeys(STATUSES, 0)
+        self._alerts = 0
+        self._stale: set[str] = set()  # partnerships whose view is to be made afresh
         self._series: dict[str, list[TrendPoint]] = {}
         self._series_key: tuple[date, int, int] | None = None
+        self._series_stale: set[str] = set()
         # A lean follower's every partnership (views held or state held) and their count
         # with those registered after the views' day (None: not lean, the state holds all).
         self._known: set[str] | None = None
@@ -100,7 +158,7 @@ class Follower:
         state = follower._state
         state.last_position = position
         state.max_day = max_day
-        follower._views = dict(views)
+        follower._set_views(dict(sorted(views.items())))
         follower._views_key = (as_of, as_of >= max_day)
         follower._series = dict(series)
         follower._series_key = (as_of, *series_key)
@@ -111,14 +169,12 @@ class Follower:
     def make_lean(self) -> bool:
         """Let go of every partnership's folded state (after it was stored), keeping the
         views and sparklines of the last day asked; False (and nothing changed) when there
-        are none."""
+        are none, or some are to be made afresh."""
         if self._views_key is None or self._series_key is None:
             return False
-        if self._series_key[0] != self._views_key[0]:
+        if self._series_key[0] != self._views_key[0] or self._stale or self._series_stale:
             return False
-        held, views, series = self._state.partnerships, self._views, self._series
-        if any(h not in views or (views[h] is not None and h not in series) for h in held):
-            return False  # folded but not viewed since
+        held = self._state.partnerships
         if self._known is None:
             self._known = set(held)
             self._count = len(held)
@@ -143,17 +199,14 @@ class Follower:
             return None
         if self._series_key is None or self._series_key[0] != as_of:
             return None
+        if self._stale or self._series_stale:
+            return None  # folded but not viewed since
         views, series = self._views, self._series
-        chosen = self.handles() if handles is None else handles
         found: dict[str, tuple[PartnershipView, list[TrendPoint]]] = {}
-        for handle in chosen:
-            if handle not in views:
-                if handle in self._state.partnerships or self._known is not None:
-                    return None  # folded but not viewed since (or unknown to a lean one)
-                continue
-            view = views[handle]
+        for handle in views if handles is None else handles:
+            view = views.get(handle)
             if view is None:
-                continue  # registered after that day
+                continue  # not in the portfolio that day (registered later, or voided)
             spark = series.get(handle)
             if spark is None:
                 return None
@@ -211,11 +264,9 @@ class Follower:
                     known.discard(handle)  # its registration was voided
                     self._count -= 1
                     self._handles = []
-        for handle in changed:
-            self._views.pop(handle, None)
-            self._finished.pop(handle, None)
-            self._series.pop(handle, None)
         if changed:
+            self._stale |= changed
+            self._series_stale |= changed
             self._portfolio = None
         return changed
 
@@ -247,75 +298,151 @@ class Follower:
         those past the last position folded ignored), corrections applied."""
         refold(self._state, handle, history)
         self._handles = []  # its registration may have been voided
-        self._views.pop(handle, None)
-        self._finished.pop(handle, None)
-        self._series.pop(handle, None)
+        self._stale.add(handle)
+        self._series_stale.add(handle)
         self._portfolio = None
 
     def view(self, as_of: date) -> Portfolio:
         """The portfolio at the end of ``as_of`` (equal to a full replay at that date).
 
-        After a batch, only the partnerships it changed are viewed afresh; the others keep
-        their views, and even their revenue shares unless the portfolio's revenue moved.
+        After a batch, only the partnerships it changed are viewed afresh and the portfolio
+        figures move by their difference; the revenue shares (which any revenue moves) are
+        worked out when a view is read (:class:`SharedViews`), the largest share and the
+        concentration alerts from the revenues kept sorted.
         """
         current = as_of >= self._state.max_day
         if self._known is not None and (as_of, current) != self._views_key:
             raise NeedsFullState(f"a lean follower holds the views of {self._views_key}")
         if (as_of, current) != self._views_key:
-            # Another day, or an event dated after it arrived: every view is computed afresh.
-            self._views.clear()
-            self._finished.clear()
+            # Another day, or an event dated after it arrived: every view is made afresh.
             self._views_key = (as_of, current)
-            self._portfolio = None
-        if self._portfolio is not None:
+            self._rebuild(as_of, current)
+        elif self._portfolio is not None:
             return self._portfolio
-        cache = self._views
+        stale, self._stale = self._stale, set()
         partnerships = self._state.partnerships
         config = self._state.config
-        views: list[PartnershipView] = []
-        for handle in self.handles():
-            if handle in cache:
-                view = cache[handle]
-            else:
-                view = partnership_view(partnerships[handle], as_of, config, current)
-                cache[handle] = view
-            if view is not None:
-                views.append(view)
-        total = sum(view.revenue_12m for view in views)
-        if total != self._total:
-            self._finished.clear()  # every share moved
-            self._total = total
-        finished = self._finished
-        shown: list[PartnershipView] = []
-        for view in views:
-            done = finished.get(view.handle)
-            if done is None:
-                done = finished[view.handle] = with_share(view, total, as_of, config)
-            shown.append(done)
-        self._portfolio = portfolio_of(shown, as_of, config, None, total)
+        for handle in sorted(stale):
+            ps = partnerships.get(handle)
+            view = None if ps is None else partnership_view(ps, as_of, config, current)
+            self._put(handle, view)
+        self._portfolio = self._assemble(as_of)
         return self._portfolio
+
+    def _rebuild(self, as_of: date, current: bool) -> None:
+        """Every view and figure afresh, at ``as_of``."""
+        partnerships = self._state.partnerships
+        config = self._state.config
+        views: dict[str, PartnershipView] = {}
+        for handle in sorted(partnerships):
+            view = partnership_view(partnerships[handle], as_of, config, current)
+            if view is not None:
+                views[handle] = view
+        self._set_views(views)
+
+    def _set_views(self, views: dict[str, PartnershipView]) -> None:
+        """Take ``views`` (sorted by handle) as every view, and work out the figures."""
+        self._views = views
+        self._order = list(views)
+        self._revenues = [view.revenue_12m for view in views.values()]
+        self._ranked = sorted(zip(self._revenues, self._order, strict=True))
+        self._by_status = dict.fromkeys(STATUSES, 0)
+        for view in views.values():
+            self._by_status[view.status] += 1
+        self._alerts = sum(len(view.alerts) for view in views.values())
+        self._stale = set()
+
+    def _put(self, handle: str, view: PartnershipView | None) -> None:
+        """Replace the view of ``handle`` (None: not in the portfolio), and the figures."""
+        views = self._views
+        old = views.get(handle)
+        order, revenues, ranked = self._order, self._revenues, self._ranked
+        at = bisect_left(order, handle)
+        if old is not None:
+            self._by_status[old.status] -= 1
+            self._alerts -= len(old.alerts)
+            del ranked[bisect_left(ranked, (old.revenue_12m, handle))]
+            if view is None:
+                del views[handle], order[at], revenues[at]
+        if view is None:
+            return
+        # Replaced in place: a dict with no holes is copied whole in one go.
+        views[handle] = view
+        self._by_status[view.status] += 1
+        self._alerts += len(view.alerts)
+        ranked.insert(bisect_left(ranked, (view.revenue_12m, handle)), (view.revenue_12m, handle))
+        if old is None:
+            order.insert(at, handle)
+            revenues.insert(at, view.revenue_12m)
+        else:
+            revenues[at] = view.revenue_12m
+
+    def _assemble(self, as_of: date) -> Portfolio:
+        """The portfolio from the figures kept (what :func:`portfolio_of` works out by walking
+        every view, here in time that does not grow with the portfolio but for two copies)."""
+        config = self._state.config
+        views, ranked = self._views, self._ranked
+        total = sum(self._revenues)
+        largest: float | None = None
+        largest_handle: str | None = None
+        concentrated: list[str] = []
+        if total > 0 and ranked:
+            # Ties go to the first handle, as a walk in handle order finds them.
+            largest = ranked[-1][0] / total
+            tied = []
+            for revenue, handle in reversed(ranked):
+                if revenue / total != largest:
+                    break
+                tied.append(handle)
+            largest_handle = min(tied)
+            for revenue, handle in reversed(ranked):
+                if not revenue / total > config.concentration_share:
+                    break
+                if views[handle].status != "ended":
+                    concentrated.append(handle)
+        by_status = dict(self._by_status)
+        active = len(views) - by_status["ended"]
+        shared = SharedViews(dict(views), total, as_of, config)
+        return Portfolio(
+            as_of=as_of,
+            known_at=None,
+            model_version=MODEL_VERSION,
+            partnerships=shared.all,
+            by_status=by_status,
+            active=active,
+            trusted_share=by_status["trusted"] / active if active else None,
+            trusted_target_share=config.trusted_target_share,
+            revenue_total_12m=total,
+            largest_revenue_share=largest,
+            largest_revenue_partnership=largest_handle,
+            alert_count=self._alerts + len(concentrated),
+            by_handle=shared,
+            concentrated=concentrated,
+        )
 
     def sparklines(
         self, as_of: date, points: int = 12, step_days: int = 30
     ) -> dict[str, list[TrendPoint]]:
         """Trust and alignment series for every partnership (see :mod:`trends`).
 
-        Cached like the views: after a batch only the partnerships it changed are computed.
+        Kept like the views: after a batch only the partnerships it changed are computed;
+        the others' series are handed over in a copy of the mapping kept.
         """
         key = (as_of, points, step_days)
         if self._known is not None and key != self._series_key:
             raise NeedsFullState(f"a lean follower holds the sparklines of {self._series_key}")
+        state, kept = self._state, self._series
         if key != self._series_key:
-            self._series.clear()
             self._series_key = key
-        state, cache = self._state, self._series
-        result: dict[str, list[TrendPoint]] = {}
-        for handle in self.handles():
-            spark = cache.get(handle)
-            if spark is None:
-                ps = state.partnerships.get(handle)  # a lean follower's unheld: not yet registered
-                if ps is None or ps.registered_on > as_of:
-                    continue
-                spark = cache[handle] = series(ps, as_of, state.config, points, step_days)
-            result[handle] = spark
-        return result
+            kept.clear()
+            stale = sorted(state.partnerships)
+        else:
+            stale = sorted(self._series_stale)
+        self._series_stale = set()
+        for handle in stale:
+            ps = state.partnerships.get(handle)
+            if ps is None or ps.registered_on > as_of:
+                kept.pop(handle, None)
+            else:
+                kept[handle] = series(ps, as_of, state.config, points, step_days)
+        return dict(kept)

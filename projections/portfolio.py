@@ -230,12 +230,15 @@ def portfolio_of(
     largest: float | None = None
     largest_handle: str | None = None
     alert_count = 0
+    concentrated: list[str] = []
     for view in finished:
         share = view.revenue_share
         if share is not None and (largest is None or share > largest):
             largest, largest_handle = share, view.handle
         by_status[view.status] += 1
         alert_count += len(view.alerts)
+        if share is not None and any(alert.kind == "concentration" for alert in view.alerts):
+            concentrated.append(view.handle)
     active = len(finished) - by_status["ended"]
     return Portfolio(
         as_of=as_of,
@@ -251,6 +254,7 @@ def portfolio_of(
         largest_revenue_partnership=largest_handle,
         alert_count=alert_count,
         by_handle={view.handle: view for view in finished},
+        concentrated=concentrated,
     )
 
 

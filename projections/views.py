@@ -2,17 +2,18 @@
 
 Nothing here computes; :mod:`portfolio` builds these from the fold's state at an
 as-of date (a view's ``commitments`` and ``reviews`` are sequences built there on first use).
-Item views are named tuples (cheap to build by the hundred thousand); the partnership and
-portfolio views are frozen dataclasses. All of them compare by value, so two replays of the
-same events give equal objects.
+Item views are named tuples (cheap to build by the hundred thousand); the partnership view
+is a frozen dataclass, the portfolio an immutable class that may make its partnerships'
+views on first use. All of them compare by value, so two replays of the same events give
+equal objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
 Status = Literal["unproven", "trusted", "emerging", "regular", "at_risk", "ended"]
 STATUSES: tuple[Status, ...] = ("trusted", "emerging", "regular", "at_risk", "unproven", "ended")
@@ -203,7 +204,6 @@ class PartnershipView:
         return [alert.message for alert in self.alerts]
 
 
-@dataclass(frozen=True, slots=True)
 class Portfolio:
     """All partnerships at the end of the as-of day (sorted by handle) and portfolio figures.
 
@@ -211,12 +211,53 @@ class Portfolio:
     are none), to be read against ``trusted_target_share``. ``revenue_total_12m`` sums every
     partnership's revenue in the 12 months up to the as-of month; ``largest_revenue_share`` and
     ``largest_revenue_partnership`` name the biggest slice (None when there is no revenue).
+    ``concentrated`` names the partnerships that carry a concentration alert.
+
+    Immutable, and compared by value like the other views (``by_handle`` aside). A portfolio
+    may be given its ``partnerships`` as a function that makes them, with ``by_handle`` a
+    mapping that finds one without making the others: a live portfolio of ten thousand
+    partnerships then does not make every view again when the revenue total moves every
+    share; they are made (once) when all are read.
     """
+
+    __slots__ = (
+        "_by_handle",
+        "_make",
+        "_partnerships",
+        "active",
+        "alert_count",
+        "as_of",
+        "by_status",
+        "concentrated",
+        "known_at",
+        "largest_revenue_partnership",
+        "largest_revenue_share",
+        "model_version",
+        "revenue_total_12m",
+        "trusted_share",
+        "trusted_target_share",
+    )
+
+    #: What a portfolio holds and is compared by, in order (``by_handle`` and
+    #: ``concentrated`` follow from ``partnerships``).
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "as_of",
+        "known_at",
+        "model_version",
+        "partnerships",
+        "by_status",
+        "active",
+        "trusted_share",
+        "trusted_target_share",
+        "revenue_total_12m",
+        "largest_revenue_share",
+        "largest_revenue_partnership",
+        "alert_count",
+    )
 
     as_of: date
     known_at: datetime | None
     model_version: str
-    partnerships: tuple[PartnershipView, ...]
     by_status: Mapping[Status, int]
     active: int
     trusted_share: float | None
@@ -225,9 +266,95 @@ class Portfolio:
     largest_revenue_share: float | None
     largest_revenue_partnership: str | None
     alert_count: int
-    by_handle: Mapping[str, PartnershipView] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    concentrated: frozenset[str]
+    _partnerships: tuple[PartnershipView, ...] | None
+    _make: Callable[[], tuple[PartnershipView, ...]] | None
+    _by_handle: Mapping[str, PartnershipView] | None
+
+    def __init__(
+        self,
+        *,
+        as_of: date,
+        known_at: datetime | None,
+        model_version: str,
+        partnerships: tuple[PartnershipView, ...] | Callable[[], tuple[PartnershipView, ...]],
+        by_status: Mapping[Status, int],
+        active: int,
+        trusted_share: float | None,
+        trusted_target_share: float,
+        revenue_total_12m: float,
+        largest_revenue_share: float | None,
+        largest_revenue_partnership: str | None,
+        alert_count: int,
+        by_handle: Mapping[str, PartnershipView] | None = None,
+        concentrated: Iterable[str] | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "as_of", as_of)
+        put(self, "known_at", known_at)
+        put(self, "model_version", model_version)
+        put(self, "by_status", by_status)
+        put(self, "active", active)
+        put(self, "trusted_share", trusted_share)
+        put(self, "trusted_target_share", trusted_target_share)
+        put(self, "revenue_total_12m", revenue_total_12m)
+        put(self, "largest_revenue_share", largest_revenue_share)
+        put(self, "largest_revenue_partnership", largest_revenue_partnership)
+        put(self, "alert_count", alert_count)
+        if isinstance(partnerships, tuple):
+            put(self, "_partnerships", partnerships)
+            put(self, "_make", None)
+        else:
+            put(self, "_partnerships", None)
+            put(self, "_make", partnerships)
+        put(self, "_by_handle", by_handle)
+        if concentrated is None:
+            concentrated = (
+                view.handle
+                for view in self.partnerships
+                if any(alert.kind == "concentration" for alert in view.alerts)
+            )
+        put(self, "concentrated", frozenset(concentrated))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def partnerships(self) -> tuple[PartnershipView, ...]:
+        """Every partnership's view, sorted by handle."""
+        found = self._partnerships
+        if found is None:
+            assert self._make is not None
+            found = self._make()
+            object.__setattr__(self, "_partnerships", found)
+        return found
+
+    @property
+    def by_handle(self) -> Mapping[str, PartnershipView]:
+        """The views by handle."""
+        found = self._by_handle
+        if found is None:
+            found = {view.handle: view for view in self.partnerships}
+            object.__setattr__(self, "_by_handle", found)
+        return found
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Portfolio)
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"Portfolio({shown})"
 
     def get(self, handle: str) -> PartnershipView | None:
         """The view of one partnership, or None when it is not in the portfolio."""

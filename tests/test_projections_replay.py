@@ -222,3 +222,82 @@ def test_a_followers_sparklines_match_the_portfolio_ones(
         assert follower.sparklines(as_of, 4, 30) == sparklines(fold(events[:cut]), as_of, 4, 30)
     follower.apply(events[start:])
     assert follower.sparklines(as_of, 4, 30) == sparklines(fold(events), as_of, 4, 30)
+
+
+@SETTINGS
+@given(streams(), st.data())
+def test_a_followers_portfolios_stay_as_they_were_and_read_one_by_one_as_a_whole(
+    stream: Stream, data: st.DataObject
+) -> None:
+    """A follower's portfolio keeps its figures by difference and makes its views (with
+    their revenue shares) when read: one read by handle equals the one in ``partnerships``,
+    the partnerships carrying a concentration alert are named, and later batches leave an
+    earlier portfolio as it was."""
+    events = stream.events
+    as_of = data.draw(days_around(events))
+    follower = Follower()
+    shown = []
+    start = 0
+    for cut in [*sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=5))), len(events)]:
+        follower.apply(events[start:cut])
+        start = cut
+        portfolio = follower.view(as_of)
+        expected = portfolio_at(fold(events[:cut]), as_of)
+        # Read some views one by one first: they are made on their own.
+        for handle in data.draw(st.lists(st.sampled_from(["p0", "p1", "p2", "nobody"]))):
+            assert portfolio.get(handle) == expected.get(handle)
+        shown.append((portfolio, cut))
+    for portfolio, cut in shown:
+        expected = portfolio_at(fold(events[:cut]), as_of)
+        assert portfolio == expected
+        assert (
+            portfolio.concentrated
+            == expected.concentrated
+            == {
+                view.handle
+                for view in expected.partnerships
+                if any(alert.kind == "concentration" for alert in view.alerts)
+            }
+        )
+        assert dict(portfolio.by_handle) == {view.handle: view for view in expected.partnerships}
+        assert [portfolio.get(view.handle) for view in expected.partnerships] == list(
+            expected.partnerships
+        )
+
+
+def test_a_followers_largest_share_and_concentration_move_with_each_revenue() -> None:
+    """The largest share goes to the first handle among equal revenues, as a walk in handle
+    order finds it; concentration alerts come and go as revenue moves the shares, and an
+    ended partnership carries none."""
+    stream = Stream()
+    for handle in ("a", "b", "c", "d"):
+        stream.register(handle, BASE_DAY)
+    period = f"{BASE_DAY:%Y-%m}"
+    follower = Follower()
+    follower.apply(stream.events)
+    steps = [
+        ("c", 100.0),  # c alone: 100%, concentrated
+        ("b", 100.0),  # b and c tie at 50%: b is named
+        ("a", 50.0),
+        ("d", 400.0),  # d holds 62.5%
+        ("end", 0.0),  # d ends: its share stays the largest, with no alert
+        ("a", 1000.0),
+    ]
+    for handle, amount in steps:
+        if handle == "end":
+            record = stream.end("d", BASE_DAY)
+        else:
+            record = stream.revenue(handle, period, amount, BASE_DAY)
+        follower.apply([record])
+        portfolio = follower.view(BASE_DAY)
+        expected = replay(stream.events, BASE_DAY)
+        assert portfolio == expected
+        assert portfolio.concentrated == expected.concentrated
+    first = replay(stream.events[:5], BASE_DAY)
+    assert (first.largest_revenue_partnership, first.concentrated) == ("c", {"c"})
+    tie = replay(stream.events[:6], BASE_DAY)
+    assert (tie.largest_revenue_partnership, tie.largest_revenue_share) == ("b", 0.5)
+    ended = replay(stream.events[:9], BASE_DAY)
+    assert ended.largest_revenue_partnership == "d"
+    assert ended.concentrated == frozenset()
+    assert follower.view(BASE_DAY).concentrated == {"a"}

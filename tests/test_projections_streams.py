@@ -324,11 +324,13 @@ def assert_close(left: Any, right: Any, where: str = "portfolio") -> None:
         assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12), f"{where}: {left} != {right}"
     elif isinstance(left, Portfolio | PartnershipView):
         assert type(left) is type(right), where
-        for item in fields(left):
-            if item.compare:
-                assert_close(
-                    getattr(left, item.name), getattr(right, item.name), f"{where}.{item.name}"
-                )
+        names = (
+            left.FIELDS
+            if isinstance(left, Portfolio)
+            else tuple(item.name for item in fields(left) if item.compare)
+        )
+        for name in names:
+            assert_close(getattr(left, name), getattr(right, name), f"{where}.{name}")
     elif isinstance(left, tuple | list):
         assert len(left) == len(right), f"{where}: {left!r} != {right!r}"
         for index, (a, b) in enumerate(zip(left, right, strict=True)):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from trustledger.tui.dashboard.widgets.tables import LedgerTable, set_row
+from trustledger.tui.dashboard.widgets.tables import (
+    LedgerTable,
+    add_row,
+    move_row,
+    row_keys,
+    set_row,
+)
 
 from tests.test_tui_support import screen_text
 
@@ -58,3 +64,26 @@ async def test_set_row_on_the_cursor_row_keeps_the_cursor_and_shows_the_change()
         await pilot.pause()
         assert table.cursor_row == 2
         assert "charlie*" in lines(table)[3] and "0.01" in screen_text(app)
+
+
+async def test_move_row_and_add_row_keep_the_order_and_what_is_drawn() -> None:
+    app = OneTable()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(LedgerTable)
+        await pilot.pause()
+        lines(table)  # the table's order is cached, as after any frame
+        move_row(table, "delta", 0)
+        add_row(table, "echo", [Text("echo"), Text("0.55")])
+        move_row(table, "echo", 2)
+        move_row(table, "alpha", 4)
+        await pilot.pause()
+        order = ["delta", "echo", "bravo", "charlie", "alpha"]
+        assert row_keys(table) == order
+        assert [table.get_row_index(key) for key in order] == [0, 1, 2, 3, 4]
+        assert [row.key.value for row in table.ordered_rows] == order
+        shown = [table.render_line(y).text for y in range(1, 6)]
+        assert [line.split()[0] for line in shown] == order
+        table.sort(
+            "name", key=lambda text: text.plain
+        )  # a sort afterwards starts from the same rows
+        assert row_keys(table) == sorted(order)

@@ -142,11 +142,7 @@ def new_alerts(
         return [alert for alert in after.alerts if alert_key(alert) not in known]
     handles = set(changed)
     if after.revenue_total_12m != before.revenue_total_12m:
-        handles.update(
-            view.handle
-            for view in after.partnerships
-            if any(alert.kind == "concentration" for alert in view.alerts)
-        )
+        handles.update(after.concentrated)  # only they may carry a new concentration alert
     found: list[Alert] = []
     for handle in sorted(handles):
         now, then = after.get(handle), before.get(handle)

@@ -1,8 +1,11 @@
 """The home screen: one row per partnership, the portfolio picture above, filters and sort.
 
 Rows are keyed by handle and updated in place (``add_row(key=...)``, ``update_cell``,
-``remove_row``; never ``clear()``) inside ``app.batch_update()``, then re-sorted and the
-cursor put back on the row it was on: a live update never moves the reader.
+``remove_row``; never ``clear()``) inside ``app.batch_update()``, and the cursor is put back
+on the row it was on: a live update never moves the reader. A live update touches only the
+rows of the partnerships it changed, each moved alone to its place (a binary search, not a
+sort of every row), and the revenue shares of the rows on screen: the portfolio's total moves
+every share, and a row off screen gets its share when it comes into view.
 
 Columns follow the width: from :data:`WIDE_AT` on the table adds kind and revenue share and
 longer sparklines; below it, and down to any width, columns are hidden in a fixed order
@@ -24,7 +27,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 from trustledger.domain.text import terminal_safe
 from trustledger.projections.views import STATUSES, PartnershipView
 from trustledger.tui.dashboard.export import report_csv, report_json
@@ -39,7 +42,15 @@ from trustledger.tui.dashboard.widgets.cells import (
     score_text,
     status_text,
 )
-from trustledger.tui.dashboard.widgets.tables import LedgerTable, row_keys, same_cell, set_rows
+from trustledger.tui.dashboard.widgets.tables import (
+    LedgerTable,
+    add_row,
+    move_row,
+    row_keys,
+    same_cell,
+    set_rows,
+    visible_rows,
+)
 from trustledger.tui.dashboard.widgets.tables import cursor_key as table_cursor_key
 from trustledger.tui.service.labels import figure_word, status_label
 from trustledger.tui.service.live import Picture
@@ -54,6 +65,8 @@ WIDE_AT = 112
 #: The name column never gets fewer cells than this; columns are hidden instead.
 MIN_NAME = 14
 MAX_NAME = 32
+#: Past this many rows to move in one update, one sort of the table costs less.
+MOVES = 64
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,9 @@ def _sort_key(column: str, view: PartnershipView) -> Any:
     if column == "review":
         return view.next_review_due.toordinal() if view.next_review_due else 10**9
     if column == "revenue":
-        return -(view.revenue_share or 0.0)
+        # The revenue, not the share: the order is the same, and it stays put when the
+        # portfolio's total moves every share (rows off screen keep their shares until seen).
+        return -view.revenue_12m
     return view.handle
 
 
@@ -140,6 +155,12 @@ def fit_columns(width: int) -> tuple[bool, tuple[str, ...], int]:
 
 class PortfolioTable(LedgerTable):
     """The partnerships table (its own class so the CSS and tests can find it)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        screen = self.screen
+        if isinstance(screen, PortfolioScreen) and round(old_value) != round(new_value):
+            screen.fresh_shares()
 
 
 class PortfolioScreen(Screen):
@@ -249,6 +270,7 @@ class PortfolioScreen(Screen):
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)
+        self.call_after_refresh(self.fresh_shares)  # more rows may show
 
     def _layout(self, width: int) -> None:
         wide, shown, name_width = fit_columns(width)
@@ -425,7 +447,7 @@ class PortfolioScreen(Screen):
         old = self._cells.get(handle)
         self._cells[handle] = cells
         if old is None:
-            table.add_row(*cells.values(), key=handle)
+            add_row(table, handle, list(cells.values()))
             return {}, True
         changed = {key: value for key, value in cells.items() if not same_cell(old.get(key), value)}
         moved = any(
@@ -436,10 +458,14 @@ class PortfolioScreen(Screen):
         return changed, moved
 
     def _update_changed(self, table: DataTable, picture: Picture, shown_total: float) -> None:
-        """The rows of the partnerships ``picture.changed`` names, in place."""
-        moved = False
+        """The rows of the partnerships ``picture.changed`` names, in place; a row whose
+        place changed moves there alone. When the portfolio's revenue moved, the revenue
+        shares of the rows on screen follow (the others when they come into view:
+        :meth:`fresh_shares`)."""
         changed = picture.changed or frozenset()
         changes: dict[str, dict[str, Text]] = {}
+        moved: list[str] = []
+        removed = False
         with self.app.batch_update():
             for handle in sorted(changed):
                 view = picture.get(handle)
@@ -447,34 +473,79 @@ class PortfolioScreen(Screen):
                     if handle in self._cells:
                         table.remove_row(handle)
                         del self._cells[handle]
-                        moved = True
+                        removed = True
                     continue
                 cells, row_moved = self._row_changes(table, handle, self.row_cells(view, picture))
                 if cells:
                     changes[handle] = cells
-                moved |= row_moved
-            if picture.portfolio.revenue_total_12m != shown_total and "revenue" in {
-                c.key for c in self.columns()
-            }:
-                for handle, cells in self._cells.items():
-                    view = picture.get(handle)
-                    if handle in changed or view is None:
-                        continue
-                    share = view.revenue_share
-                    text = "—" if share is None else f"{share:.0%}"
-                    if cells["revenue"].plain != text:
-                        value = cell(text, _sort_key("revenue", view), justify="right")
-                        cells["revenue"] = value
-                        changes.setdefault(handle, {})["revenue"] = value
-                        moved |= self.sort_column == "revenue"
+                if row_moved:
+                    moved.append(handle)
             set_rows(table, changes)
-            if moved:  # only when the order may have changed: sorting is O(n log n)
+            if len(moved) > MOVES:
                 self._sort(table)
+            else:
+                for handle in moved:
+                    self._place(table, handle)
+            if moved or removed or picture.portfolio.revenue_total_12m != shown_total:
+                self._fresh_shares(table, picture)
+
+    def _sorted_by(self) -> str:
+        column = self.sort_column
+        return column if column in {c.key for c in self.columns()} else "name"
+
+    def _place(self, table: DataTable, handle: str) -> None:
+        """Move the row of ``handle`` to its place in the order shown (the others are in
+        order): a binary search over the rows, as :meth:`_sort` would order them."""
+        locations: Any = table._row_locations
+        old = table.get_row_index(handle)
+        data = table._data
+        columns = (ColumnKey(self._sorted_by()), ColumnKey("name"))
+
+        def key_at(index: int) -> tuple[Any, ...]:
+            row = data[locations.get_key(index)]
+            return tuple(getattr(row[c], "sort_key", row[c]) for c in columns)
+
+        target = key_at(old)
+        reverse = self.sort_reverse
+        low, high = 0, table.row_count - 1  # places among the other rows
+        while low < high:
+            middle = (low + high) // 2
+            other = key_at(middle if middle < old else middle + 1)
+            if (other >= target) if reverse else (other <= target):
+                low = middle + 1
+            else:
+                high = middle
+        move_row(table, handle, low)
+
+    def fresh_shares(self) -> None:
+        """Bring the revenue shares of the rows on screen up to the current picture."""
+        picture = self.tl_app.picture
+        if picture is not None and self.mounted and self._shown is not None:
+            with self.app.batch_update():
+                self._fresh_shares(self.query_one(PortfolioTable), picture)
+
+    def _fresh_shares(self, table: DataTable, picture: Picture) -> None:
+        if "revenue" not in self.shown:
+            return
+        locations: Any = table._row_locations
+        changes: dict[str, dict[str, Text]] = {}
+        for index in visible_rows(table):
+            row_key = locations.get_key(index)
+            handle = row_key.value if row_key is not None else None
+            cells = self._cells.get(handle) if handle is not None else None
+            view = picture.get(handle) if handle is not None else None
+            if cells is None or view is None or handle is None:
+                continue
+            share = view.revenue_share
+            text = "—" if share is None else f"{share:.0%}"
+            if cells["revenue"].plain != text:
+                value = cell(text, _sort_key("revenue", view), justify="right")
+                cells["revenue"] = value
+                changes[handle] = {"revenue": value}
+        set_rows(table, changes)
 
     def _sort(self, table: DataTable) -> None:
-        column = self.sort_column
-        if column not in {c.key for c in self.columns()}:
-            column = "name"
+        column = self._sorted_by()
 
         def key(values: Any) -> Any:
             return tuple(v.sort_key if isinstance(v, SortText) else v for v in values)

@@ -2,7 +2,9 @@
 
 A live update changes a row or two; :func:`set_row` redraws just those rows
 (``DataTable.update_cell`` counts as a change of the whole table and redraws every visible
-line, which on a busy store is most of the dashboard's CPU).
+line, which on a busy store is most of the dashboard's CPU). A row whose place changed is
+moved alone (:func:`move_row`), and a redraw of the whole table carries the order of its
+rows over, which ``DataTable`` would otherwise make again by walking every row.
 
 Every cell is shown as plain text: a ``str`` goes through ``terminal_safe`` and becomes a
 ``Text`` (a DataTable would otherwise read a ``str`` as Rich markup, so ``[b]`` in a stored
@@ -139,14 +141,94 @@ FEW_ROWS = 8
 
 def set_rows(table: DataTable, changes: Mapping[str, Mapping[str, Cell]]) -> None:
     """Put each row's changed ``cells`` (row key: column key: value) in place: a few rows
-    redrawn alone (:func:`set_row`), many with one redraw of the table."""
+    redrawn alone (:func:`set_row`), many with one redraw of what the table shows."""
     if len(changes) <= FEW_ROWS:
         for key, cells in changes.items():
             set_row(table, key, cells)
         return
+    data = table._data
     for key, cells in changes.items():
+        row = data.get(RowKey(key))
+        if row is None:
+            continue
         for column, value in cells.items():
-            table.update_cell(key, column, value)
+            row[ColumnKey(column)] = value
+    _redraw(table)
+
+
+def _redraw(table: DataTable, edit: Callable[[list[Any]], None] | None = None) -> None:
+    """Draw the table's visible lines again (what ``update_cell`` and ``sort`` do: a new
+    update count, which every cached line is keyed on), carrying over the order of its rows
+    (``edit``: how the rows moved), which ``DataTable`` would make again by walking every
+    row."""
+    count = table._update_count
+    rows = table.row_count
+    ordered = table._ordered_row_cache.get((rows, count))
+    offsets = table._offset_cache.get(count)
+    table._update_count = count + 1
+    # The lists are changed in place: their old keys are never asked for again.
+    if ordered is not None:
+        if edit is not None:
+            edit(ordered)
+        table._ordered_row_cache[(rows, count + 1)] = ordered
+    # One line per row (the only layout these tables use): a line's offset is its row's.
+    if offsets is not None and len(offsets) == rows:
+        if edit is not None:
+            edit(offsets)
+        table._offset_cache[count + 1] = offsets
+    table.refresh()
+
+
+def move_row(table: DataTable, key: str, index: int) -> None:
+    """Put the row ``key`` at ``index``, the rows between moving by one: what a ``sort``
+    does for one row whose place changed, without sorting every row."""
+    locations: Any = table._row_locations
+    old = locations.get(RowKey(key))
+    if old is None or old == index:
+        return
+    forward, reverse = locations._forward, locations._reverse
+    row_key = reverse[old]
+    if index < old:
+        shifted = [reverse[i] for i in range(index, old)]
+        places = range(index + 1, old + 1)
+    else:
+        shifted = [reverse[i] for i in range(old + 1, index + 1)]
+        places = range(old, index)
+    reverse.update(zip(places, shifted, strict=True))
+    forward.update(zip(shifted, places, strict=True))
+    reverse[index] = row_key
+    forward[row_key] = index
+
+    def edit(rows: list[Any]) -> None:
+        rows.insert(index, rows.pop(old))
+
+    _redraw(table, edit)
+
+
+def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
+    """Add a row at the end (``DataTable.add_row``), carrying over the order of the others."""
+    count = table._update_count
+    rows = table.row_count
+    ordered = table._ordered_row_cache.get((rows, count))
+    offsets = table._offset_cache.get(count)
+    table.add_row(*cells, key=key)
+    row_key = table._row_locations.get_key(rows)
+    if row_key is None:
+        return
+    count = table._update_count
+    if ordered is not None:
+        ordered.append(table.rows[row_key])
+        table._ordered_row_cache[(rows + 1, count)] = ordered
+    if offsets is not None and len(offsets) == rows:
+        offsets.append((row_key, 0))
+        table._offset_cache[count] = offsets
+
+
+def visible_rows(table: DataTable, margin: int = 2) -> range:
+    """The indexes of the rows on screen (and ``margin`` more either way), for tables of
+    rows one line high."""
+    top = max(0, round(table.scroll_y) - margin)
+    return range(top, min(table.row_count, top + table.size.height + 2 * margin))
 
 
 def as_text(value: Cell) -> Text:
