@@ -17,15 +17,17 @@ table, and the dashboards a server runs for many clients render a cell they all 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
 from trustledger.tui.dashboard.widgets.cells import SortText
 
@@ -101,6 +103,27 @@ class LedgerTable(DataTable):
             found = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
             _RENDERED[key] = found
         return found
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Every column of the dashboard's tables has its width set (``setup_columns``) and
+        # every row is one line high, yet DataTable measures each cell of each new row to
+        # find the columns' content widths, which only columns without a width use: for a
+        # portfolio of ten thousand rows, most of its first screen. Nothing needs measuring
+        # then; only the virtual size is worked out, as DataTable does after measuring.
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+            return
+        rows = self.rows
+        for row_key in new_rows:
+            row = rows.get(row_key)
+            if row is not None and (row.auto_height or row.label is not None):
+                super()._update_dimensions(new_rows)
+                return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header_height
+        )
 
 
 def set_row(table: DataTable, key: str, cells: Mapping[str, Cell]) -> None:
@@ -206,15 +229,32 @@ def move_row(table: DataTable, key: str, index: int) -> None:
 
 
 def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
-    """Add a row at the end (``DataTable.add_row``), carrying over the order of the others."""
+    """Add a row one line high at the end, carrying over the order of the others.
+
+    What ``DataTable.add_row`` does, but for two things done once per table rather than per
+    row: it works out the columns' order, and assigns the cursor to itself (a reactive whose
+    validation and watchers ran ten thousand times for a first screen of as many rows).
+    The first row goes through ``DataTable.add_row``, which sets the cursor up."""
     count = table._update_count
     rows = table.row_count
+    if rows == 0:
+        table.add_row(*cells, key=key)
+        return
+    row_key = RowKey(key)
+    if row_key in table._row_locations:
+        raise DuplicateKey(f"The row key {row_key!r} already exists.")
+    columns = _column_keys(table)
+    if len(cells) > len(columns):
+        raise ValueError("More values provided than there are columns.")
     ordered = table._ordered_row_cache.get((rows, count))
     offsets = table._offset_cache.get(count)
-    table.add_row(*cells, key=key)
-    row_key = table._row_locations.get_key(rows)
-    if row_key is None:
-        return
+    table._row_locations[row_key] = rows
+    table._data[row_key] = dict(zip_longest(columns, cells))
+    table.rows[row_key] = Row(row_key, 1, None, False)
+    table._new_rows.add(row_key)
+    table._require_update_dimensions = True
+    table._update_count += 1
+    table.check_idle()
     count = table._update_count
     if ordered is not None:
         ordered.append(table.rows[row_key])
@@ -222,6 +262,15 @@ def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
     if offsets is not None and len(offsets) == rows:
         offsets.append((row_key, 0))
         table._offset_cache[count] = offsets
+
+
+def _column_keys(table: DataTable) -> list[ColumnKey]:
+    """The keys of ``table``'s columns in order (kept until a column is added)."""
+    kept: tuple[int, list[ColumnKey]] | None = getattr(table, "_ledger_columns", None)
+    if kept is None or kept[0] != len(table.columns):
+        kept = (len(table.columns), [column.key for column in table.ordered_columns])
+        table._ledger_columns = kept  # type: ignore[attr-defined]
+    return kept[1]
 
 
 def visible_rows(table: DataTable, margin: int = 2) -> range:
