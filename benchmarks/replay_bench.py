@@ -11,10 +11,9 @@ each phase in a fresh process so its peak memory is its own:
 - projections alone: the same events, read and decoded beforehand (not timed), folded
   (``fold``) and turned into every report row (``portfolio_at`` + ``report_rows``), each
   step timed on its own -- the part of a cold replay that the projections own;
-- read model: a start from the store's shared read model (what the dashboard and ``report``
-  for today do): load and check every row, read what is new (nothing), and build every
-  report row (with the garbage collector paused, as the dashboard builds its picture); the
-  read model is built first when the store has none.
+- report today: ``trustledger report --format json`` as a process, from the store's shared
+  read model (its view rows of today: the read model is rebuilt first, timed apart); the
+  best of three runs after one that writes Python's byte-code caches.
 
 Each phase shows its wall time and its CPU time (the process's own, which other processes
 on a shared machine disturb far less).
@@ -114,36 +113,35 @@ def projections_alone(path: str) -> dict:
     }
 
 
-def read_model_start(path: str) -> dict:
-    """Today's report rows from the store's read model (built first when there is none)."""
-    from trustledger.projections.config import DEFAULT_CONFIG
-    from trustledger.projections.portfolio import portfolio_at
-    from trustledger.projections.report import report_rows
-    from trustledger.tui.service.readmodel import ReadModel, gc_paused
+def report_today(path: str, runs: int = 3) -> dict:
+    """``trustledger report --format json`` for today, as a process, from the read model
+    (rebuilt first with today's view rows when it has none of today): the best of ``runs``,
+    after one run that writes Python's byte-code caches, as any start after the first."""
+    import os
+    import subprocess
 
-    with Ledger(parse_store_url(path)) as ledger:
-        model = ReadModel(ledger, DEFAULT_CONFIG)
-        if model.load().state is None:
-            started = time.perf_counter()
-            model.rebuild()
-            return {"built_seconds": time.perf_counter() - started}
-        started, cpu = time.perf_counter(), time.process_time()
-        state, reason = model.start()
-        loaded = time.perf_counter()
-        with gc_paused():
-            rows = report_rows(portfolio_at(state, AS_OF))
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        size = sum(len(body) for _, body, _ in ledger.read_store().read().rows)
-    return {
-        "position": state.last_position,
-        "rebuilt": reason,
-        "rows": len(rows),
-        "load_seconds": loaded - started,
-        "seconds": elapsed,
-        "cpu": cpu,
-        "mib": size / 2**20,
-        "peak_mib": peak_mib(),
-    }
+    program = Path(sys.executable).parent / "trustledger"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [str(program), "--store", path, "report", "--format", "json"]
+    started = time.perf_counter()
+    subprocess.run(
+        [str(program), "--store", path, "rebuild"], env=env, check=True, capture_output=True
+    )
+    built = time.perf_counter() - started
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    best: dict = {}
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, check=True, capture_output=True)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if not best or wall < best["seconds"]:
+            best = {"seconds": wall, "cpu": cpu, "bytes": len(done.stdout)}
+    best["built_seconds"] = built
+    best["peak_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return best
 
 
 def in_child(func, *args) -> dict:
@@ -171,16 +169,25 @@ def main() -> None:
             with Ledger(parse_store_url(str(path)), create=True) as ledger:
                 count, seconds = build(ledger, args.partnerships, args.events, 100)
             print(f"built {count:,} events in {seconds:.0f} s")
+        # The library's read and the cold replay take turns, three rounds, and each keeps its
+        # best: on a shared machine a neighbour's burst then hits both alike.
+        lib: dict = {}
+        cold: dict = {}
+        for _ in range(3 if {"library", "cold"} <= phases else 1):
+            if "library" in phases:
+                got = in_child(library_read, str(path))
+                lib = got if not lib or got["seconds"] < lib["seconds"] else lib
+            if "cold" in phases:
+                got = in_child(cold_report, str(path))
+                cold = got if not cold or got["seconds"] < cold["seconds"] else cold
         lib_rate = None
-        if "library" in phases:
-            lib = in_child(library_read, str(path))
+        if lib:
             lib_rate = lib["events"] / lib["seconds"]
             print(
                 f"library read + decode:  {lib_rate:>9,.0f} events/s  ({lib['seconds']:.1f} s, "
                 f"cpu {lib['cpu']:.1f} s, peak {lib['peak_mib']:.0f} MiB)"
             )
-        if "cold" in phases:
-            cold = in_child(cold_report, str(path))
+        if cold:
             cold_rate = cold["events"] / cold["seconds"]
             print(
                 f"cold replay to report:  {cold_rate:>9,.0f} events/s  ({cold['seconds']:.1f} s, "
@@ -188,7 +195,10 @@ def main() -> None:
                 f"{cold['events']:,} events, {cold['rows']:,} partnerships)"
             )
             if lib_rate is not None:
-                print(f"ratio:                  {cold_rate / lib_rate:>9.0%}")
+                print(
+                    f"ratio:                  {cold_rate / lib_rate:>9.0%} "
+                    f"(by CPU: {lib['cpu'] / cold['cpu']:.0%}; best of 3 rounds each)"
+                )
         if "alone" in phases:
             alone = in_child(projections_alone, str(path))
             print(
@@ -198,14 +208,12 @@ def main() -> None:
                 f"{alone['rows']:,} report rows"
             )
         if "readmodel" in phases:
-            built = in_child(read_model_start, str(path))
-            if "built_seconds" in built:
-                print(f"read model built in {built['built_seconds']:.1f} s")
-            warm = in_child(read_model_start, str(path))
+            today = report_today(str(path))
+            print(f"read model rebuilt (with today's views) in {today['built_seconds']:.1f} s")
             print(
-                f"read model to report:   {warm['seconds']:>9.2f} s  (cpu {warm['cpu']:.2f} s, "
-                f"{warm['load_seconds']:.2f} s loading it; at position {warm['position']:,}, "
-                f"{warm['mib']:.0f} MiB of rows; none replayed, peak {warm['peak_mib']:.0f} MiB)"
+                f"report today (process): {today['seconds']:>9.2f} s  (cpu {today['cpu']:.2f} s, "
+                f"{today['bytes'] / 2**20:.0f} MiB of JSON; best of 3; peak of any child "
+                f"{today['peak_mib']:.0f} MiB)"
             )
 
 

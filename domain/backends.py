@@ -61,6 +61,7 @@ class Backend(Protocol):
     def partnership_rows(self, handle: str) -> list[RawRow]: ...
     def correction_rows(self, upto: int) -> list[RawRow]: ...
     def rows(self, after: int, limit: int) -> list[RawRow]: ...
+    def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]: ...
     def handles(self) -> list[str]: ...
     def insert_events(
         self,
@@ -280,6 +281,19 @@ class SQLiteBackend(_Reading):
             )
             return [_row(row) for row in cursor.fetchall()]
 
+    def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """``(position, version, state)`` of the rows after ``after``: what a replay reads
+        (the partnership and type are in the state), at the least cost per row."""
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None
+            cursor.execute(
+                f"SELECT rowid, originator_version, state FROM {self.table} "
+                "WHERE rowid>? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return cursor.fetchall()
+
     def handles(self) -> list[str]:
         with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -474,6 +488,16 @@ class PostgresBackend(_Reading):
                 (after, limit),
             )
             return [_row(row.values()) for row in c.fetchall()]
+
+    def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """``(position, version, state)`` of the rows after ``after`` (see SQLite's)."""
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT notification_id, originator_version, state "
+                f"FROM {self.table} WHERE notification_id>%s ORDER BY notification_id LIMIT %s",
+                (after, limit),
+            )
+            return [tuple(row.values()) for row in c.fetchall()]
 
     def handles(self) -> list[str]:
         with self._reading(), self.datastore.transaction(commit=False) as c:

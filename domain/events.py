@@ -417,10 +417,12 @@ class Recorded:
 
 
 _new_object = object.__new__
-_SET_POSITION, _SET_VERSION, _SET_RECORDED_AT, _SET_LINE, _SET_LINK = (
+#: The setters of Recorded's slots, in field order (what its frozen ``__init__`` goes round).
+RECORDED_SLOTS = tuple(
     getattr(Recorded, name).__set__
     for name in ("position", "version", "recorded_at", "line", "link")
 )
+_SET_POSITION, _SET_VERSION, _SET_RECORDED_AT, _SET_LINE, _SET_LINK = RECORDED_SLOTS
 
 
 def new_recorded(

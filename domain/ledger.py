@@ -536,10 +536,9 @@ class Ledger:
         self, after: int = 0, limit: int = READ_PAGE, *, trusted: bool = False
     ) -> list[Recorded]:
         """The recorded events after position ``after``, oldest first, at most ``limit``."""
-        rows = self.backend.rows(after, limit)
         if trusted:
-            return trusted_rows(rows)
-        return [to_recorded(row) for row in rows]
+            return trusted_rows(self.backend.states(after, limit))
+        return [to_recorded(row) for row in self.backend.rows(after, limit)]
 
     def iter_events(
         self, after: int = 0, page: int = READ_PAGE, *, trusted: bool = False

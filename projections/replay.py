@@ -72,7 +72,7 @@ def fold(
     lines."""
     state = PortfolioState(config) if state is None else state
     source = corrected(events, known_at, corrections)
-    return evolve_all(state, source if as_of is None else select(source, as_of))
+    return evolve_all(state, source, until=as_of)
 
 
 def replay(

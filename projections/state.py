@@ -323,12 +323,18 @@ OUTCOMES = {"commitment_kept": KEPT, "commitment_missed": MISSED}
 
 
 def evolve_all(
-    state: PortfolioState, events: Iterable[Recorded], changed: set[str] | None = None
+    state: PortfolioState,
+    events: Iterable[Recorded],
+    changed: set[str] | None = None,
+    until: date | None = None,
 ) -> PortfolioState:
     """Fold events (in recording order) into ``state`` in place and return it.
 
     This is the one fold loop (:func:`evolve` folds a single event through it). The handles of
-    partnerships that an event changed are added to ``changed`` when it is given. The three
+    partnerships that an event changed are added to ``changed`` when it is given. Events that
+    occurred after ``until`` (when given) are left out, as if they were not there: what
+    :func:`~trustledger.projections.replay.select` does for an as-of date, without a
+    generator's step per event. The three
     most frequent events (a commitment made, kept or missed) are folded inline, since a
     function call per event would cost as much as their work; the others go through
     ``HANDLERS``. Lines that do not apply are skipped (see the module docstring).
@@ -343,8 +349,10 @@ def evolve_all(
         # Any: the line's fields are read by name after dispatching on its type (no
         # isinstance checks per event), as in the handlers.
         line: Any = recorded.line
-        position = recorded.position
         day = line.occurred_on
+        if until is not None and day is not None and day > until:
+            continue
+        position = recorded.position
         if day is None:
             continue  # not a stored line: the ledger fills in every line's day
         ps = partnerships.get(line.partnership)

@@ -10,6 +10,7 @@ need them, so a command that only records starts quickly.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
@@ -150,19 +151,23 @@ class LedgerService:
         from trustledger.projections import replay
         from trustledger.tui.service.readmodel import gc_paused
 
+        found = None
         if known_at is None and as_of == self.clock.today():
             found = self._today(as_of, config)
-            if found is not None:
-                return found
-        with opened(self.store, clock=self.clock) as ledger, gc_paused():
-            # The corrections first (the stream is read once), then the events up to the
-            # same position: one consistent history even while others record.
-            newest = ledger.max_position()
-            corrections = ledger.corrections(newest)
-            events = takewhile(
-                lambda event: event.position <= newest, ledger.iter_events(trusted=True)
-            )
-            return replay(events, as_of, known_at, config, corrections)
+        if found is None:
+            with opened(self.store, clock=self.clock) as ledger, gc_paused():
+                # The corrections first (the stream is read once), then the events up to the
+                # same position: one consistent history even while others record.
+                newest = ledger.max_position()
+                corrections = ledger.corrections(newest)
+                events = takewhile(
+                    lambda event: event.position <= newest, ledger.iter_events(trusted=True)
+                )
+                found = replay(events, as_of, known_at, config, corrections)
+        # What was built lives until the caller is done with it: keep the cyclic garbage
+        # collector from walking its hundreds of thousands of objects again and again.
+        gc.freeze()
+        return found
 
     def _today(self, as_of: date, config: ModelConfig) -> Portfolio | None:
         """Today's portfolio from the read model (see :meth:`portfolio`); None when an event

@@ -247,16 +247,16 @@ class ReadModel:
                     return LeanLoaded(None, f"read model view {handle!r} holds {view.handle!r}")
                 found[handle] = view
                 series[handle] = spark
-        follower = Follower.lean(
-            self.config,
-            position=position,
-            max_day=date.min if max_day <= 0 else date.fromordinal(max_day),
-            partnerships=count,
-            as_of=as_of,
-            views=found,
-            series=series,
-            series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
-        )
+            follower = Follower.lean(
+                self.config,
+                position=position,
+                max_day=date.min if max_day <= 0 else date.fromordinal(max_day),
+                partnerships=count,
+                as_of=as_of,
+                views=found,
+                series=series,
+                series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
+            )
         return LeanLoaded(follower)
 
     # -- writing ----------------------------------------------------------------------------
