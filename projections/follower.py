@@ -48,6 +48,7 @@ from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.portfolio import partnership_view, with_share
 from trustledger.projections.replay import refold
 from trustledger.projections.state import PortfolioState, evolve_all
+from trustledger.projections.stored_views import lean
 from trustledger.projections.trends import series
 from trustledger.projections.views import (
     STATUSES,
@@ -178,7 +179,16 @@ class Follower:
         if self._known is None:
             self._known = set(held)
             self._count = len(held)
+        # A view made from a folded state keeps it (its commitments and reviews are read
+        # from it when asked for): the views of the partnerships let go become lean, or
+        # every partnership ever touched would stay in memory through its view.
+        views = self._views
+        for handle in held:
+            view = views.get(handle)
+            if view is not None and view.detailed:
+                views[handle] = lean(view)
         held.clear()
+        self._portfolio = None
         return True
 
     @property

@@ -227,3 +227,21 @@ async def test_a_dashboard_refusing_bad_view_rows_starts_from_the_full_state(sam
         await pause_until(
             pilot, lambda: lean_start(sample_store).follower is not None, "views stored"
         )
+
+
+def test_a_follower_gone_lean_keeps_no_folded_state_through_its_views(sample_store):
+    """A view made from a folded state reads its commitments from it: once the follower lets
+    the states go, its views are lean, or every partnership touched would stay in memory."""
+    from trustledger.projections import Follower, fold
+
+    events = list(Ledger(sample_store).iter_events(trusted=True))
+    follower = Follower.from_state(fold(events, config=CONFIG))
+    follower.view(TODAY)
+    follower.sparklines(TODAY, 8, 30)
+    held = follower.stored_views(TODAY)
+    assert held and all(view.detailed for view, _ in held.values())
+    assert follower.make_lean()
+    assert not follower.state.partnerships
+    after = follower.stored_views(TODAY)
+    assert after is not None and not any(view.detailed for view, _ in after.values())
+    assert {h: lean(v) for h, (v, _) in held.items()} == {h: v for h, (v, _) in after.items()}

@@ -33,8 +33,10 @@ from trustledger.tui.dashboard.widgets.cells import SortText
 
 Cell = str | Text
 
-#: Rendered cells, kept by what they show; shared by every table in the process.
-_RENDERED: LRUCache[tuple[Any, ...], Any] = LRUCache(50_000)
+#: Rendered cells, kept by what they show; shared by every table in the process. Enough for
+#: every cell on the screens of a few dozen sessions (a 120x40 portfolio shows about 400),
+#: and no more: a live view renders new cells all day, and the cache is the bound on them.
+_RENDERED: LRUCache[tuple[Any, ...], Any] = LRUCache(4_000)
 
 
 class LedgerTable(DataTable):
@@ -48,6 +50,13 @@ class LedgerTable(DataTable):
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Body cells are kept in the shared cache by what they show (``_render_cell``):
+        # DataTable's own cache of them (ten thousand, keyed by the table's count of
+        # changes) would fill with every cell a live view ever drew, and hold a second copy.
+        self._cell_render_cache = LRUCache(500)
 
     def _render_cell(
         self,
