@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -212,19 +212,30 @@ class SQLiteBackend(_Reading):
                 )
         return StoreError(f"cannot read store {self.where}: {reason}")
 
-    def integrity_problem(self, *, quick: bool = False) -> str | None:
+    def integrity_problem(
+        self, *, quick: bool = False, connection: sqlite3.Connection | None = None
+    ) -> str | None:
         """The first problem SQLite's own check finds in the file (None when it is sound).
 
         ``quick`` runs ``quick_check`` (pages and structure, not index contents: fast
-        enough before every write); otherwise the full ``integrity_check``.
+        enough before every write); otherwise the full ``integrity_check``. ``connection``:
+        check through this connection to the file instead of the library's.
         """
         pragma = "quick_check" if quick else "integrity_check"
         found: list[str] = []
+
+        def run(c: Any) -> None:
+            c.execute(f"PRAGMA {pragma}(20)")
+            while (row := c.fetchone()) is not None:
+                found.extend(str(row[0]).splitlines())
+
         try:
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(f"PRAGMA {pragma}(20)")
-                while (row := c.fetchone()) is not None:
-                    found.extend(str(row[0]).splitlines())
+            if connection is not None:
+                with closing(connection.cursor()) as cursor:
+                    run(cursor)
+            else:
+                with self.datastore.transaction(commit=False) as c:
+                    run(c)
         except (PersistenceError, sqlite3.Error) as exc:
             # The full check recomputes the id index and stops at a row whose stored state
             # is no longer JSON: what it found until then, or the quick check, names pages.

@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -256,7 +256,7 @@ class Ledger:
         self.store = store
         self._watcher: Watcher | None = None
         self._checked_before_writing = False
-        self._check: _Background | None = None  # that check, when it runs beside the deciding
+        self._check: _QuickCheck | None = None  # that check, when it runs beside the deciding
         # Recording time comes from here; tests and demos may pin it.
         self.clock = clock or (lambda: datetime.now(UTC))
         # A line's default day; the recording time's local day unless the caller pins it.
@@ -300,7 +300,7 @@ class Ledger:
 
     def close(self) -> None:
         if self._check is not None:
-            self._check.wait()  # it reads through the library's connections: let it finish
+            self._check.stop()  # no record waits for it (one whose input was refused)
             self._check = None
         if self._watcher is not None:
             self._watcher.close()
@@ -335,6 +335,8 @@ class Ledger:
         progress: Progress | None,
         dry_run: bool,
     ) -> RecordResult:
+        if not dry_run:
+            self._start_check()
         parsed: list[tuple[int, Located, EventLine]] = []
         errors: list[tuple[int, LineError]] = []
         for n, item in enumerate(lines):
@@ -347,8 +349,6 @@ class Ledger:
                     errors.extend((n, item.error(f, m)) for f, m in exc.problems)
             if progress and n % 5000 == 0:
                 progress("reading", n, len(lines))
-        if not errors and not dry_run:
-            self._start_check()
         default_actor = actor or login_name()
         conflicts = 0
         lock_wait_left = self.store.lock_timeout  # for every attempt together
@@ -417,16 +417,20 @@ class Ledger:
         self.backend.insert_events(events, lock_timeout, decisions)
 
     def _start_check(self) -> None:
-        """Start the check before the first write (SQLite's ``quick_check``) in a thread of
-        its own, so that it runs while the lines are decided: SQLite works outside Python's
-        global lock, and on a large file the check takes as long as deciding thousands of
-        lines. ``_save`` waits for its verdict before it writes anything. An in-memory
-        store (one connection at a time) is checked in ``_save`` itself."""
-        if self._checked_before_writing or self._check is not None or self.store.kind != "sqlite":
+        """Start the check before the first write (SQLite's ``quick_check``) in a thread and
+        over a connection of its own, so that it runs while the lines are read and decided:
+        SQLite works outside Python's global lock, and on a large file the check takes as
+        long as deciding thousands of lines. ``_save`` waits for its verdict before it writes
+        anything; a record that refuses its input leaves it running, and ``close`` stops it.
+        An in-memory store is checked in ``_save`` itself."""
+        if self._checked_before_writing or self._check is not None:
             return
-        if str(self.store.path) == ":memory:":
+        backend, path = self.backend, self.store.path
+        if not isinstance(backend, SQLiteBackend) or path is None or str(path) == ":memory:":
             return
-        self._check = _Background(lambda: self.backend.integrity_problem(quick=True))
+        # When no connection can be had here, ``_save`` checks through the library's.
+        with suppress(sqlite3.Error):
+            self._check = _QuickCheck(backend, path, self.store.lock_timeout)
 
     def _locked(self) -> StoreLocked:
         limit = self.store.lock_timeout
@@ -652,32 +656,45 @@ def _own_event(
         )
 
 
-class _Background:
-    """A store check running in a thread of its own; :meth:`result` waits for its answer."""
+class _QuickCheck:
+    """SQLite's ``quick_check`` of a store file in a thread of its own, over a connection of
+    its own (which :meth:`stop` interrupts); :meth:`result` waits for the verdict."""
 
-    def __init__(self, check: Callable[[], str | None]) -> None:
+    def __init__(self, backend: SQLiteBackend, path: Path, timeout: float) -> None:
+        # mode=rw: the file exists (the ledger has opened it); never create one.
+        self._connection = sqlite3.connect(
+            f"{path.absolute().as_uri()}?mode=rw",
+            uri=True,
+            timeout=timeout,
+            check_same_thread=False,
+        )
         self._problem: str | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(check,), name="trustledger-check", daemon=True
+            target=self._run, args=(backend,), name="trustledger-quick-check", daemon=True
         )
         self._thread.start()
 
-    def _run(self, check: Callable[[], str | None]) -> None:
+    def _run(self, backend: SQLiteBackend) -> None:
         try:
-            self._problem = check()
-        except BaseException as exc:  # handed to the thread that waits for the answer
+            self._problem = backend.integrity_problem(quick=True, connection=self._connection)
+        except BaseException as exc:  # handed to the thread that waits for the verdict
             self._error = exc
-
-    def wait(self) -> None:
-        self._thread.join()
 
     def result(self) -> str | None:
         """The problem the check found (None: sound); what it raised is raised here."""
         self._thread.join()
+        self._connection.close()
         if self._error is not None:
             raise self._error
         return self._problem
+
+    def stop(self) -> None:
+        """End the check early; its verdict is not wanted."""
+        if self._thread.is_alive():
+            self._connection.interrupt()  # open until joined: closed only here or in result()
+        self._thread.join()
+        self._connection.close()
 
 
 @contextmanager
