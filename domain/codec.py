@@ -78,11 +78,24 @@ def seal(
     the content is serialised once (reading them back and dropping ``link`` gives the
     same canonical content again).
     """
-    content = canonical(stored_state(line, recorded_at))
+    if type(line) in _FLAT_TYPES:
+        # The line's own values are what ``line_payload`` gives for every type but an
+        # amendment (its corrected line is a model): text, numbers, flags, score maps and
+        # days, which orjson writes as ISO text as the model's serializer does.
+        state = {key: value for key, value in line.__dict__.items() if value is not None}
+        state.pop("recorded_at", None)
+        state["recorded_at"] = recorded_at.isoformat()
+        state["schema"] = type(line).class_version
+    else:
+        state = stored_state(line, recorded_at)
+    content = canonical(state)
     digest = hashlib.sha256(f"{previous}\n{partnership}\n{version}\n".encode())
     digest.update(content)
     link = digest.hexdigest()
     return link, content[:-1] + f',"link":"{link}"}}'.encode()
+
+
+_FLAT_TYPES = frozenset(cls for name, cls in LINE_TYPES.items() if name != "event_amended")
 
 
 def stored_state(line: EventLine, recorded_at: datetime) -> dict[str, Any]:

@@ -33,6 +33,18 @@ from trustledger.domain.standing import CommitmentState, IssueState, Standing
 
 #: A commitment's outcomes in a saved decision state.
 OUTCOMES = frozenset(("open", "kept", "missed"))
+#: Days as a decision state saves them, each text already checked: the same few hundred
+#: days recur across every state an append reads (cleared when it grows past DAYS_KEPT).
+_SAVED_DAYS: dict[str, date] = {}
+DAYS_KEPT = 100_000
+
+
+def _saved_day(text: str) -> None:
+    """Check a day of a saved decision state: ``YYYY-MM-DD`` exactly, as ``orjson`` writes a
+    ``date`` (ValueError or TypeError otherwise), and remember it."""
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError(f"{text!r} is not a day as saved")
+    _SAVED_DAYS[text] = date.fromisoformat(text)
 
 
 class Partnership(BaseAggregate[str]):
@@ -79,6 +91,9 @@ class Partnership(BaseAggregate[str]):
         self.last_link = GENESIS_LINK
         self.standing: Standing | None = None  # made on the first event (the id is known then)
         self.history = Corrections()
+        # From a saved decision state: its commitments and issues as saved, each made a
+        # CommitmentState or IssueState in the standing only when a line names it.
+        self.saved: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
 
     @property
     def name(self) -> str:
@@ -128,6 +143,8 @@ class Partnership(BaseAggregate[str]):
 
     def check(self, line: EventLine, voided_alongside: frozenset[str] = frozenset()) -> None:
         """Raise RuleError when ``line`` may not follow this partnership's history."""
+        if self.saved is not None:
+            self._take_saved(line)
         if isinstance(line, EventVoided):
             self._check_date(line)
             self.history.check_void(line, self.id, voided_alongside)
@@ -136,6 +153,26 @@ class Partnership(BaseAggregate[str]):
             self.history.check_amend(line, self.id, voided_alongside)
         else:
             self.state.check(line)
+
+    def _take_saved(self, line: EventLine) -> None:
+        """Put the saved commitment and issue that ``line`` names (if any) into the standing,
+        where the rules look for them."""
+        assert self.saved is not None
+        commitments, issues = self.saved
+        standing = self.state
+        fields = line.__dict__  # not getattr: most types have neither field
+        key = fields.get("commitment")
+        if key is not None and key in commitments and key not in standing.commitments:
+            made_on, due, outcome, settled_on = commitments[key]
+            standing.commitments[key] = CommitmentState(
+                _day(made_on), _day(due), outcome, None if settled_on is None else _day(settled_on)
+            )
+        key = fields.get("issue")
+        if key is not None and key in issues and key not in standing.issues:
+            raised_on, resolved_on = issues[key]
+            standing.issues[key] = IssueState(
+                _day(raised_on), None if resolved_on is None else _day(resolved_on)
+            )
 
     def _check_date(self, line: EventLine) -> None:
         day, registered_on = line.occurred_on, self.state.registered_on
@@ -167,17 +204,24 @@ class Partnership(BaseAggregate[str]):
             return None
         # Days stay ``date``s: orjson writes them as ISO text itself, several times faster
         # than isoformat() for each of the hundreds of days a long history holds.
+        commitments: dict[str, list[Any]] = {
+            handle: [c.made_on, c.due, c.outcome, c.settled_on]
+            for handle, c in standing.commitments.items()
+        }
+        issues: dict[str, list[Any]] = {
+            handle: [i.raised_on, i.resolved_on] for handle, i in standing.issues.items()
+        }
+        if self.saved is not None:
+            # The saved entries in their order, those the lines named replaced, new ones
+            # after them: what the whole standing would give, written the same way.
+            commitments = self.saved[0] | commitments
+            issues = self.saved[1] | issues
         return {
             "name": standing.name,
             "registered_on": standing.registered_on,
             "ended_on": standing.ended_on,
-            "commitments": {
-                handle: [c.made_on, c.due, c.outcome, c.settled_on]
-                for handle, c in standing.commitments.items()
-            },
-            "issues": {
-                handle: [i.raised_on, i.resolved_on] for handle, i in standing.issues.items()
-            },
+            "commitments": commitments,
+            "issues": issues,
             "last_link": self.last_link,
         }
 
@@ -187,38 +231,52 @@ class Partnership(BaseAggregate[str]):
     ) -> Partnership:
         """The aggregate at ``version`` from its :meth:`decision_state` (ValueError, KeyError
         or TypeError when ``data`` has another shape). It holds the standing state only, not
-        the history: it decides ordinary lines, never a correction."""
-        day = date.fromisoformat
+        the history: it decides ordinary lines, never a correction.
+
+        Every commitment and issue is checked here, but only those a line names become
+        states (see :meth:`_take_saved`): an append touches one or two of the dozens a
+        partnership holds, and :meth:`decision_state` writes the others back as they came.
+        """
         outcomes = OUTCOMES
-
-        def maybe(text: str | None) -> date | None:
-            return None if text is None else day(text)
-
+        if len(_SAVED_DAYS) > DAYS_KEPT:
+            _SAVED_DAYS.clear()
+        days = _SAVED_DAYS
         aggregate = cls.__new__(cls)
         aggregate.__base_init__(handle, version, modified_on)
         aggregate.__init__()  # type: ignore[misc]
         standing = Standing(handle)
         standing.name = str(data["name"])
-        standing.registered_on = day(data["registered_on"])
-        standing.ended_on = maybe(data["ended_on"])
+        standing.registered_on = _day(data["registered_on"])
+        ended_on = data["ended_on"]
+        standing.ended_on = None if ended_on is None else _day(ended_on)
+        commitments, issues = data["commitments"], data["issues"]
+        if type(commitments) is not dict or type(issues) is not dict:
+            raise TypeError("commitments and issues are not objects")
         # JSON object keys are always text. The loops below run once per commitment and issue
-        # of the history, hence no helper calls in them.
-        commitments = standing.commitments
-        for key, (made_on, due, outcome, settled_on) in data["commitments"].items():
-            if outcome not in outcomes:
-                raise ValueError(f"unknown outcome {outcome!r}")
-            commitments[key] = CommitmentState(
-                day(made_on), day(due), outcome, None if settled_on is None else day(settled_on)
-            )
-        issues = standing.issues
-        for key, (raised_on, resolved_on) in data["issues"].items():
-            issues[key] = IssueState(
-                day(raised_on), None if resolved_on is None else day(resolved_on)
-            )
+        # of the history, hence no helper calls in them but for a day not seen before.
+        for entry in commitments.values():
+            if type(entry) is not list or len(entry) != 4 or entry[2] not in outcomes:
+                raise ValueError(f"not a saved commitment: {entry!r}")
+            made_on, due, _, settled_on = entry
+            if made_on not in days:
+                _saved_day(made_on)
+            if due not in days:
+                _saved_day(due)
+            if settled_on is not None and settled_on not in days:
+                _saved_day(settled_on)
+        for entry in issues.values():
+            if type(entry) is not list or len(entry) != 2:
+                raise ValueError(f"not a saved issue: {entry!r}")
+            raised_on, resolved_on = entry
+            if raised_on not in days:
+                _saved_day(raised_on)
+            if resolved_on is not None and resolved_on not in days:
+                _saved_day(resolved_on)
         link = data["last_link"]
         if not isinstance(link, str):
             raise TypeError("last_link is not text")
         aggregate.standing = standing
+        aggregate.saved = (commitments, issues)
         aggregate.last_link = link
         return aggregate
 
@@ -233,6 +291,12 @@ class Partnership(BaseAggregate[str]):
             self.standing = self.history.standing(self.id)
         else:
             self.state.absorb(line)
+
+
+def _day(text: str) -> date:
+    """A day of a saved decision state (checked by ``from_decision_state``)."""
+    found = _SAVED_DAYS.get(text)
+    return found if found is not None else date.fromisoformat(text)
 
 
 PARTNERSHIP_TOPIC = f"{Partnership.__module__}:{Partnership.__qualname__}"

@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import threading
 from pathlib import Path
 
 import pytest
+from trustledger.domain.errors import StoreDamaged
+from trustledger.domain.ledger import Ledger, Located, located_lines
+from trustledger.domain.store import parse_store_url
 
 from benchmarks.synthetic import synthetic_lines
 from tests.cli_helpers import assert_no_traceback, run_cli
@@ -80,3 +84,33 @@ def test_reading_commands_give_one_store_error(damaged: Path, args: tuple[str, .
     assert run.code == 2
     assert_no_traceback(run)
     assert str(damaged) in one_error_line(run.err)
+
+
+def test_the_check_beside_the_deciding_refuses_the_write(damaged: Path) -> None:
+    """In process: the quick_check that runs while the lines are decided is the one that
+    refuses the write; a record whose input is refused leaves it to ``close``, which ends
+    it (no check thread outlives the ledger)."""
+    before = digest(damaged)
+    fresh = '{"type": "partnership_registered", "partnership": "fresh", "name": "Fresh"}'
+    unknown = '{"type": "review_held", "partnership": "nobody", "scores": {"risk": 3}}'
+    ledger = Ledger(parse_store_url(str(damaged)))
+    try:
+        refused = ledger.record([Located("-", 1, unknown)])
+        assert not refused.ok
+        with pytest.raises(StoreDamaged):
+            ledger.record([Located("-", 1, fresh)])
+    finally:
+        ledger.close()
+    assert not [t for t in threading.enumerate() if t.name == "trustledger-quick-check"]
+    assert digest(damaged) == before
+
+
+def test_close_ends_a_check_no_record_waits_for(tmp_path: Path) -> None:
+    store = tmp_path / "ledger.sqlite"
+    with Ledger(parse_store_url(str(store)), create=True) as ledger:
+        assert ledger.record(located_lines("in", synthetic_lines(5, 10))).ok
+    ledger = Ledger(parse_store_url(str(store)))
+    refused = ledger.record([Located("-", 1, '{"type": "nothing"}')])
+    assert not refused.ok
+    ledger.close()
+    assert not [t for t in threading.enumerate() if t.name == "trustledger-quick-check"]

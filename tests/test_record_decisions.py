@@ -8,6 +8,7 @@ older writer, or one that does not match, is ignored and the history decides ins
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -177,3 +178,81 @@ def test_a_correction_and_an_ordinary_line_in_one_input(
         again = ledger.record(line(MISSED))
     assert loaded == []  # decided from the saved state, which holds the miss
     assert not again.ok and "no longer open: missed on 2026-11-19" in again.errors[0].message
+
+
+SAME_LINES = [
+    '{"id": "d-1", "type": "commitment_kept", "partnership": "meridian-health",'
+    ' "commitment": "latency-fix", "occurred_on": "2026-11-19"}',
+    '{"id": "d-2", "type": "issue_resolved", "partnership": "meridian-health",'
+    ' "issue": "dispatch-latency", "resolution": "Fixed", "occurred_on": "2026-11-19"}',
+    '{"id": "d-3", "type": "commitment_made", "partnership": "meridian-health",'
+    ' "commitment": "d-new", "by": "partner", "summary": "New", "due": "2027-01-31",'
+    ' "occurred_on": "2026-11-19"}',
+    '{"id": "d-4", "type": "issue_raised", "partnership": "meridian-health", "issue": "d-issue",'
+    ' "summary": "About the BAA", "commitment": "hipaa-baa", "occurred_on": "2026-11-19"}',
+    '{"id": "d-5", "type": "issue_resolved", "partnership": "vantage-retail",'
+    ' "issue": "coastline-conflict", "resolution": "Split", "occurred_on": "2026-11-20"}',
+    '{"id": "d-6", "type": "issue_resolved", "partnership": "atlas-freight",'
+    ' "issue": "invoice-format", "resolution": "New format", "occurred_on": "2026-11-20"}',
+    '{"id": "d-7", "type": "review_held", "partnership": "northwind", "scores": {"risk": 3},'
+    ' "occurred_on": "2026-11-20"}',
+]
+
+
+def saved_states(store: StoreConfig) -> dict[str, tuple[int, bytes]]:
+    with Ledger(store) as ledger:
+        found = ledger.backend.decisions(ledger.handles())
+    return {handle: (version, state) for handle, (version, state, _) in found.items()}
+
+
+def test_a_saved_state_decides_and_saves_as_the_history_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same lines appended once from the saved states and once from the histories (a
+    store without saved states) leave the same events and the same saved states, byte for
+    byte: the saved commitments and issues a line does not name are written back as they
+    were, in their order, beside those it changed and the new ones."""
+    from_saved = record_samples(tmp_path / "saved.sqlite")
+    from_history = record_samples(tmp_path / "history.sqlite")
+    with closing(sqlite3.connect(str(from_history.path))) as conn, conn:
+        conn.execute(f"DROP TABLE {DECISIONS_TABLE}")
+    loaded = loads_from_history(monkeypatch)
+    for store in (from_saved, from_history):
+        with Ledger(store, clock=lambda: RECORDED) as ledger:
+            result = ledger.record([Located("-", n, text) for n, text in enumerate(SAME_LINES)])
+        assert result.ok, result.errors
+    assert sorted(loaded) == ["atlas-freight", "meridian-health", "northwind", "vantage-retail"]
+    saved, rebuilt = saved_states(from_saved), saved_states(from_history)
+    assert set(rebuilt) == set(loaded)
+    assert {handle: saved[handle] for handle in rebuilt} == rebuilt
+    with Ledger(from_saved) as ours, Ledger(from_history) as theirs:
+        assert [r.state for r in ours.read_raw(0, 1000)] == [
+            r.state for r in theirs.read_raw(0, 1000)
+        ]
+
+
+@pytest.mark.parametrize("day", ["20250602", "2025-W23-1", "2025-06-31", 20250602])
+def test_a_state_with_a_day_not_as_saved_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day: object
+) -> None:
+    """A commitment's day that the ledger would not have written (another ISO spelling, no
+    such day, not text) makes the whole saved state count for nothing: the history decides,
+    and the state saved after it is the right one again."""
+    store = record_samples(tmp_path / "ledger.sqlite")
+    with closing(sqlite3.connect(str(store.path))) as conn, conn:
+        (state,) = conn.execute(
+            f"SELECT state FROM {DECISIONS_TABLE} WHERE handle='meridian-health'"
+        ).fetchone()
+        data = json.loads(state)
+        first = next(iter(data["commitments"]))
+        original = data["commitments"][first][0]
+        data["commitments"][first][0] = day
+        conn.execute(
+            f"UPDATE {DECISIONS_TABLE} SET state = ? WHERE handle='meridian-health'",
+            (json.dumps(data, separators=(",", ":")).encode(),),
+        )
+    loaded = loads_from_history(monkeypatch)
+    append(store, "latency-fix")
+    assert loaded == ["meridian-health"]
+    _, saved = saved_states(store)["meridian-health"]
+    assert json.loads(saved)["commitments"][first][0] == original
