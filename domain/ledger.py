@@ -580,9 +580,13 @@ class Ledger:
         """Every recorded event after ``after`` in recording order, read page by page."""
         return items(lambda start, limit: self.read(start, limit, trusted=trusted), after, page)
 
-    def history(self, handle: str) -> list[Recorded]:
-        """One partnership's events, oldest first."""
-        return [to_recorded(row) for row in self.backend.partnership_rows(handle)]
+    def history(self, handle: str, *, trusted: bool = False) -> list[Recorded]:
+        """One partnership's events, oldest first; ``trusted`` as for :meth:`read` (for
+        folds of the ledger's own rows, not for audits)."""
+        rows = self.backend.partnership_rows(handle)
+        if trusted:
+            return trusted_rows((row.position, row.version, row.state) for row in rows)
+        return [to_recorded(row) for row in rows]
 
     def handles(self) -> list[str]:
         return self.backend.handles()

@@ -178,7 +178,7 @@ class LedgerSource:
         return self.ledger.read(after, limit, trusted=True)
 
     def history(self, handle: str) -> list[Recorded]:
-        return self.ledger.history(handle)
+        return self.ledger.history(handle, trusted=True)
 
     def wait_for_new(self, position: int, timeout: float) -> bool:
         return self.watcher.wait(position, timeout)
@@ -550,7 +550,7 @@ def partnership_detail(
     """Read one partnership's events and derive its chart series and explanation (and, for a
     ``lean`` view of a picture at a position, the view with its items: :func:`detailed`)."""
     with opened(store) as ledger:
-        events = ledger.history(handle)
+        events = ledger.history(handle, trusted=True)
     return detail_from_events(handle, events, as_of, known_at, config, audit=audit, lean=lean)
 
 

@@ -141,7 +141,7 @@ def fold_new(
             if progress is not None:
                 progress(state.last_position, newest)
         for handle in sorted(corrected):
-            refold(state, handle, ledger.history(handle))
+            refold(state, handle, ledger.history(handle, trusted=True))
     changed |= corrected
     return changed
 
@@ -150,9 +150,10 @@ def caught_up(ledger: Ledger, follower: Follower) -> Follower:
     """``follower`` with every event recorded after its position folded in (a lean one
     folds the partnerships they touch from their histories)."""
     read = partial(ledger.read, trusted=True)
+    history = partial(ledger.history, trusted=True)
     with gc_paused():
         for batch in pages(read, follower.last_position, PAGE):
-            follower.apply(batch, ledger.history)
+            follower.apply(batch, history)
     return follower
 
 

@@ -34,9 +34,9 @@ from trustledger.tui.dashboard.widgets.cells import SortText
 Cell = str | Text
 
 #: Rendered cells, kept by what they show; shared by every table in the process. Enough for
-#: every cell on the screens of a few dozen sessions (a 120x40 portfolio shows about 400),
-#: and no more: a live view renders new cells all day, and the cache is the bound on them.
-_RENDERED: LRUCache[tuple[Any, ...], Any] = LRUCache(4_000)
+#: the cells on several screens at once (a 120x40 portfolio shows about 400), and no more: a
+#: live view renders new cells all day, and the cache is the bound on them.
+_RENDERED: LRUCache[tuple[Any, ...], Any] = LRUCache(2_000)
 
 
 class LedgerTable(DataTable):
@@ -57,6 +57,10 @@ class LedgerTable(DataTable):
         # DataTable's own cache of them (ten thousand, keyed by the table's count of
         # changes) would fill with every cell a live view ever drew, and hold a second copy.
         self._cell_render_cache = LRUCache(500)
+        # The rendered rows and lines are keyed by that count too: each live update leaves
+        # the last screen's behind. A few screens' worth is what drawing uses.
+        self._row_render_cache = LRUCache(200)
+        self._line_cache = LRUCache(200)
 
     def _render_cell(
         self,
