@@ -282,31 +282,27 @@ class SQLiteBackend(_Reading):
             )
             return [_row(tuple(row)) for row in c.fetchall()]
 
-    def rows(self, after: int, limit: int) -> list[RawRow]:
+    def _page(self, columns: str, after: int, limit: int) -> list[Any]:
+        """``columns`` of the rows after position ``after``, at most ``limit``, as tuples."""
         with self._reading(), self.datastore.transaction(commit=False) as c:
             cursor = c.sqlite_cursor
             # Plain tuples: the library's sqlite3.Row factory costs more than the rest of
             # reading a row when a replay reads millions of them.
             cursor.row_factory = None
             cursor.execute(
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.table} "
-                "WHERE rowid>? ORDER BY rowid LIMIT ?",
+                f"SELECT {columns} FROM {self.table} WHERE rowid>? ORDER BY rowid LIMIT ?",
                 (after, limit),
             )
-            return [_row(row) for row in cursor.fetchall()]
+            return cursor.fetchall()
+
+    def rows(self, after: int, limit: int) -> list[RawRow]:
+        columns = "rowid, originator_id, originator_version, topic, state"
+        return [_row(row) for row in self._page(columns, after, limit)]
 
     def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
         """``(position, version, state)`` of the rows after ``after``: what a replay reads
         (the partnership and type are in the state), at the least cost per row."""
-        with self._reading(), self.datastore.transaction(commit=False) as c:
-            cursor = c.sqlite_cursor
-            cursor.row_factory = None
-            cursor.execute(
-                f"SELECT rowid, originator_version, state FROM {self.table} "
-                "WHERE rowid>? ORDER BY rowid LIMIT ?",
-                (after, limit),
-            )
-            return cursor.fetchall()
+        return self._page("rowid, originator_version, state", after, limit)
 
     def handles(self) -> list[str]:
         with self._reading(), self.datastore.transaction(commit=False) as c:
@@ -494,24 +490,24 @@ class PostgresBackend(_Reading):
             )
             return [_row(row.values()) for row in c.fetchall()]
 
-    def rows(self, after: int, limit: int) -> list[RawRow]:
+    def _page(self, columns: str, after: int, limit: int) -> list[Any]:
+        """``columns`` of the rows after position ``after``, at most ``limit``, as dicts."""
         with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT notification_id, originator_id, originator_version, topic, state "
-                f"FROM {self.table} WHERE notification_id>%s ORDER BY notification_id LIMIT %s",
+                f"SELECT {columns} FROM {self.table} "
+                "WHERE notification_id>%s ORDER BY notification_id LIMIT %s",
                 (after, limit),
             )
-            return [_row(row.values()) for row in c.fetchall()]
+            return c.fetchall()
+
+    def rows(self, after: int, limit: int) -> list[RawRow]:
+        columns = "notification_id, originator_id, originator_version, topic, state"
+        return [_row(row.values()) for row in self._page(columns, after, limit)]
 
     def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
         """``(position, version, state)`` of the rows after ``after`` (see SQLite's)."""
-        with self._reading(), self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT notification_id, originator_version, state "
-                f"FROM {self.table} WHERE notification_id>%s ORDER BY notification_id LIMIT %s",
-                (after, limit),
-            )
-            return [tuple(row.values()) for row in c.fetchall()]
+        page = self._page("notification_id, originator_version, state", after, limit)
+        return [tuple(row.values()) for row in page]
 
     def handles(self) -> list[str]:
         with self._reading(), self.datastore.transaction(commit=False) as c:

@@ -333,7 +333,13 @@ class TrustLedgerApp(OrderedKeys):
         self.redraw()
         self._replay(self.audit_as_of, self.audit_known_at, self._generation)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="audit",
+        description="the audit replay",
+    )
     def _replay(self, as_of: date, known_at: datetime | None, generation: int) -> None:
         try:
             picture = self.auditor.picture(as_of, known_at)
@@ -502,7 +508,9 @@ class TrustLedgerApp(OrderedKeys):
 
         self.push_screen(ExportScreen(what, stem, self.export_directory), chosen)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="export", description="the export"
+    )
     def write_export(self, choice: ExportChoice, text: str) -> None:
         try:
             write_new(choice.path, text)

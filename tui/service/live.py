@@ -84,7 +84,7 @@ STORE_FAILURES: tuple[type[Exception], ...] = (LedgerError, PersistenceError, OS
 # -- what the screens show ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Picture:
     """Everything the portfolio screen shows, at one as-of date (and known-at time).
 
@@ -107,6 +107,14 @@ class Picture:
 
     def get(self, handle: str) -> PartnershipView | None:
         return self.portfolio.get(handle)
+
+    def __repr__(self) -> str:
+        # Short: a worker's description or a log line would otherwise spell out every view
+        # of the portfolio (50 MB at ten thousand partnerships).
+        return (
+            f"Picture(position={self.position}, as_of={self.as_of}, known_at={self.known_at}, "
+            f"audit={self.audit}, partnerships={len(self.portfolio.by_handle)})"
+        )
 
 
 @dataclass(frozen=True)

@@ -475,7 +475,13 @@ class PartnershipScreen(Screen):
             self.detail_key = key
             self.load_detail(picture, key)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="detail",
+        description="the partnership's detail",
+    )
     def load_detail(self, picture: Picture, key: tuple[object, ...]) -> None:
         app = self.tl_app
         view = picture.get(self.handle)
@@ -748,7 +754,13 @@ class PartnershipScreen(Screen):
             return
         self.write_pack(app.as_of, app.known_at, Path.cwd())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="pack")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="pack",
+        description="the review pack",
+    )
     def write_pack(self, as_of: date, known_at: datetime | None, directory: Path) -> None:
         from trustledger.tui.pack import PackError, pack_filename, write_pack
 
