@@ -176,6 +176,28 @@ class ReadStore:
             ]
             return StoredRows(meta, rows)
 
+    def read_each(
+        self,
+        on_meta: Callable[[dict[str, Any] | None], bool],
+        on_row: Callable[[str, bytes, str], bool],
+        page: int = 500,
+    ) -> None:
+        """The meta, then every state row one at a time, in one read transaction (one
+        consistent view), without holding every row at once: ``on_meta`` and ``on_row``
+        return False to stop."""
+        with self._failures("read"), self.datastore.transaction(commit=False) as c:
+            if not self._has_tables(c):
+                on_meta(None)
+                return
+            if not on_meta(self._current(c)):
+                return
+            cursor = c.sqlite_cursor if self.kind == "sqlite" else c
+            cursor.execute(f"SELECT handle, body, digest FROM {self.rows_table}")
+            while rows := cursor.fetchmany(page):
+                for handle, body, digest in map(_values, rows):
+                    if not on_row(handle, bytes(body), digest):
+                        return
+
     def read_views(self) -> StoredRows:
         """The meta and every view row, in one read transaction (no view rows when the
         store has none: a read model written before views were kept)."""

@@ -161,6 +161,8 @@ async def test_a_lean_dashboard_whose_day_turns_shows_the_new_day(sample_store):
         shown = app.picture.portfolio
         assert [lean(v) for v in shown.partnerships] == [lean(v) for v in expected.partnerships]
         assert shown.alerts == expected.alerts
+        # Made from the stored states one at a time, not from the whole history in memory.
+        assert not any(view.detailed for view in shown.partnerships)
     # It stored the new day's view rows: the next start is lean again.
     assert lean_start(sample_store, TODAY + timedelta(days=40)).follower is not None
 
@@ -215,14 +217,16 @@ def test_a_view_row_of_another_shape_is_refused_and_never_run(sample_store, body
     assert found.reason is not None and "read model view 'northwind' cannot be read" in found.reason
 
 
-async def test_a_dashboard_refusing_bad_view_rows_starts_from_the_full_state(sample_store):
+async def test_a_dashboard_refusing_bad_view_rows_starts_from_the_stored_states(sample_store):
     with_views(sample_store)
     damage(sample_store, "northwind", pickle.dumps("not a view"))
     app = make_app(sample_store, warm_start=True)
+    events = list(Ledger(sample_store).iter_events(trusted=True))
     async with app.run_test(size=SIZE) as pilot:
         await app.ready()
         await pilot.pause()
-        assert app.picture.get("northwind").detailed  # the full state
+        expected = replay(events, TODAY, config=CONFIG).get("northwind")
+        assert lean(app.picture.get("northwind")) == lean(expected)  # made afresh, not read
         # ... and it stores sound view rows for the next start (when it is idle).
         await pause_until(
             pilot, lambda: lean_start(sample_store).follower is not None, "views stored"
@@ -245,3 +249,39 @@ def test_a_follower_gone_lean_keeps_no_folded_state_through_its_views(sample_sto
     after = follower.stored_views(TODAY)
     assert after is not None and not any(view.detailed for view, _ in after.values())
     assert {h: lean(v) for h, (v, _) in held.items()} == {h: v for h, (v, _) in after.items()}
+
+
+async def test_the_first_start_of_a_day_makes_its_views_from_the_stored_states(sample_store):
+    with_views(sample_store)  # of TODAY
+    later = TODAY + timedelta(days=30)
+    found = lean_start(sample_store, later)
+    assert found.follower is None and found.reason == "read model with the views of another day"
+    with Ledger(sample_store) as ledger:
+        made = ReadModel(ledger, CONFIG).lean_from_states(later)
+    assert made.follower is not None
+    events = list(Ledger(sample_store).iter_events(trusted=True))
+    expected = replay(events, later, config=CONFIG)
+    assert [lean(v) for v in made.follower.view(later).partnerships] == [
+        lean(v) for v in expected.partnerships
+    ]
+    app = make_app(sample_store, clock=TurningClock(later), warm_start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        assert not any(view.detailed for view in app.picture.portfolio.partnerships)
+        assert app.picture.portfolio.alerts == expected.alerts
+        # ... and stores that day's view rows for the next start.
+        await pause_until(
+            pilot, lambda: lean_start(sample_store, later).follower is not None, "views"
+        )
+
+
+def test_a_damaged_state_row_is_refused_by_a_start_from_the_states(sample_store):
+    from trustledger.domain.readstore import ROWS_TABLE
+
+    with_views(sample_store)
+    with closing(sqlite3.connect(str(sample_store.path))) as conn, conn:
+        conn.execute(f"UPDATE {ROWS_TABLE} SET body=? WHERE handle='northwind'", (b"[]",))
+    with Ledger(sample_store) as ledger:
+        made = ReadModel(ledger, CONFIG).lean_from_states(TODAY + timedelta(days=1))
+    assert made.follower is None and made.reason == "read model row 'northwind' is damaged"

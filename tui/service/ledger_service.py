@@ -185,12 +185,17 @@ class LedgerService:
             model = ReadModel(ledger, config)
             follower = model.load_lean(as_of).follower
             current = False  # the stored view rows are today's, at the store's end
+            if follower is not None:
+                stored = follower.last_position
+                current = caught_up(ledger, follower).last_position == stored
+            else:
+                # The first of the day: today's views from the stored states, one at a time.
+                follower = model.lean_from_states(as_of).follower
+                if follower is not None:
+                    caught_up(ledger, follower)
             if follower is None:
                 state, _ = model.start()
                 follower = Follower.from_state(state)
-            else:
-                stored = follower.last_position
-                current = caught_up(ledger, follower).last_position == stored
             if as_of < follower.state.max_day:
                 return None
             portfolio = follower.view(as_of)

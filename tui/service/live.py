@@ -431,6 +431,7 @@ def follow(
     started = False
     persisted = 0.0  # when the read model was last moved on (monotonic seconds)
     persisted_at = 0  # the position it was moved on to (or started from)
+    views_day: date | None = None  # the day of the view rows it holds at that position
     today = service.clock.today
 
     def full_state() -> Follower:
@@ -447,29 +448,40 @@ def follow(
             warn(f"read model rebuilt from the events: {scrub(reason, store)}")
         return Follower.from_state(state)
 
+    def lean_start() -> Follower:
+        """Today's lean start: the read model's view rows of today, else its states read one
+        at a time into today's views (the first start of a day), else the full state."""
+        nonlocal persisted_at, views_day
+        assert model is not None
+        day = today()
+        found = model.load_lean(day).follower
+        if found is not None:
+            views_day = day
+        else:
+            found = model.lean_from_states(day).follower
+        if found is None:
+            return full_state()
+        persisted_at = found.last_position
+        return found
+
     def reopen() -> EventSource:
-        nonlocal model, started, persisted_at
+        nonlocal model, started
         source = connection.open()
         if warm_start and connection.ledger is not None:
             model = ReadModel(connection.ledger, config)
             if not started:
                 started = True  # once: later reconnections keep the state they have
-                # Today's lean views when the read model has them; else the full state.
-                lean = model.load_lean(today())
-                if lean.follower is not None:
-                    persisted_at = lean.follower.last_position
-                    live.adopt(lean.follower)
-                else:
-                    live.adopt(full_state())
+                live.adopt(lean_start())
         return source
 
     def told(message: str) -> None:
         on_error(scrub(message, store))
 
     def persist(force: bool = False) -> None:
-        """Move the stored read model on to the live state, with today's view rows (in this
-        thread, so it never races the fold); then let go of the folded states it stored."""
-        nonlocal persisted, persisted_at
+        """Move the stored read model on to the live state, with the day's view rows (in
+        this thread, so it never races the fold); then let go of the folded states it
+        stored."""
+        nonlocal persisted, persisted_at, views_day
         now = time.monotonic()
         follower, last = live.follower, live.last
         if model is None or last is None:
@@ -481,16 +493,18 @@ def follow(
                     return
                 persisted, persisted_at = now, follower.last_position
                 stored = model.advance(follower, last.as_of)
-            elif not follower.is_lean:
-                # Started from the full state: store its views, so the next start is lean.
+            elif views_day != last.as_of:
+                # The read model is at this position without this day's views (a start from
+                # its states, a day that turned): store them, so the next start reads them.
                 stored = model.put_views(follower, last.as_of)
         except STORE_FAILURES as exc:
             if warn is not None:
                 warn(f"could not update the read model: {scrub(str(exc), store)}")
         if stored:
+            views_day = last.as_of
             follower.make_lean()
 
-    live = LiveFollower(None, today, config, reopen=reopen, reload=full_state)
+    live = LiveFollower(None, today, config, reopen=reopen, reload=lean_start)
     try:
         live.run(stop, emit, told, on_idle=persist, after_step=persist)
         if live.source is not None:

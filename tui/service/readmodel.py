@@ -46,9 +46,11 @@ from trustledger.projections.persist import (
     partnership_data,
     partnership_from_data,
 )
+from trustledger.projections.portfolio import partnership_view
 from trustledger.projections.replay import refold
 from trustledger.projections.state import evolve_all
-from trustledger.projections.stored_views import VIEW_FORMAT, view_data, view_from_data
+from trustledger.projections.stored_views import VIEW_FORMAT, lean, view_data, view_from_data
+from trustledger.projections.trends import series as trend_series
 from trustledger.projections.views import PartnershipView, TrendPoint
 
 if TYPE_CHECKING:
@@ -259,6 +261,88 @@ class ReadModel:
                 series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
             )
         return LeanLoaded(follower)
+
+    def lean_from_states(self, as_of: date) -> LeanLoaded:
+        """A lean follower made from the stored states, read one at a time: each
+        partnership's view and sparkline of ``as_of`` kept, its state let go. What a start
+        does when the view rows are of another day (the first start of a day, a day that
+        turned under a live view): its memory is the views', not the history's."""
+        try:
+            meta = self.store.read_meta()
+        except ReadStoreError as exc:
+            return LeanLoaded(None, str(exc))
+        reason = self._meta_problem(meta)
+        if reason is not None or meta is None:
+            return LeanLoaded(None, reason)
+        position, count, max_day = meta["position"], meta["partnerships"], meta["max_day"]
+        last_day = date.min if max_day <= 0 else date.fromordinal(max_day)
+        current = as_of >= last_day
+        config = self.config
+        views: dict[str, PartnershipView] = {}
+        series: dict[str, list[TrendPoint]] = {}
+        problems: list[str] = []
+        seen = 0
+
+        def on_meta(found: dict[str, Any] | None) -> bool:
+            if found != meta:
+                problems.append("read model moved on while it was read")
+                return False
+            return True
+
+        def on_row(handle: str, body: bytes, digest: str) -> bool:
+            nonlocal seen
+            seen += 1
+            if row_digest(handle, body) != digest:
+                problems.append(f"read model row {handle!r} is damaged")
+                return False
+            try:
+                ps = partnership_from_data(orjson.loads(body), config)
+            except (orjson.JSONDecodeError, BadStateData) as exc:
+                problems.append(f"read model row {handle!r} cannot be read: {exc}")
+                return False
+            if ps.handle != handle:
+                problems.append(f"read model row {handle!r} holds {ps.handle!r}")
+                return False
+            view = partnership_view(ps, as_of, config, current)
+            if view is not None:
+                views[handle] = lean(view)
+                series[handle] = trend_series(ps, as_of, config, SPARK_POINTS, SPARK_STEP_DAYS)
+            return True
+
+        try:
+            with gc_paused():
+                self.store.read_each(on_meta, on_row)
+        except ReadStoreError as exc:
+            return LeanLoaded(None, str(exc))
+        if problems:
+            return LeanLoaded(None, problems[0])
+        if seen != count:
+            return LeanLoaded(None, f"read model with {seen} rows, not {count}")
+        with gc_paused():
+            follower = Follower.lean(
+                config,
+                position=position,
+                max_day=last_day,
+                partnerships=count,
+                as_of=as_of,
+                views=views,
+                series=series,
+                series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
+            )
+        return LeanLoaded(follower)
+
+    def _meta_problem(self, meta: dict[str, Any] | None) -> str | None:
+        """Why the stored meta cannot be used (None: it can)."""
+        if meta is None:
+            return "no read model yet"
+        if meta.get("key") != self.key:
+            return f"read model of another model or layout ({meta.get('key')})"
+        numbers = [meta.get(name) for name in ("position", "partnerships", "max_day")]
+        if not all(isinstance(number, int) for number in numbers):
+            return "read model without a readable position"
+        if self.ledger.link_at(meta["position"]) != meta.get("link"):
+            return "read model of another store (its last event is not here)"
+        return None
 
     # -- writing ----------------------------------------------------------------------------
 
