@@ -452,7 +452,8 @@ def trusted_line_from_state(state: dict[str, Any]) -> tuple[EventLine, datetime,
     the types, bounds and choices of its fields (cheap checks derived from the model), is
     rebuilt directly (dates parsed, defaults filled); anything else takes the validating
     path, so a row edited by hand fails there as a ``DecodeError`` instead of reaching the
-    projections with a value they cannot count with.
+    projections with a value they cannot count with. Text is taken as it is: the ledger
+    writes it stripped and within its length and pattern, and the hash chain guards it.
     """
     try:
         found = _DECODERS[state["type"]](state)
