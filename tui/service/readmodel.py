@@ -220,20 +220,15 @@ class ReadModel:
         except ReadStoreError as exc:
             return LeanLoaded(None, str(exc))
         meta = stored.meta
-        if meta is None:
-            return LeanLoaded(None, "no read model yet")
-        if meta.get("key") != self.key:
-            return LeanLoaded(None, f"read model of another model or layout ({meta.get('key')})")
-        numbers = [meta.get(name) for name in ("position", "partnerships", "max_day", "views")]
-        views_day = meta.get("views_day")
-        whole = [number for number in [*numbers, views_day] if isinstance(number, int)]
-        if len(whole) != 5:
+        reason = self._meta_problem(meta)
+        if reason is not None or meta is None:
+            return LeanLoaded(None, reason)
+        position, count, max_day = meta["position"], meta["partnerships"], meta["max_day"]
+        views_day, views = meta.get("views_day"), meta.get("views")
+        if not isinstance(views_day, int) or not isinstance(views, int):
             return LeanLoaded(None, "read model without views")
-        position, count, max_day, views, _ = whole
         if views_day != as_of.toordinal():
             return LeanLoaded(None, "read model with the views of another day")
-        if self.ledger.link_at(position) != meta.get("link"):
-            return LeanLoaded(None, "read model of another store (its last event is not here)")
         if len(stored.rows) != views:
             return LeanLoaded(None, f"read model with {len(stored.rows)} views, not {views}")
         found: dict[str, PartnershipView] = {}
