@@ -32,6 +32,7 @@ from trustledger.projections import (
     fold,
     portfolio_at,
     replay,
+    report_rows,
     sparklines,
 )
 from trustledger.projections.persist import STATE_FIELDS, partnership_data
@@ -386,6 +387,11 @@ def test_report_today_comes_from_the_read_model_and_a_past_day_from_the_events(
     assert service.portfolio(TODAY, None, CONFIG) == replay(events, TODAY)
     with Ledger(store) as ledger:  # the report built the read model on its way
         assert ReadModel(ledger, CONFIG).load().state is not None
+        assert ReadModel(ledger, CONFIG).load_lean(TODAY).follower is not None  # and views
+    # The next report for today reads today's view rows: a lean portfolio, the same report.
+    again = service.portfolio(TODAY, None, CONFIG)
+    assert not any(view.detailed for view in again.partnerships)
+    assert report_rows(again) == report_rows(replay(events, TODAY))
     past = TODAY - timedelta(days=200)
     assert service.portfolio(past, None, CONFIG) == replay(events, past)
 
