@@ -416,25 +416,8 @@ class Recorded:
         return self.line.occurred_on
 
 
-_new_object = object.__new__
 #: The setters of Recorded's slots, in field order (what its frozen ``__init__`` goes round).
 RECORDED_SLOTS = tuple(
     getattr(Recorded, name).__set__
     for name in ("position", "version", "recorded_at", "line", "link")
 )
-_SET_POSITION, _SET_VERSION, _SET_RECORDED_AT, _SET_LINE, _SET_LINK = RECORDED_SLOTS
-
-
-def new_recorded(
-    position: int, version: int, recorded_at: datetime, line: EventLine, link: str
-) -> Recorded:
-    """``Recorded(position, version, recorded_at, line, link)`` at a third of the cost: a
-    frozen dataclass sets each field through ``object.__setattr__``, which a replay of
-    millions of events pays for every one; the slots are set directly here."""
-    recorded = _new_object(Recorded)
-    _SET_POSITION(recorded, position)
-    _SET_VERSION(recorded, version)
-    _SET_RECORDED_AT(recorded, recorded_at)
-    _SET_LINE(recorded, line)
-    _SET_LINK(recorded, link)
-    return recorded

@@ -213,28 +213,6 @@ class ReadStore:
             ]
             return StoredRows(meta, rows)
 
-    def read_some(self, handles: Sequence[str]) -> StoredRows:
-        """The meta and the state rows of ``handles`` (those stored), in one read
-        transaction."""
-        with self._failures("read"), self.datastore.transaction(commit=False) as c:
-            if not self._has_tables(c):
-                return StoredRows(None, [])
-            meta = self._current(c)
-            rows: list[tuple[str, bytes, str]] = []
-            chosen = list(handles)
-            for start in range(0, len(chosen), 500):
-                part = chosen[start : start + 500]
-                marks = ", ".join([self.mark] * len(part))
-                c.execute(
-                    f"SELECT handle, body, digest FROM {self.rows_table} WHERE handle IN ({marks})",
-                    part,
-                )
-                rows.extend(
-                    (handle, bytes(body), digest)
-                    for handle, body, digest in map(_values, c.fetchall())
-                )
-            return StoredRows(meta, rows)
-
     # -- writing --------------------------------------------------------------------------
 
     @contextmanager

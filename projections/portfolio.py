@@ -18,7 +18,6 @@ is None when that total is 0 (no revenue recorded in the window).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import date, datetime, timedelta
 
 from trustledger.projections.alerts import (
@@ -46,6 +45,7 @@ from trustledger.projections.views import (
     PartnershipView,
     Portfolio,
     Status,
+    changed_view,
 )
 
 
@@ -205,17 +205,7 @@ def with_share(
         alerts = tuple(alert for alert in alerts if alert.kind != "concentration")
         if over:
             alerts += tuple(concentration_alert(view.handle, share, as_of, config))
-    # What dataclasses.replace does, without its per-field Python work: a portfolio of
-    # ten thousand partnerships gets new shares whenever its revenue moves.
-    twin = object.__new__(PartnershipView)
-    for name in _VIEW_FIELDS:
-        object.__setattr__(twin, name, getattr(view, name))
-    object.__setattr__(twin, "revenue_share", share)
-    object.__setattr__(twin, "alerts", alerts)
-    return twin
-
-
-_VIEW_FIELDS = tuple(field.name for field in fields(PartnershipView))
+    return changed_view(view, revenue_share=share, alerts=alerts)
 
 
 def portfolio_of(

@@ -34,6 +34,7 @@ from trustledger.projections.views import (
     IssueView,
     PartnershipView,
     TrendPoint,
+    changed_view,
 )
 
 #: The layout of a stored view row (bump it when the layout, or what a view holds, changes).
@@ -55,21 +56,15 @@ def _maybe_day(value: int | None) -> date | None:
 def lean(view: PartnershipView) -> PartnershipView:
     """``view`` as a view row gives it back: without commitments, reviews, closed issues
     and revenue share (and its concentration alert)."""
-    twin = object.__new__(PartnershipView)
-    for name in _FIELDS:
-        object.__setattr__(twin, name, getattr(view, name))
-    object.__setattr__(twin, "commitments", ())
-    object.__setattr__(twin, "reviews", ())
-    object.__setattr__(twin, "issues", tuple(issue for issue in view.issues if issue.is_open))
-    object.__setattr__(twin, "revenue_share", None)
-    object.__setattr__(
-        twin, "alerts", tuple(alert for alert in view.alerts if alert.kind != "concentration")
+    return changed_view(
+        view,
+        commitments=(),
+        reviews=(),
+        issues=tuple(issue for issue in view.issues if issue.is_open),
+        revenue_share=None,
+        alerts=tuple(alert for alert in view.alerts if alert.kind != "concentration"),
+        detailed=False,
     )
-    object.__setattr__(twin, "detailed", False)
-    return twin
-
-
-_FIELDS = tuple(PartnershipView.__dataclass_fields__)
 
 
 def view_data(view: PartnershipView, spark: Sequence[TrendPoint]) -> list[Any]:
@@ -221,11 +216,10 @@ def _text(value: Any) -> str:
 def with_items(view: PartnershipView, full: PartnershipView) -> PartnershipView:
     """The lean ``view`` with the commitments, reviews and issues of ``full`` (the same
     partnership's view folded from its history): every figure stays ``view``'s."""
-    twin = object.__new__(PartnershipView)
-    for name in _FIELDS:
-        object.__setattr__(twin, name, getattr(view, name))
-    object.__setattr__(twin, "commitments", full.commitments)
-    object.__setattr__(twin, "reviews", full.reviews)
-    object.__setattr__(twin, "issues", full.issues)
-    object.__setattr__(twin, "detailed", True)
-    return twin
+    return changed_view(
+        view,
+        commitments=full.commitments,
+        reviews=full.reviews,
+        issues=full.issues,
+        detailed=True,
+    )

@@ -159,6 +159,14 @@ def caught_up(ledger: Ledger, follower: Follower) -> Follower:
     return follower
 
 
+def _encoded_views(
+    held: dict[str, tuple[PartnershipView, list[TrendPoint]]], handles: Sequence[str] | None
+) -> list[tuple[str, bytes]]:
+    """The view rows of ``handles`` (None: all) among the views and sparklines ``held``."""
+    chosen = sorted(held) if handles is None else [h for h in handles if h in held]
+    return [(handle, orjson.dumps(view_data(*held[handle]))) for handle in chosen]
+
+
 class ReadModel:
     """The read model of one store, for one model configuration (see the module docstring).
 
@@ -183,16 +191,10 @@ class ReadModel:
         except ReadStoreError as exc:
             return Loaded(None, str(exc))
         meta = stored.meta
-        if meta is None:
-            return Loaded(None, "no read model yet")
-        if meta.get("key") != self.key:
-            return Loaded(None, f"read model of another model or layout ({meta.get('key')})")
-        position, link, count = meta.get("position"), meta.get("link"), meta.get("partnerships")
-        max_day = meta.get("max_day")
-        if not (isinstance(position, int) and isinstance(count, int) and isinstance(max_day, int)):
-            return Loaded(None, "read model without a readable position")
-        if self.ledger.link_at(position) != link:
-            return Loaded(None, "read model of another store (its last event is not here)")
+        reason = self._meta_problem(meta)
+        if reason is not None or meta is None:
+            return Loaded(None, reason)
+        position, count, max_day = meta["position"], meta["partnerships"], meta["max_day"]
         if len(stored.rows) != count:
             return Loaded(None, f"read model with {len(stored.rows)} rows, not {count}")
         state = PortfolioState(self.config)
@@ -385,12 +387,7 @@ class ReadModel:
         """The view rows of ``handles`` (None: all) at ``as_of`` from what ``follower``
         holds; None when it does not hold them all for that day."""
         held = follower.stored_views(as_of, handles)
-        if held is None:
-            return None
-        return [
-            (handle, orjson.dumps(view_data(view, spark)))
-            for handle, (view, spark) in sorted(held.items())
-        ]
+        return None if held is None else _encoded_views(held, None)
 
     def replace(self, state: PortfolioState, as_of: date | None = None) -> bool:
         """Write every row of ``state`` afresh, with the view rows of ``as_of`` (none when
@@ -421,15 +418,15 @@ class ReadModel:
         lean follower does not hold a partnership that changed since)."""
         if not self.writable:
             return False
-        views_count = self._views_count(follower, as_of)
+        held = None if as_of is None else follower.stored_views(as_of)
         meta = self.meta(
             follower.state,
             follower.partnership_count,
-            None if views_count is None or as_of is None else (as_of, views_count),
+            None if held is None or as_of is None else (as_of, len(held)),
         )
 
         def views_for(handles: Sequence[str] | None) -> list[tuple[str, bytes]] | None:
-            return None if as_of is None else self.view_rows(follower, as_of, handles)
+            return None if held is None else _encoded_views(held, handles)
 
         try:
             return self.store.advance(meta, partial(self.held_rows, follower), views_for)
@@ -453,13 +450,6 @@ class ReadModel:
         except ReadStoreError as exc:
             self.problem = str(exc)
             return False
-
-    @staticmethod
-    def _views_count(follower: Follower, as_of: date | None) -> int | None:
-        if as_of is None:
-            return None
-        held = follower.stored_views(as_of)
-        return None if held is None else len(held)
 
     # -- starting -------------------------------------------------------------------------
 
