@@ -93,6 +93,10 @@ class SharedViews(Mapping[str, PartnershipView]):
     def __len__(self) -> int:
         return len(self._views)
 
+    def unshared(self) -> Mapping[str, PartnershipView]:
+        """The views by handle without their revenue shares (see ``Portfolio.unshared``)."""
+        return self._views
+
     def all(self) -> tuple[PartnershipView, ...]:
         """Every view, sorted by handle."""
         return tuple(self[handle] for handle in sorted(self._views))

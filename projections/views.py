@@ -355,6 +355,14 @@ class Portfolio:
             object.__setattr__(self, "_by_handle", found)
         return found
 
+    def unshared(self) -> Mapping[str, PartnershipView]:
+        """The views by handle, each with every figure but perhaps its revenue share and
+        concentration alert (which the portfolio's total moves), as held before those are
+        worked out: what filtering and ordering many rows read, without making every view
+        with its share."""
+        found = getattr(self.by_handle, "unshared", None)
+        return found() if found is not None else self.by_handle
+
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.FIELDS)
 

@@ -163,8 +163,13 @@ async def test_a_lean_dashboard_whose_day_turns_shows_the_new_day(sample_store):
         assert shown.alerts == expected.alerts
         # Made from the stored states one at a time, not from the whole history in memory.
         assert not any(view.detailed for view in shown.partnerships)
-    # It stored the new day's view rows: the next start is lean again.
-    assert lean_start(sample_store, TODAY + timedelta(days=40)).follower is not None
+        # It stores the new day's view rows (when its live view is next idle): the next
+        # start is lean again.
+        await pause_until(
+            pilot,
+            lambda: lean_start(sample_store, clock.day).follower is not None,
+            "the new day's view rows stored",
+        )
 
 
 def test_view_rows_of_another_day_are_not_used(sample_store):

@@ -9,11 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets.data_table import RowKey
 from trustledger.domain.store import parse_store_url
 from trustledger.projections import Follower, PartnershipView
+from trustledger.tui.dashboard.screens import portfolio
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable, _sort_key
-from trustledger.tui.dashboard.widgets.tables import row_keys, visible_rows
+from trustledger.tui.dashboard.widgets.tables import row_keys, table_rows, visible_rows
 from trustledger.tui.service.live import LiveUpdate, Picture, live_picture
 
 from tests.test_projections_streams import BASE_DAY, Stream
@@ -70,7 +72,9 @@ def shown_shares(table: PortfolioTable) -> dict[str, str]:
     return found
 
 
-async def test_live_rows_move_alone_and_shares_follow_on_screen(tmp_path: Path) -> None:
+async def test_live_rows_move_alone_and_shares_follow_on_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stream = portfolio_stream()
     follower = Follower()
     follower.apply(stream.events)
@@ -89,14 +93,14 @@ async def test_live_rows_move_alone_and_shares_follow_on_screen(tmp_path: Path) 
         table = screen.query_one(PortfolioTable)
         assert row_keys(table) == expected_order(screen, picture)
         sorts = 0
-        original_sort = table.sort
+        original_sort = portfolio.order_rows
 
         def counting_sort(*args: Any, **kwargs: Any) -> Any:
             nonlocal sorts
             sorts += 1
             return original_sort(*args, **kwargs)
 
-        table.sort = counting_sort  # type: ignore[method-assign]
+        monkeypatch.setattr(portfolio, "order_rows", counting_sort)
         rng = random.Random(5)
         for step in range(24):
             handle = f"p{rng.randrange(COUNT):02d}"
@@ -134,3 +138,75 @@ async def test_live_rows_move_alone_and_shares_follow_on_screen(tmp_path: Path) 
         shown = shown_shares(table)
         assert len(shown) > 10
         assert shown == {h: share_text(picture.get(h)) for h in shown}
+
+
+def made_rows(table: PortfolioTable) -> set[str]:
+    rows = table.lazy_rows
+    assert rows is not None
+    return {str(key.value) for key in rows if rows.made(key)}
+
+
+def shown_cells(screen: PortfolioScreen, picture: Picture, keys: list[str]) -> list[list[str]]:
+    """What each row of ``keys`` should show for ``picture``, as plain text."""
+    cells = []
+    for key in keys:
+        view = picture.get(key)
+        assert view is not None
+        cells.append([cell.plain for cell in screen.row_cells(view, picture).values()])
+    return cells
+
+
+async def test_only_the_rows_drawn_have_their_cells_made(tmp_path: Path) -> None:
+    stream = portfolio_stream()
+    follower = Follower()
+    follower.apply(stream.events)
+    as_of = BASE_DAY + timedelta(days=1)
+    feed = Feed()
+    app = make_app(parse_store_url(str(tmp_path / "empty.sqlite")), live=feed)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert feed.emit is not None
+        picture = live_picture(follower, as_of)
+        feed.emit(LiveUpdate(picture, initial=True))
+        await app.ready()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PortfolioScreen)
+        table = screen.query_one(PortfolioTable)
+        on_screen = {str(table._row_locations.get_key(i).value) for i in visible_rows(table)}
+        assert table.row_count == COUNT
+        assert len(made_rows(table)) >= 10 and made_rows(table) <= on_screen
+
+        # A live update of a row off screen changes what it shows when it is read.
+        off = row_keys(table)[-1]
+        assert off not in made_rows(table)
+        before = picture
+        changed = follower.apply([stream.raise_issue(off, "late", as_of, severity="high")])
+        picture = live_picture(follower, as_of, changed, before.position)
+        feed.emit(LiveUpdate(picture, changed=set(changed)))
+        await pilot.pause()
+        assert row_keys(table) == expected_order(screen, picture)
+        _, rows = table_rows(table)  # reads (makes) every row
+        assert rows == shown_cells(screen, picture, row_keys(table))
+        assert made_rows(table) == set(row_keys(table))
+
+        # A filter drops rows at once and keeps the order; clearing it brings them back,
+        # their cells made again only when drawn.
+        screen.text_filter = "Partner 1"
+        screen.refilter()
+        await pilot.pause()
+        wanted = [k for k in expected_order(screen, picture) if screen.matches(picture.get(k))]
+        assert 0 < len(wanted) < COUNT and row_keys(table) == wanted
+        screen.text_filter = ""
+        screen.refilter()
+        await pilot.pause()
+        assert row_keys(table) == expected_order(screen, picture)
+        assert len(made_rows(table)) < COUNT
+        table.action_scroll_bottom()
+        await pilot.pause()
+        bottom = [str(table._row_locations.get_key(i).value) for i in visible_rows(table, 0)]
+        assert bottom[-1] == row_keys(table)[-1]
+        assert set(bottom) <= made_rows(table)
+        assert [table_rows(table)[1][row_keys(table).index(k)] for k in bottom] == shown_cells(
+            screen, picture, bottom
+        )

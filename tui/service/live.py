@@ -461,6 +461,9 @@ def follow(
             found = model.lean_from_states(day).follower
         if found is None:
             return full_state()
+        # As for the full state: the views live as long as the view, and the collector
+        # would walk them again and again while the first screen is built.
+        gc.freeze()
         persisted_at = found.last_position
         return found
 

@@ -1,8 +1,10 @@
 """The home screen: one row per partnership, the portfolio picture above, filters and sort.
 
-Rows are keyed by handle and updated in place (``add_row(key=...)``, ``update_cell``,
-``remove_row``; never ``clear()``) inside ``app.batch_update()``, and the cursor is put back
-on the row it was on: a live update never moves the reader. A live update touches only the
+Rows are keyed by handle and updated in place inside ``app.batch_update()``, and the cursor
+is put back on the row it was on: a live update never moves the reader. A row's cells are made
+when it is drawn (``LedgerTable.build_rows_with``), from the picture the rows show: a
+portfolio of ten thousand partnerships makes the cells of the rows on screen, and orders its
+rows by sort keys worked out from the views, not from cells. A live update touches only the
 rows of the partnerships it changed, each moved alone to its place (a binary search, not a
 sort of every row), and the revenue shares of the rows on screen: the portfolio's total moves
 every share, and a row off screen gets its share when it comes into view.
@@ -27,7 +29,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
 from trustledger.projections.views import STATUSES, PartnershipView
 from trustledger.tui.dashboard.export import report_csv, report_json
@@ -35,7 +37,6 @@ from trustledger.tui.dashboard.widgets.bars import KeysBar, ModeBar, PortfolioSu
 from trustledger.tui.dashboard.widgets.cells import (
     STATUS_RANK,
     Palette,
-    SortText,
     cell,
     count_text,
     days_text,
@@ -44,8 +45,12 @@ from trustledger.tui.dashboard.widgets.cells import (
 )
 from trustledger.tui.dashboard.widgets.tables import (
     LedgerTable,
+    RowCells,
     add_row,
+    forget_rows,
     move_row,
+    order_rows,
+    remove_rows,
     row_keys,
     same_cell,
     set_rows,
@@ -215,7 +220,12 @@ class PortfolioScreen(Screen):
         self.wide: bool | None = None
         self.shown: tuple[str, ...] = ()
         self.name_width = MIN_NAME
-        self._cells: dict[str, dict[str, Text]] = {}
+        # Each row's cells, by handle: ``None`` for a row whose cells are not made yet (they
+        # are made when it is drawn, from ``_rows_picture``). ``_keys``: each row's place in
+        # the order shown (the sorted column's key, then the name's).
+        self._cells: dict[str, dict[str, Text] | None] = {}
+        self._keys: dict[str, tuple[Any, Any]] = {}
+        self._rows_picture: Picture | None = None
         # The live picture the rows show (position, as-of date), and its revenue total:
         # a live update that names its changes since it touches only those rows.
         self._shown: tuple[int | None, object] | None = None
@@ -255,6 +265,7 @@ class PortfolioScreen(Screen):
             self.sort_column = prefs.sort
             self.sort_reverse = prefs.reverse
         table = self.query_one(PortfolioTable)
+        table.build_rows_with(self._make_row, self._blank_row)
         self._layout(self.app.size.width)
         table.focus()
         if self.tl_app.picture is None:
@@ -284,6 +295,7 @@ class PortfolioScreen(Screen):
         # A change of layout (a resize) is the one time rows are rebuilt.
         table.clear(columns=True)
         self._cells.clear()
+        self._keys.clear()
         self._shown = None
         for column in self.columns():
             table.add_column(self._header(column), key=column.key, width=self._width(column))
@@ -422,39 +434,68 @@ class PortfolioScreen(Screen):
             self._shown = (picture.position, picture.as_of)
             self._shown_total = picture.portfolio.revenue_total_12m
             return
-        wanted = {v.handle: v for v in picture.portfolio.partnerships if self.matches(v)}
+        # Filtered and ordered by what the views hold before revenue shares are worked out
+        # (a row's share is worked out when it is drawn).
+        unshared = picture.portfolio.unshared()
+        wanted = {h: v for h in sorted(unshared) if self.matches(v := unshared[h])}
         self._shown = None if picture.audit else (picture.position, picture.as_of)
         self._shown_total = picture.portfolio.revenue_total_12m
+        self._rows_picture = picture
         with self.app.batch_update():
-            for handle in [h for h in self._cells if h not in wanted]:
-                table.remove_row(handle)
+            gone = [h for h in self._cells if h not in wanted]
+            remove_rows(table, gone)
+            for handle in gone:
                 del self._cells[handle]
-            changes: dict[str, dict[str, Text]] = {}
-            for handle, view in wanted.items():
-                changed, _ = self._row_changes(table, handle, self.row_cells(view, picture))
-                if changed:
-                    changes[handle] = changed
-            set_rows(table, changes)
+                self._keys.pop(handle, None)
+            # Every row shows the new picture: the cells of the rows drawn are made again
+            # (a cell that shows the same is drawn from the shared cache of rendered cells).
+            for handle in self._cells:
+                self._cells[handle] = None
+            for handle in wanted:
+                if handle not in self._cells:
+                    add_row(table, handle, None)
+                    self._cells[handle] = None
+            forget_rows(table)
             self._sort(table)
             self._restore_cursor(table, keep)
 
-    def _row_changes(
-        self, table: DataTable, handle: str, cells: dict[str, Text]
-    ) -> tuple[dict[str, Text], bool]:
-        """The cells of the row of ``handle`` that differ from those shown (a row not shown
-        yet is added here), and whether the rows need sorting again (a new row, or a new
-        sort key in the sorted columns)."""
-        old = self._cells.get(handle)
+    def _make_row(self, row_key: RowKey) -> RowCells | None:
+        """The cells of the row ``row_key`` (a handle), from the picture the rows show."""
+        picture = self._rows_picture
+        handle = str(row_key.value)
+        view = picture.get(handle) if picture is not None else None
+        if picture is None or view is None:
+            return None
+        cells = self.row_cells(view, picture)
         self._cells[handle] = cells
-        if old is None:
-            add_row(table, handle, list(cells.values()))
+        return {ColumnKey(key): value for key, value in cells.items()}
+
+    def _blank_row(self) -> RowCells:
+        return {ColumnKey(column.key): Text("") for column in self.columns()}
+
+    def _order_key(self, view: PartnershipView) -> tuple[Any, Any]:
+        return (_sort_key(self._sorted_by(), view), _sort_key("name", view))
+
+    def _row_changes(
+        self, table: DataTable, view: PartnershipView, picture: Picture
+    ) -> tuple[dict[str, Text], bool]:
+        """The cells of the row of ``view`` that differ from those shown (a row not shown
+        yet is added here, its cells made when drawn), and whether its place in the order
+        changed (a new row, or a new key in the sorted column or the name)."""
+        handle = view.handle
+        key = self._order_key(view)
+        moved = self._keys.get(handle) != key
+        self._keys[handle] = key
+        if handle not in self._cells:
+            add_row(table, handle, None)
+            self._cells[handle] = None
             return {}, True
+        old = self._cells[handle]
+        if old is None:  # not drawn yet: made from this picture when it is
+            return {}, moved
+        cells = self.row_cells(view, picture)
+        self._cells[handle] = cells
         changed = {key: value for key, value in cells.items() if not same_cell(old.get(key), value)}
-        moved = any(
-            getattr(old.get(key), "sort_key", None) != getattr(changed[key], "sort_key", None)
-            for key in (self.sort_column, "name")
-            if key in changed
-        )
         return changed, moved
 
     def _update_changed(self, table: DataTable, picture: Picture, shown_total: float) -> None:
@@ -466,6 +507,7 @@ class PortfolioScreen(Screen):
         changes: dict[str, dict[str, Text]] = {}
         moved: list[str] = []
         removed = False
+        self._rows_picture = picture
         with self.app.batch_update():
             for handle in sorted(changed):
                 view = picture.get(handle)
@@ -473,9 +515,10 @@ class PortfolioScreen(Screen):
                     if handle in self._cells:
                         table.remove_row(handle)
                         del self._cells[handle]
+                        self._keys.pop(handle, None)
                         removed = True
                     continue
-                cells, row_moved = self._row_changes(table, handle, self.row_cells(view, picture))
+                cells, row_moved = self._row_changes(table, view, picture)
                 if cells:
                     changes[handle] = cells
                 if row_moved:
@@ -498,12 +541,10 @@ class PortfolioScreen(Screen):
         order): a binary search over the rows, as :meth:`_sort` would order them."""
         locations: Any = table._row_locations
         old = table.get_row_index(handle)
-        data = table._data
-        columns = (ColumnKey(self._sorted_by()), ColumnKey("name"))
+        keys = self._keys
 
         def key_at(index: int) -> tuple[Any, ...]:
-            row = data[locations.get_key(index)]
-            return tuple(getattr(row[c], "sort_key", row[c]) for c in columns)
+            return keys[locations.get_key(index).value]
 
         target = key_at(old)
         reverse = self.sort_reverse
@@ -545,13 +586,19 @@ class PortfolioScreen(Screen):
         set_rows(table, changes)
 
     def _sort(self, table: DataTable) -> None:
-        column = self._sorted_by()
-
-        def key(values: Any) -> Any:
-            return tuple(v.sort_key if isinstance(v, SortText) else v for v in values)
-
-        # Each column's sort key puts the most telling rows first; ties go by name.
-        table.sort(column, "name", key=key, reverse=self.sort_reverse)
+        # Each column's sort key puts the most telling rows first; ties go by name, then
+        # the order the rows were added in.
+        picture = self._rows_picture
+        if picture is None:
+            return
+        keys = self._keys
+        views = picture.portfolio.unshared()
+        for handle in self._cells:
+            view = views.get(handle)
+            if view is not None:
+                keys[handle] = self._order_key(view)
+        order = sorted(self._cells, key=keys.__getitem__, reverse=self.sort_reverse)
+        order_rows(table, order)
 
     def _restore_cursor(self, table: DataTable, key: str | None) -> None:
         if key is None or key not in table.rows:
@@ -568,11 +615,7 @@ class PortfolioScreen(Screen):
 
     def restyle(self) -> None:
         """Re-render every cell (after a theme change)."""
-        self._cells.clear()
         self._shown = None
-        table = self.query_one(PortfolioTable)
-        for row_key in list(table.rows):
-            table.remove_row(row_key)
         self.refresh_view()
 
     # -- actions --------------------------------------------------------------------------

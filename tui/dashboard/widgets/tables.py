@@ -13,6 +13,12 @@ summary would turn bold, and ``[/]`` would fail to render).
 A rendered cell is kept by what it shows (:class:`LedgerTable`), not by the table's count of
 changes: a live update that changes one cell of a row renders that cell again, not the whole
 table, and the dashboards a server runs for many clients render a cell they all show once.
+
+A table of many rows can build its rows' cells when they are first read (:class:`LazyRows`,
+:meth:`LedgerTable.build_rows_with`): a row is added without cells (:func:`add_row` with
+``None``), and only the rows drawn, or read, have theirs made. A portfolio of ten thousand
+partnerships makes the cells of the forty or so on screen; rows are ordered by keys the
+screen holds (:func:`order_rows`), not by reading every row's cells.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -37,6 +44,59 @@ Cell = str | Text
 #: the cells on several screens at once (a 120x40 portfolio shows about 400), and no more: a
 #: live view renders new cells all day, and the cache is the bound on them.
 _RENDERED: LRUCache[tuple[Any, ...], Any] = LRUCache(2_000)
+
+
+RowCells = dict[ColumnKey, Any]
+
+
+class LazyRows(dict[RowKey, RowCells]):
+    """A table's rows by key, each row's cells made by ``build`` when first read and kept
+    until :meth:`forget` (a row held as ``None`` has not been made yet).
+
+    DataTable reads its rows through ``[]`` and ``get`` (drawing, ``get_row``, ``get_cell``);
+    both make a row that is not made yet. ``build`` returns ``None`` for a row it cannot make
+    now; it is then read as blank cells and made again at its next reading.
+    """
+
+    def __init__(self, build: Callable[[RowKey], RowCells | None], blank: Callable[[], RowCells]):
+        super().__init__()
+        self._build = build
+        self._blank = blank
+
+    def __getitem__(self, key: RowKey) -> RowCells:
+        row: RowCells | None = super().__getitem__(key)
+        if row is None:
+            row = self._build(key)
+            if row is None:
+                return self._blank()
+            super().__setitem__(key, row)
+        return row
+
+    def get(self, key: RowKey, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 (made when read)
+
+    def values(self) -> list[RowCells]:  # type: ignore[override]
+        return [self[key] for key in self]
+
+    def items(self) -> list[tuple[RowKey, RowCells]]:  # type: ignore[override]
+        return [(key, self[key]) for key in self]
+
+    def made(self, key: RowKey) -> bool:
+        """Whether the row ``key``'s cells are made (and held)."""
+        return super().get(key) is not None
+
+    def add(self, key: RowKey) -> None:
+        """Hold the row ``key`` with its cells not made yet."""
+        super().__setitem__(key, None)  # type: ignore[assignment]
+
+    def forget(self, key: RowKey | None = None) -> None:
+        """Let the cells of row ``key`` go (every row's, for ``None``): made again when read."""
+        if key is not None:
+            if key in self:
+                self.add(key)
+            return
+        for row_key in self:
+            self.add(row_key)
 
 
 class LedgerTable(DataTable):
@@ -61,6 +121,18 @@ class LedgerTable(DataTable):
         # the last screen's behind. A few screens' worth is what drawing uses.
         self._row_render_cache = LRUCache(200)
         self._line_cache = LRUCache(200)
+
+    def build_rows_with(
+        self, build: Callable[[RowKey], RowCells | None], blank: Callable[[], RowCells]
+    ) -> None:
+        """Make each row's cells when first read, with ``build`` (see :class:`LazyRows`);
+        call before any row is added."""
+        self._data = LazyRows(build, blank)
+
+    @property
+    def lazy_rows(self) -> LazyRows | None:
+        """The rows, when their cells are made as they are read."""
+        return self._data if isinstance(self._data, LazyRows) else None
 
     def _render_cell(
         self,
@@ -241,8 +313,10 @@ def move_row(table: DataTable, key: str, index: int) -> None:
     _redraw(table, edit)
 
 
-def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
-    """Add a row one line high at the end, carrying over the order of the others.
+def add_row(table: DataTable, key: str, cells: Sequence[Cell] | None) -> None:
+    """Add a row one line high at the end, carrying over the order of the others; ``None``
+    for ``cells`` adds it without them, to be made when read (a table with
+    :class:`LazyRows`).
 
     What ``DataTable.add_row`` does, but for two things done once per table rather than per
     row: it works out the columns' order, and assigns the cursor to itself (a reactive whose
@@ -251,18 +325,23 @@ def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
     count = table._update_count
     rows = table.row_count
     if rows == 0:
-        table.add_row(*cells, key=key)
+        table.add_row(*(cells or ()), key=key)
+        if cells is None:
+            _lazy(table).forget(RowKey(key))
         return
     row_key = RowKey(key)
     if row_key in table._row_locations:
         raise DuplicateKey(f"The row key {row_key!r} already exists.")
     columns = _column_keys(table)
-    if len(cells) > len(columns):
+    if cells is not None and len(cells) > len(columns):
         raise ValueError("More values provided than there are columns.")
     ordered = table._ordered_row_cache.get((rows, count))
     offsets = table._offset_cache.get(count)
     table._row_locations[row_key] = rows
-    table._data[row_key] = dict(zip_longest(columns, cells))
+    if cells is None:
+        _lazy(table).add(row_key)
+    else:
+        table._data[row_key] = dict(zip_longest(columns, cells))
     table.rows[row_key] = Row(row_key, 1, None, False)
     table._new_rows.add(row_key)
     table._require_update_dimensions = True
@@ -275,6 +354,48 @@ def add_row(table: DataTable, key: str, cells: Sequence[Cell]) -> None:
     if offsets is not None and len(offsets) == rows:
         offsets.append((row_key, 0))
         table._offset_cache[count] = offsets
+
+
+def _lazy(table: DataTable) -> LazyRows:
+    rows = table._data
+    if not isinstance(rows, LazyRows):
+        raise TypeError("rows without cells need a table that makes them (build_rows_with)")
+    return rows
+
+
+def order_rows(table: DataTable, keys: Iterable[str]) -> None:
+    """Show the rows in the order of ``keys`` (every row's key once): what ``sort`` does,
+    from an order the caller worked out, without reading any row's cells."""
+    own = {row_key.value: row_key for row_key in table.rows}
+    table._row_locations = TwoWayDict({own[key]: index for index, key in enumerate(keys)})
+    table._update_count += 1
+    table.refresh()
+
+
+def remove_rows(table: DataTable, keys: Iterable[str]) -> None:
+    """Remove the rows ``keys`` at once (``remove_row`` renumbers every row for each one)."""
+    gone = {RowKey(key) for key in keys} & table.rows.keys()
+    if not gone:
+        return
+    locations: Any = table._row_locations
+    kept = [row_key for _, row_key in sorted(locations._reverse.items()) if row_key not in gone]
+    for row_key in gone:
+        del table.rows[row_key]
+        dict.pop(table._data, row_key, None)
+    table._updated_cells = {cell for cell in table._updated_cells if cell.row_key not in gone}
+    table._row_locations = TwoWayDict({row_key: index for index, row_key in enumerate(kept)})
+    table.cursor_coordinate = table.cursor_coordinate
+    table.hover_coordinate = table.hover_coordinate
+    table._require_update_dimensions = True
+    table._update_count += 1
+    table.refresh(layout=True)
+
+
+def forget_rows(table: DataTable) -> None:
+    """Let every row's cells go, to be made again when drawn (after what every row shows
+    changed: a new picture, a theme); the table is drawn again."""
+    _lazy(table).forget()
+    _redraw(table)
 
 
 def _column_keys(table: DataTable) -> list[ColumnKey]:
