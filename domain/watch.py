@@ -2,9 +2,11 @@
 
 ``wait(after, timeout)`` returns as soon as the store holds an event past position ``after``
 (True), or when ``timeout`` seconds pass without one, or when the ``stop`` event is set
-(False). It is meant for a worker thread that follows the store; the caller then reads only
-what is new. Every follower — the dashboard's live view, a script waiting for an event —
-waits through these two classes, made by ``Ledger.watcher``.
+(False). On PostgreSQL a True may now and then come from a notification of events the caller
+has read already (committed while it read); reading again then finds nothing. It is meant
+for a worker thread that follows the store; the caller then reads only what is new. Every
+follower — the dashboard's live view, a script waiting for an event — waits through these
+two classes, made by ``Ledger.watcher``.
 
 SQLite has no notifications: :class:`PollingWatcher` looks at the newest position every
 :data:`POLL_SECONDS` (cheap: the rightmost entry of the table's b-tree). 50 ms keeps a new
@@ -173,8 +175,12 @@ class NotifyWatcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
+            # A notification is sent by a commit that inserted events: no need to ask for
+            # the newest position again (one query less per event on a busy store). It may
+            # be of events read already (committed while the caller was reading), so the
+            # caller finds nothing new now and then.
             for _ in self._conn.notifies(timeout=min(NOTIFY_SLICE, remaining), stop_after=1):
-                break
+                return True
         return False
 
     def close(self) -> None:

@@ -368,7 +368,10 @@ class LiveFollower:
                     return
                 day_turned = self.last is not None and self.today() != self.last.as_of
                 if arrived or day_turned:
-                    emit(self.step())
+                    update = self.step()
+                    # Nothing new (a watcher may wake for events read already): no update.
+                    if day_turned or update.picture.position != position:
+                        emit(update)
                     if after_step is not None:
                         after_step()
                 elif on_idle is not None:

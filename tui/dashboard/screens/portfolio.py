@@ -47,6 +47,7 @@ from trustledger.tui.dashboard.widgets.tables import (
     LedgerTable,
     RowCells,
     add_row,
+    add_rows,
     forget_rows,
     move_row,
     order_rows,
@@ -449,12 +450,10 @@ class PortfolioScreen(Screen):
                 self._keys.pop(handle, None)
             # Every row shows the new picture: the cells of the rows drawn are made again
             # (a cell that shows the same is drawn from the shared cache of rendered cells).
-            for handle in self._cells:
-                self._cells[handle] = None
-            for handle in wanted:
-                if handle not in self._cells:
-                    add_row(table, handle, None)
-                    self._cells[handle] = None
+            self._cells = dict.fromkeys(self._cells)
+            new = [handle for handle in wanted if handle not in self._cells]
+            add_rows(table, new)
+            self._cells.update(dict.fromkeys(new))
             forget_rows(table)
             self._sort(table)
             self._restore_cursor(table, keep)
@@ -473,8 +472,10 @@ class PortfolioScreen(Screen):
     def _blank_row(self) -> RowCells:
         return {ColumnKey(column.key): Text("") for column in self.columns()}
 
-    def _order_key(self, view: PartnershipView) -> tuple[Any, Any]:
-        return (_sort_key(self._sorted_by(), view), _sort_key("name", view))
+    def _order_key(self, view: PartnershipView, column: str | None = None) -> tuple[Any, Any]:
+        """Where ``view``'s row goes: by the sorted ``column`` (worked out when not given),
+        then by name."""
+        return (_sort_key(column or self._sorted_by(), view), _sort_key("name", view))
 
     def _row_changes(
         self, table: DataTable, view: PartnershipView, picture: Picture
@@ -593,10 +594,11 @@ class PortfolioScreen(Screen):
             return
         keys = self._keys
         views = picture.portfolio.unshared()
+        column = self._sorted_by()
         for handle in self._cells:
             view = views.get(handle)
             if view is not None:
-                keys[handle] = self._order_key(view)
+                keys[handle] = self._order_key(view, column)
         order = sorted(self._cells, key=keys.__getitem__, reverse=self.sort_reverse)
         order_rows(table, order)
 

@@ -85,18 +85,17 @@ class LazyRows(dict[RowKey, RowCells]):
         """Whether the row ``key``'s cells are made (and held)."""
         return super().get(key) is not None
 
-    def add(self, key: RowKey) -> None:
-        """Hold the row ``key`` with its cells not made yet."""
-        super().__setitem__(key, None)  # type: ignore[assignment]
+    def add(self, keys: Iterable[RowKey]) -> None:
+        """Hold the rows ``keys`` with their cells not made yet."""
+        unmade: dict[RowKey, Any] = dict.fromkeys(keys)
+        dict.update(self, unmade)
 
     def forget(self, key: RowKey | None = None) -> None:
         """Let the cells of row ``key`` go (every row's, for ``None``): made again when read."""
-        if key is not None:
-            if key in self:
-                self.add(key)
-            return
-        for row_key in self:
-            self.add(row_key)
+        if key is None:
+            self.add(list(self))
+        elif key in self:
+            self.add((key,))
 
 
 class LedgerTable(DataTable):
@@ -339,7 +338,7 @@ def add_row(table: DataTable, key: str, cells: Sequence[Cell] | None) -> None:
     offsets = table._offset_cache.get(count)
     table._row_locations[row_key] = rows
     if cells is None:
-        _lazy(table).add(row_key)
+        _lazy(table).add((row_key,))
     else:
         table._data[row_key] = dict(zip_longest(columns, cells))
     table.rows[row_key] = Row(row_key, 1, None, False)
@@ -353,6 +352,44 @@ def add_row(table: DataTable, key: str, cells: Sequence[Cell] | None) -> None:
         table._ordered_row_cache[(rows + 1, count)] = ordered
     if offsets is not None and len(offsets) == rows:
         offsets.append((row_key, 0))
+        table._offset_cache[count] = offsets
+
+
+def add_rows(table: DataTable, keys: Sequence[str]) -> None:
+    """Add rows one line high without their cells (made when read: a table with
+    :class:`LazyRows`) at the end, in the order of ``keys``: :func:`add_row` for many rows,
+    its bookkeeping done once."""
+    if not keys:
+        return
+    if table.row_count == 0:
+        add_row(table, keys[0], None)
+        keys = keys[1:]
+    lazy = _lazy(table)
+    new = [RowKey(key) for key in keys]
+    if len(set(keys)) != len(keys) or any(row_key in table.rows for row_key in new):
+        raise DuplicateKey("a row key given already exists")
+    count = table._update_count
+    start = table.row_count
+    ordered = table._ordered_row_cache.get((start, count))
+    offsets = table._offset_cache.get(count)
+    locations: Any = table._row_locations
+    places = range(start, start + len(new))
+    locations._forward.update(zip(new, places, strict=True))
+    locations._reverse.update(zip(places, new, strict=True))
+    lazy.add(new)
+    made = [Row(row_key, 1, None, False) for row_key in new]
+    table.rows.update(zip(new, made, strict=True))
+    table._new_rows.update(new)
+    table._require_update_dimensions = True
+    table._update_count += 1
+    table.check_idle()
+    count = table._update_count
+    rows = table.row_count
+    if ordered is not None:
+        ordered.extend(made)
+        table._ordered_row_cache[(rows, count)] = ordered
+    if offsets is not None and len(offsets) == start:
+        offsets.extend((row_key, 0) for row_key in new)
         table._offset_cache[count] = offsets
 
 
