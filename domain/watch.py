@@ -131,7 +131,14 @@ class PollingWatcher:
 
 
 class NotifyWatcher:
-    """PostgreSQL: LISTEN on the recorder's channel, on a connection of its own."""
+    """PostgreSQL: LISTEN on the recorder's channel, on a connection of its own.
+
+    Once listening, every commit of new events sends a notification that waits on the
+    connection until read, so the newest position is asked for only when the listening
+    starts (what was committed before it) or when a caller asks about a position before
+    the one it waited after last time: a follower that reads what is new after each wake
+    costs one query per event, not two.
+    """
 
     uses_notifications = True
 
@@ -148,6 +155,7 @@ class NotifyWatcher:
         self._listen = listen
         self._channel = channel
         self._conn: Any = None
+        self._after = -1  # the position the last wait was after (on this connection)
         self.stop = stop or threading.Event()
         self.where = where
 
@@ -162,16 +170,20 @@ class NotifyWatcher:
             raise
 
     def _wait(self, after: int, timeout: float) -> bool:
+        look = after < self._after
         if self._conn is None:
             from psycopg import sql
 
             self._conn = self._listen()
             self._conn.execute(sql.SQL("LISTEN {0}").format(sql.Identifier(self._channel)))
+            look = True
+        self._after = after
         deadline = time.monotonic() + timeout
         while not self.stop.is_set():
             # Listening before looking means an insert between the two cannot be missed.
-            if self._newest() > after:
+            if look and self._newest() > after:
                 return True
+            look = False
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
@@ -185,6 +197,7 @@ class NotifyWatcher:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
+        self._after = -1
         if conn is not None:
             with suppress(Exception):  # a connection the server already dropped
                 conn.close()

@@ -187,6 +187,30 @@ def test_store_from_environment_and_reading_an_empty_database(postgres_url: str)
     assert [e["partnership"] for e in export_ids(postgres_url)] == ["p"]
 
 
+def test_watcher_finds_what_was_committed_between_its_waits(postgres_url: str):
+    line = json.dumps({"type": "partnership_registered", "partnership": "p", "name": "P"})
+    assert run("--store", postgres_url, "record", stdin=line).returncode == 0
+    with Ledger(parse_store_url(postgres_url)) as ledger:
+        watcher = ledger.watcher()
+        asked: list[int] = []
+        newest = watcher._newest
+        watcher._newest = lambda: asked.append(1) or newest()  # type: ignore[method-assign]
+        position = ledger.max_position()
+        assert watcher.wait(position, 0.2) is False
+        assert len(asked) == 1  # when it started listening, not at every slice
+        # Recorded while nobody waits: its notification waits on the connection.
+        done = run("--store", postgres_url, "revenue", "p", "--period", "2026-01", "--amount", "5")
+        assert done.returncode == 0, done.stderr
+        assert watcher.wait(position, 5) is True
+        assert len(asked) == 1  # the notification said so: no query
+        newest_position = ledger.max_position()
+        assert watcher.wait(newest_position, 0.2) is False
+        # Asked about a position before the one it waited after: it looks.
+        assert watcher.wait(position, 0.2) is True
+        assert len(asked) == 2
+        watcher.close()
+
+
 def test_watcher_wakes_on_notify(postgres_url: str):
     line = json.dumps({"type": "partnership_registered", "partnership": "p", "name": "P"})
     assert run("--store", postgres_url, "record", stdin=line).returncode == 0
