@@ -216,11 +216,23 @@ class _Rule:
         if not self.checked or value is None:
             return True
         if isinstance(value, dict):
-            return (
-                len(value) >= self.min_length
-                and (self.keys is None or value.keys() <= self.keys)
-                and (self.values is None or all(map(self.values.fits, value.values())))
-            )
+            if len(value) < self.min_length or (
+                self.keys is not None and not value.keys() <= self.keys
+            ):
+                return False
+            rule = self.values
+            if rule is None or not value:
+                return True
+            if rule.types == (int,) and rule.choices is None:
+                # A review's scores: whole numbers within bounds, checked by built-ins (no
+                # bool, which is a kind of int, since the types are compared exactly).
+                values = value.values()
+                return (
+                    set(map(type, values)) == {int}
+                    and (rule.low is None or min(values) >= rule.low)
+                    and (rule.high is None or max(values) <= rule.high)
+                )
+            return all(map(rule.fits, value.values()))
         if self.choices is not None and value not in self.choices:
             return False
         if type(value) is float and not math.isfinite(value):
