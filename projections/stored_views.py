@@ -41,8 +41,7 @@ from trustledger.projections.views import (
 VIEW_FORMAT = 1
 
 _fromordinal = date.fromordinal
-_alert = Alert._make
-_asymmetry = Asymmetry._make
+_new = tuple.__new__
 
 
 def _day(value: date | None) -> int | None:
@@ -125,6 +124,8 @@ def view_from_data(data: Any) -> tuple[PartnershipView, list[TrendPoint]]:
 
 
 def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
+    # Ten thousand of these make a big portfolio's first screen: positional arguments, and
+    # tuples made directly (their number of values checked where unpacking does not).
     if not isinstance(data, list) or len(data) != 17:
         raise BadStateData("stored view is not a list of 17 values")
     (
@@ -157,60 +158,79 @@ def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
         gap,
         revenue,
     ) = figures
-    view = PartnershipView(
-        handle=_text(handle),
-        name=_text(name),
-        kind=_text(kind),
-        owner=None if owner is None else _text(owner),
-        review_every_days=int(review_every_days),
-        registered_on=_fromordinal(registered_on),
-        ended_on=_maybe_day(ended_on),
-        status=status,
-        reason=_text(reason),
-        trust=float(trust),
-        trust_uncertainty=float(uncertainty),
-        trust_window_start=float(window_start),
-        our_reliability=float(ours),
-        partner_reliability=float(theirs),
-        outcomes=int(outcomes),
-        alignment=None if alignment is None else float(alignment),
-        perception_gap=None if gap is None else float(gap),
-        asymmetries=tuple(map(_asymmetry, asymmetries)),
-        commitments=(),
-        counts=CommitmentCounts(*counts),
-        issues=tuple(
-            IssueView(
-                handle=_text(issue_handle),
-                summary=_text(summary),
-                severity=severity,
-                commitment=commitment,
-                partner_card=bool(card),
-                raised_on=_fromordinal(raised_on),
-                resolved_on=None,
-                resolution=None,
-                days_open=int(days_open),
+    _texts(handle, name, kind, reason)
+    if owner is not None:
+        _texts(owner)
+    open_issues = []
+    for issue_handle, summary, severity, commitment, card, raised_on, days_open in issues:
+        _texts(issue_handle, summary)
+        open_issues.append(
+            _new(
+                IssueView,
+                (
+                    issue_handle,
+                    summary,
+                    severity,
+                    commitment,
+                    bool(card),
+                    _fromordinal(raised_on),
+                    None,
+                    None,
+                    int(days_open),
+                ),
             )
-            for issue_handle, summary, severity, commitment, card, raised_on, days_open in issues
-        ),
-        reviews=(),
-        last_review=_maybe_day(last_review),
-        next_review_due=_maybe_day(next_review_due),
-        revenue_12m=float(revenue),
-        revenue_share=None,
-        alerts=tuple(map(_alert, alerts)),
-        detailed=False,
+        )
+    view = PartnershipView(
+        handle,
+        name,
+        kind,
+        owner,
+        int(review_every_days),
+        _fromordinal(registered_on),
+        _maybe_day(ended_on),
+        status,
+        reason,
+        float(trust),
+        float(uncertainty),
+        float(window_start),
+        float(ours),
+        float(theirs),
+        int(outcomes),
+        None if alignment is None else float(alignment),
+        None if gap is None else float(gap),
+        _tuples(Asymmetry, asymmetries),
+        (),
+        CommitmentCounts(*counts),
+        tuple(open_issues),
+        (),
+        _maybe_day(last_review),
+        _maybe_day(next_review_due),
+        float(revenue),
+        None,
+        _tuples(Alert, alerts),
+        False,
     )
     points = [
-        TrendPoint(_fromordinal(on), float(point_trust), None if al is None else float(al))
+        _new(TrendPoint, (_fromordinal(on), float(point_trust), None if al is None else float(al)))
         for on, point_trust, al in spark
     ]
     return view, points
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise BadStateData(f"expected text, found {type(value).__name__}")
-    return value
+def _tuples(cls: Any, rows: list[Any]) -> tuple[Any, ...]:
+    """``rows`` as named tuples of ``cls``, each of its number of values."""
+    made = tuple([_new(cls, row) for row in rows])
+    size = len(cls._fields)
+    for row in made:
+        if len(row) != size:
+            raise BadStateData(f"stored {cls.__name__} has {len(row)} values, not {size}")
+    return made
+
+
+def _texts(*values: Any) -> None:
+    for value in values:
+        if type(value) is not str:
+            raise BadStateData(f"expected text, found {type(value).__name__}")
 
 
 def with_items(view: PartnershipView, full: PartnershipView) -> PartnershipView:
