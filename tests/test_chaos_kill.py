@@ -65,8 +65,16 @@ def stored_count(store: str) -> int:
 def sqlite_save_began(store: str) -> Callable[[], bool]:
     """A probe: has the write-ahead log grown since the probe was made (a save writing)?"""
     wal = Path(f"{store}-wal")
-    start = wal.stat().st_size if wal.exists() else 0
-    return lambda: wal.exists() and wal.stat().st_size > start
+
+    def size() -> int:
+        # The log comes and goes as connections open and close: read its size once.
+        try:
+            return wal.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    start = size()
+    return lambda: size() > start
 
 
 def kill_record(store: str, source: Path, delay: float, in_save: bool, log: Path) -> bool:

@@ -7,6 +7,7 @@ import threading
 import time
 from contextlib import closing
 from datetime import date, timedelta
+from unittest.mock import patch
 
 import pytest
 from trustledger.domain.events import LINE_ADAPTER
@@ -302,3 +303,42 @@ async def test_live_dashboard_on_postgresql(postgres_url):
         await pause_until(pilot, lambda: "zenith" in row_keys(table), "the new row showing")
         assert cursor(table) == "brightpath"
         assert app.store_label.startswith("postgresql://")
+
+
+def test_live_follower_starts_again_after_an_unexpected_error(sample_store):
+    from trustledger.projections.config import DEFAULT_CONFIG
+
+    events = recorded_events(sample_store)
+    source = FakeSource(events[:-5])
+    reads = source.read
+    broken = [True]
+
+    def read(after, limit):
+        if after > 0 and broken[0] and source.max_position() > after:
+            broken[0] = False
+            raise RuntimeError("a fault while folding")
+        return reads(after, limit)
+
+    source.read = read
+    live = LiveFollower(source, lambda: date(2026, 11, 20), DEFAULT_CONFIG, wake_every=0.01)
+    got: list[LiveUpdate] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def emit(update: LiveUpdate) -> None:
+        got.append(update)
+        if len(got) == 1:
+            source.events = events  # five new events: the first read of them fails
+        elif len(got) == 2:
+            stop.set()
+
+    with patch("trustledger.tui.service.live.retry_delays", lambda: iter([0.01] * 10)):
+        thread = threading.Thread(target=live.run, args=(stop, emit, errors.append))
+        thread.start()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and "RuntimeError: a fault while folding" in errors[0]
+    # Started again from a fresh state: everything, the new events included.
+    assert got[1].initial and got[1].picture.position == events[-1].position
+    fresh = LiveFollower(FakeSource(events), lambda: date(2026, 11, 20), DEFAULT_CONFIG)
+    assert got[1].picture.portfolio == fresh.step(initial=True).picture.portfolio

@@ -243,6 +243,12 @@ class LiveFollower:
     starts over from an empty state: another store now stands at that place), reads
     everything recorded since, and emits. ``source`` may be None: the loop then opens it
     first, through ``reopen``.
+
+    Any other error in a step (a fault in folding or showing an event: not meant to happen)
+    does not end the loop in silence: ``on_error`` is told what it was, once, and the loop
+    starts over, as after an outage but from a fresh state (``reload``, else an empty
+    follower reading everything), since the state it held may be half changed. An error
+    that comes back at every attempt is retried with the same widening waits.
     """
 
     def __init__(
@@ -352,14 +358,17 @@ class LiveFollower:
         race the fold, such as moving the stored read model on)."""
         first = True
         failing = self.source is None
+        fresh = False  # start over from a fresh state (after an unexpected error)
         delays = retry_delays()
         while not stop.is_set():
             try:
                 if failing:
                     self.reconnect()
+                if fresh:
+                    self.adopt(self.reload() if self.reload is not None else Follower(self.config))
                 if first or failing:
-                    emit(self.step(initial=first))
-                    first = failing = False
+                    emit(self.step(initial=first or fresh))
+                    first = failing = fresh = False
                     delays = retry_delays()
                     continue
                 position = self.follower.last_position
@@ -380,6 +389,14 @@ class LiveFollower:
                 if not failing and on_error is not None:
                     on_error(str(exc))  # once per outage, not at every attempt
                 failing = True
+                stop.wait(next(delays))
+            except Exception as exc:
+                if not failing and on_error is not None:
+                    on_error(
+                        "the live view stopped on an unexpected error "
+                        f"({type(exc).__name__}: {exc}); starting it again"
+                    )
+                failing = fresh = True
                 stop.wait(next(delays))
 
 
