@@ -379,8 +379,10 @@ def add_rows(table: DataTable, keys: Sequence[str]) -> None:
     lazy.add(new)
     made = [Row(row_key, 1, None, False) for row_key in new]
     table.rows.update(zip(new, made, strict=True))
-    table._new_rows.update(new)
-    table._require_update_dimensions = True
+    measure = any(column.auto_width for column in table.columns.values())
+    if measure:
+        table._new_rows.update(new)
+        table._require_update_dimensions = True
     table._update_count += 1
     table.check_idle()
     count = table._update_count
@@ -391,6 +393,10 @@ def add_rows(table: DataTable, keys: Sequence[str]) -> None:
     if offsets is not None and len(offsets) == start:
         offsets.extend((row_key, 0) for row_key in new)
         table._offset_cache[count] = offsets
+    if not measure:
+        # Every column has its width: the table's size is known now (nothing to measure),
+        # so the first frame is laid out with it instead of once more when idle.
+        table._update_dimensions(new)
 
 
 def _lazy(table: DataTable) -> LazyRows:
