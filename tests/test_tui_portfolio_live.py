@@ -72,6 +72,22 @@ def shown_shares(table: PortfolioTable) -> dict[str, str]:
     return found
 
 
+async def first_picture(
+    app: Any, pilot: Any, feed: Feed, follower: Follower, as_of: Any
+) -> tuple[PortfolioScreen, PortfolioTable, Picture]:
+    """Hand the running app ``follower``'s first live picture; its portfolio screen, table
+    and that picture once shown."""
+    await pilot.pause()
+    assert feed.emit is not None
+    picture = live_picture(follower, as_of)
+    feed.emit(LiveUpdate(picture, initial=True))
+    await app.ready()
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PortfolioScreen)
+    return screen, screen.query_one(PortfolioTable), picture
+
+
 async def test_live_rows_move_alone_and_shares_follow_on_screen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,15 +98,7 @@ async def test_live_rows_move_alone_and_shares_follow_on_screen(
     feed = Feed()
     app = make_app(parse_store_url(str(tmp_path / "empty.sqlite")), live=feed)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert feed.emit is not None
-        picture = live_picture(follower, as_of)
-        feed.emit(LiveUpdate(picture, initial=True))
-        await app.ready()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, PortfolioScreen)
-        table = screen.query_one(PortfolioTable)
+        screen, table, picture = await first_picture(app, pilot, feed, follower, as_of)
         assert row_keys(table) == expected_order(screen, picture)
         sorts = 0
         original_sort = portfolio.order_rows
@@ -164,15 +172,7 @@ async def test_only_the_rows_drawn_have_their_cells_made(tmp_path: Path) -> None
     feed = Feed()
     app = make_app(parse_store_url(str(tmp_path / "empty.sqlite")), live=feed)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert feed.emit is not None
-        picture = live_picture(follower, as_of)
-        feed.emit(LiveUpdate(picture, initial=True))
-        await app.ready()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, PortfolioScreen)
-        table = screen.query_one(PortfolioTable)
+        screen, table, picture = await first_picture(app, pilot, feed, follower, as_of)
         on_screen = {str(table._row_locations.get_key(i).value) for i in visible_rows(table)}
         assert table.row_count == COUNT
         assert len(made_rows(table)) >= 10 and made_rows(table) <= on_screen
