@@ -13,8 +13,12 @@ import json
 import re
 from pathlib import Path
 
+import orjson
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from trustledger.domain.text import terminal_safe
+from trustledger.tui.cli.output import json_bytes
 
 from tests.cli_helpers import run_cli
 from tests.hardening_support import registered, store_directly
@@ -73,6 +77,8 @@ def test_tables_show_stored_escape_sequences_as_text(tmp_path: Path) -> None:
 # line and paragraph separators, NEL.
 RAW_IN_JSON = "\x7f\x9b2J\u202e\u2028\u2029\x85"
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2028\u2029]")
+# What the JSON output escapes beyond JSON's own escapes (its C0 controls).
+UNSAFE_FOR_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.fixture
@@ -116,6 +122,24 @@ def test_json_output_escapes_what_could_drive_a_terminal(
     text = run.out if args[0] != "export" else "[" + ",".join(run.out.splitlines()) + "]"
     parsed = json.dumps(json.loads(text), ensure_ascii=False)
     assert args[0] == "check" or RAW_IN_JSON in parsed  # check's alerts quote no names
+
+
+# Each escaped range with its neighbours, and characters that share a first UTF-8 byte with them.
+EDGES = "\x7e\x7f\x80\x9f\xa0\xb1\u061b\u061c\u061d\u2014\u2026\u20ac" + "".join(
+    chr(c) for c in [*range(0x200D, 0x2011), *range(0x2027, 0x2030), *range(0x2065, 0x206B)]
+)
+
+
+@given(st.text(st.sampled_from(EDGES) | st.characters()))
+@example(EDGES)
+def test_json_bytes_escapes_exactly_the_characters_json_leaves_raw(text: str) -> None:
+    """The byte-level escaping of a report equals escaping its text character by character."""
+    data = {"texts": [text, text[::-1]], "n": 1.5}
+    raw = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
+    expected = UNSAFE_FOR_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", raw) + "\n"
+    made = json_bytes(data)
+    assert made == expected.encode()
+    assert json.loads(made) == data
 
 
 def test_csv_and_text_output_show_controls_as_text(legacy_store: Path) -> None:

@@ -11,7 +11,7 @@ from trustledger.domain.events import CORRECTION_TYPES, EventAmended, EventVoide
 from trustledger.domain.moments import parse_moment
 from trustledger.domain.text import terminal_safe
 from trustledger.tui.cli.main import EXIT_REJECTED, Failure, fail, service, store_option
-from trustledger.tui.cli.output import json_text
+from trustledger.tui.cli.output import echo_json
 from trustledger.tui.cli.tables import print_table
 from trustledger.tui.service.corrections import correction_details, replaced_line
 from trustledger.tui.service.labels import event_label
@@ -101,7 +101,7 @@ def log_command(
     originals = {e.line.id or "": e for history in histories.values() for e in history}
     if fmt == "json":
         rows = [log_row(e, originals, histories.get(e.partnership, [])) for e in events]
-        click.echo(json_text(rows, indent=2))
+        echo_json(rows)
         return
     headers = ["recorded (UTC)", "actor", "partnership", "type", "occurred"]
     if originals or only_corrections:

@@ -11,7 +11,7 @@ from trustledger.domain.errors import quoted
 from trustledger.domain.events import Recorded
 from trustledger.tui.cli.main import EXIT_REJECTED, fail, service, store_option
 from trustledger.tui.cli.options import as_of_option, config_option, resolve_as_of, resolve_config
-from trustledger.tui.cli.output import json_text
+from trustledger.tui.cli.output import echo_json
 from trustledger.tui.cli.tables import print_table
 from trustledger.tui.service.corrections import (
     correction_details,
@@ -91,14 +91,14 @@ def history(
                 {**row._asdict(), "occurred_on": row.occurred_on and row.occurred_on.isoformat()}
                 for row in rows
             ]
-            click.echo(json_text(data, indent=2))
+            echo_json(data)
             return
         from trustledger.tui.cli.explain_table import print_explain_table
 
         print_explain_table(rows, day)
         return
     if fmt == "json":
-        click.echo(json_text(history_rows(events), indent=2))
+        echo_json(history_rows(events))
         return
     corrections = corrections_of(events)
     originals = {e.line.id or "": e for e in events}

@@ -25,8 +25,7 @@ from trustledger.tui.cli.options import (
     resolve_config,
     resolve_known_at,
 )
-from trustledger.tui.cli.output import json_text
-from trustledger.tui.cli.tables import print_table
+from trustledger.tui.cli.output import echo_json
 from trustledger.tui.service.labels import figure_word, status_label, trusted_share_text
 
 
@@ -35,6 +34,8 @@ def _fmt(value: float | None, places: int = 2) -> str:
 
 
 def print_report_table(portfolio: Portfolio) -> None:
+    from trustledger.tui.cli.tables import print_table  # rich: only for a table
+
     picture = (
         f"as of {portfolio.as_of}: {len(portfolio.partnerships)} partnerships, "
         + trusted_share_text(
@@ -133,7 +134,7 @@ def report(
     )
     portfolio = service(store_url).portfolio(day, known, config)
     if fmt == "json":
-        click.echo(json_text(report_rows(portfolio), indent=2))
+        echo_json(report_rows(portfolio))
     elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
@@ -156,14 +157,8 @@ def check(store_url: str | None, as_of: str | None, fmt: str, config_path: Path 
     portfolio = service(store_url).portfolio(day, None, config)
     alerts = portfolio.alerts
     if fmt == "json":
-        click.echo(
-            json_text(
-                [
-                    {"partnership": a.partnership, "kind": a.kind, "message": a.message}
-                    for a in alerts
-                ],
-                indent=2,
-            )
+        echo_json(
+            [{"partnership": a.partnership, "kind": a.kind, "message": a.message} for a in alerts]
         )
     else:
         for alert in alerts:
