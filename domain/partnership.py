@@ -31,20 +31,14 @@ from trustledger.domain.events import (
 )
 from trustledger.domain.standing import CommitmentState, IssueState, Standing
 
-#: A commitment's outcomes in a saved decision state.
-OUTCOMES = frozenset(("open", "kept", "missed"))
-#: Days as a decision state saves them, each text already checked: the same few hundred
-#: days recur across every state an append reads (cleared when it grows past DAYS_KEPT).
-_SAVED_DAYS: dict[str, date] = {}
-DAYS_KEPT = 100_000
-
-
-def _saved_day(text: str) -> None:
-    """Check a day of a saved decision state: ``YYYY-MM-DD`` exactly, as ``orjson`` writes a
-    ``date`` (ValueError or TypeError otherwise), and remember it."""
-    if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise ValueError(f"{text!r} is not a day as saved")
-    _SAVED_DAYS[text] = date.fromisoformat(text)
+#: The layout of a saved decision state (see :meth:`Partnership.decision_state`); a state of
+#: another layout is ignored, and the partnership decides from its events and saves anew.
+DECISION_FORMAT = 2
+#: A settled commitment's outcomes in a saved decision state.
+SETTLED = frozenset(("kept", "missed"))
+#: The days a decision state may hold, as ``date.toordinal()`` gives them.
+_FIRST_DAY, _LAST_DAY = date.min.toordinal(), date.max.toordinal()
+_fromordinal = date.fromordinal
 
 
 class Partnership(BaseAggregate[str]):
@@ -163,15 +157,19 @@ class Partnership(BaseAggregate[str]):
         fields = line.__dict__  # not getattr: most types have neither field
         key = fields.get("commitment")
         if key is not None and key in commitments and key not in standing.commitments:
-            made_on, due, outcome, settled_on = commitments[key]
-            standing.commitments[key] = CommitmentState(
-                _day(made_on), _day(due), outcome, None if settled_on is None else _day(settled_on)
-            )
+            first, second = commitments[key]
+            if type(first) is str:  # settled: [outcome, day]; the rules read no other day
+                day = _fromordinal(second)
+                standing.commitments[key] = CommitmentState(day, day, first, day)
+            else:  # open: [made on, due]
+                standing.commitments[key] = CommitmentState(
+                    _fromordinal(first), _fromordinal(second)
+                )
         key = fields.get("issue")
         if key is not None and key in issues and key not in standing.issues:
             raised_on, resolved_on = issues[key]
             standing.issues[key] = IssueState(
-                _day(raised_on), None if resolved_on is None else _day(resolved_on)
+                _fromordinal(raised_on), None if resolved_on is None else _fromordinal(resolved_on)
             )
 
     def _check_date(self, line: EventLine) -> None:
@@ -190,36 +188,51 @@ class Partnership(BaseAggregate[str]):
     # -- the decision state, kept beside the events ---------------------------------------
 
     def decision_state(self) -> dict[str, Any] | None:
-        """What deciding the next ordinary event needs, ready for ``orjson.dumps`` (which
-        writes its days as ISO text): the ledger keeps it in the store with each save, so that
-        an append does not read and decode the whole history.
+        """What deciding the next ordinary event needs, ready for ``orjson.dumps``: the
+        ledger keeps it in the store with each save, so that an append does not read and
+        decode the whole history.
 
         It is the *standing* state (corrections applied), so an ordinary line decides
         correctly from it; a correction needs the whole history (what relies on the event it
         corrects), so the ledger decides those from the events. None when nothing stands
         (the registration voided): the next decision reads the events.
+
+        Days are ordinals (``date.toordinal()``). An open commitment is ``[made on, due]``;
+        a settled one only ``[outcome, settled on]``, all the rules read of it (it can be
+        neither renegotiated nor settled again, and only its handle is looked up
+        otherwise): most of a long history's commitments are settled, and every append
+        reads and writes its partnership's whole state. An issue is ``[raised on, resolved
+        on or null]``.
         """
         standing = self.state
         if standing.registered_on is None:
             return None
-        # Days stay ``date``s: orjson writes them as ISO text itself, several times faster
-        # than isoformat() for each of the hundreds of days a long history holds.
         commitments: dict[str, list[Any]] = {
-            handle: [c.made_on, c.due, c.outcome, c.settled_on]
+            handle: (
+                [c.made_on.toordinal(), c.due.toordinal()]
+                if c.settled_on is None
+                else [c.outcome, c.settled_on.toordinal()]
+            )
             for handle, c in standing.commitments.items()
         }
         issues: dict[str, list[Any]] = {
-            handle: [i.raised_on, i.resolved_on] for handle, i in standing.issues.items()
+            handle: [
+                i.raised_on.toordinal(),
+                None if i.resolved_on is None else i.resolved_on.toordinal(),
+            ]
+            for handle, i in standing.issues.items()
         }
         if self.saved is not None:
             # The saved entries in their order, those the lines named replaced, new ones
             # after them: what the whole standing would give, written the same way.
             commitments = self.saved[0] | commitments
             issues = self.saved[1] | issues
+        ended_on = standing.ended_on
         return {
+            "format": DECISION_FORMAT,
             "name": standing.name,
-            "registered_on": standing.registered_on,
-            "ended_on": standing.ended_on,
+            "registered_on": standing.registered_on.toordinal(),
+            "ended_on": None if ended_on is None else ended_on.toordinal(),
             "commitments": commitments,
             "issues": issues,
             "last_link": self.last_link,
@@ -230,48 +243,55 @@ class Partnership(BaseAggregate[str]):
         cls, handle: str, version: int, modified_on: datetime, data: dict[str, Any]
     ) -> Partnership:
         """The aggregate at ``version`` from its :meth:`decision_state` (ValueError, KeyError
-        or TypeError when ``data`` has another shape). It holds the standing state only, not
-        the history: it decides ordinary lines, never a correction.
+        or TypeError when ``data`` has another shape or layout). It holds the standing state
+        only, not the history: it decides ordinary lines, never a correction.
 
         Every commitment and issue is checked here, but only those a line names become
         states (see :meth:`_take_saved`): an append touches one or two of the dozens a
         partnership holds, and :meth:`decision_state` writes the others back as they came.
         """
-        outcomes = OUTCOMES
-        if len(_SAVED_DAYS) > DAYS_KEPT:
-            _SAVED_DAYS.clear()
-        days = _SAVED_DAYS
+        if data["format"] != DECISION_FORMAT:
+            raise ValueError(f"a decision state of layout {data['format']!r}")
+        settled, first_day, last_day = SETTLED, _FIRST_DAY, _LAST_DAY
         aggregate = cls.__new__(cls)
         aggregate.__base_init__(handle, version, modified_on)
         aggregate.__init__()  # type: ignore[misc]
         standing = Standing(handle)
-        standing.name = str(data["name"])
-        standing.registered_on = _day(data["registered_on"])
+        name = data["name"]
+        if type(name) is not str:
+            raise TypeError("name is not text")
+        standing.name = name
+        standing.registered_on = _saved_day(data["registered_on"])
         ended_on = data["ended_on"]
-        standing.ended_on = None if ended_on is None else _day(ended_on)
+        standing.ended_on = None if ended_on is None else _saved_day(ended_on)
         commitments, issues = data["commitments"], data["issues"]
         if type(commitments) is not dict or type(issues) is not dict:
             raise TypeError("commitments and issues are not objects")
         # JSON object keys are always text. The loops below run once per commitment and issue
-        # of the history, hence no helper calls in them but for a day not seen before.
+        # of the history, hence no calls in them.
         for entry in commitments.values():
-            if type(entry) is not list or len(entry) != 4 or entry[2] not in outcomes:
+            if type(entry) is not list or len(entry) != 2:
                 raise ValueError(f"not a saved commitment: {entry!r}")
-            made_on, due, _, settled_on = entry
-            if made_on not in days:
-                _saved_day(made_on)
-            if due not in days:
-                _saved_day(due)
-            if settled_on is not None and settled_on not in days:
-                _saved_day(settled_on)
+            first, second = entry
+            if not (
+                ((type(first) is int and first_day <= first <= last_day) or first in settled)
+                and type(second) is int
+                and first_day <= second <= last_day
+            ):
+                raise ValueError(f"not a saved commitment: {entry!r}")
         for entry in issues.values():
             if type(entry) is not list or len(entry) != 2:
                 raise ValueError(f"not a saved issue: {entry!r}")
             raised_on, resolved_on = entry
-            if raised_on not in days:
-                _saved_day(raised_on)
-            if resolved_on is not None and resolved_on not in days:
-                _saved_day(resolved_on)
+            if not (
+                type(raised_on) is int
+                and first_day <= raised_on <= last_day
+                and (
+                    resolved_on is None
+                    or (type(resolved_on) is int and first_day <= resolved_on <= last_day)
+                )
+            ):
+                raise ValueError(f"not a saved issue: {entry!r}")
         link = data["last_link"]
         if not isinstance(link, str):
             raise TypeError("last_link is not text")
@@ -293,10 +313,11 @@ class Partnership(BaseAggregate[str]):
             self.state.absorb(line)
 
 
-def _day(text: str) -> date:
-    """A day of a saved decision state (checked by ``from_decision_state``)."""
-    found = _SAVED_DAYS.get(text)
-    return found if found is not None else date.fromisoformat(text)
+def _saved_day(value: Any) -> date:
+    """A day of a saved decision state: an ordinal (ValueError or TypeError otherwise)."""
+    if type(value) is not int:
+        raise TypeError(f"{value!r} is not a day as saved")
+    return _fromordinal(value)  # ValueError out of range
 
 
 PARTNERSHIP_TOPIC = f"{Partnership.__module__}:{Partnership.__qualname__}"

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from trustledger.domain.backends import DECISIONS_TABLE
@@ -231,28 +234,85 @@ def test_a_saved_state_decides_and_saves_as_the_history_would(
         ]
 
 
-@pytest.mark.parametrize("day", ["20250602", "2025-W23-1", "2025-06-31", 20250602])
-def test_a_state_with_a_day_not_as_saved_is_ignored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day: object
-) -> None:
-    """A commitment's day that the ledger would not have written (another ISO spelling, no
-    such day, not text) makes the whole saved state count for nothing: the history decides,
-    and the state saved after it is the right one again."""
-    store = record_samples(tmp_path / "ledger.sqlite")
+def _change_saved(store: StoreConfig, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``change`` to meridian-health's saved decision state, in place."""
     with closing(sqlite3.connect(str(store.path))) as conn, conn:
         (state,) = conn.execute(
             f"SELECT state FROM {DECISIONS_TABLE} WHERE handle='meridian-health'"
         ).fetchone()
         data = json.loads(state)
-        first = next(iter(data["commitments"]))
-        original = data["commitments"][first][0]
-        data["commitments"][first][0] = day
+        change(data)
         conn.execute(
             f"UPDATE {DECISIONS_TABLE} SET state = ? WHERE handle='meridian-health'",
             (json.dumps(data, separators=(",", ":")).encode(),),
         )
+
+
+@pytest.mark.parametrize(
+    "day", ["2025-06-02", "20250602", 0, 3_652_060, 739_000.5, True, None, [739_000]]
+)
+@pytest.mark.parametrize("entry", ["commitments", "issues"])
+def test_a_state_with_a_day_not_as_saved_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day: object, entry: str
+) -> None:
+    """A commitment's or issue's day that the ledger would not have written (text, a day
+    out of range, not a whole number, missing) makes the whole saved state count for nothing:
+    the history decides, and the state saved after it is the right one again."""
+    store = record_samples(tmp_path / "ledger.sqlite")
+    first: str = ""
+    original: object = None
+
+    def spoil(data: dict[str, Any]) -> None:
+        nonlocal first, original
+        first = next(iter(data[entry]))
+        original = data[entry][first][0]
+        data[entry][first][0] = day
+
+    _change_saved(store, spoil)
     loaded = loads_from_history(monkeypatch)
     append(store, "latency-fix")
     assert loaded == ["meridian-health"]
     _, saved = saved_states(store)["meridian-health"]
-    assert json.loads(saved)["commitments"][first][0] == original
+    assert json.loads(saved)[entry][first][0] == original
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda data: data.pop("format"),
+        lambda data: data.update(format=1),
+        lambda data: data.update(registered_on="2024-01-01"),
+        lambda data: data["commitments"].update(x=["open", 739_000]),
+        lambda data: data["commitments"].update(x=[739_000, 739_001, "open", None]),
+    ],
+    ids=["no layout", "older layout", "day as text", "open as settled", "older entry"],
+)
+def test_a_state_of_another_layout_is_ignored_and_saved_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
+) -> None:
+    """A state written in an earlier layout (days as ISO text, four values per commitment)
+    or with an entry of no known shape: the history decides and the state is saved again,
+    as the history gives it."""
+    store = record_samples(tmp_path / "ledger.sqlite")
+    before = saved_states(store)["meridian-health"][1]
+    _change_saved(store, change)
+    loaded = loads_from_history(monkeypatch)
+    append(store, "latency-fix")
+    assert loaded == ["meridian-health"]
+    after = json.loads(saved_states(store)["meridian-health"][1])
+    assert after["format"] == json.loads(before)["format"]
+    assert after["commitments"]["latency-fix"][0] == "kept"
+    assert "x" not in after["commitments"]
+
+
+def test_a_settled_commitment_is_saved_as_its_outcome_and_day(tmp_path: Path) -> None:
+    """What the rules read of a settled commitment is all its saved state holds, and a
+    second settlement is refused from it with the day of the first."""
+    store = record_samples(tmp_path / "ledger.sqlite")
+    append(store, "latency-fix")
+    saved = json.loads(saved_states(store)["meridian-health"][1])
+    assert saved["commitments"]["latency-fix"] == ["kept", date(2026, 11, 19).toordinal()]
+    with Ledger(store, clock=lambda: RECORDED) as ledger:
+        again = ledger.record(line(MISSED))
+    assert not again.ok
+    assert "no longer open: kept on 2026-11-19" in again.errors[0].message

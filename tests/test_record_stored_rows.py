@@ -1,9 +1,11 @@
 """The exact rows a ``record`` stores: every event's stored state and chain link, and every
 saved decision state, byte for byte, for a fixed input at a pinned clock.
 
-The digests below were taken from the ledger as it stood before the recording path was
-made faster; a change that alters one stored byte (a key order, a number's spelling, a
-link) fails here, so speed work on the recording path cannot change what is stored. The
+The events' digests below were taken from the ledger as it stood before the recording path
+was made faster, the decision states' when their layout became ``DECISION_FORMAT`` 2 (days
+as ordinals, a settled commitment as its outcome and day); a change that alters one stored
+byte (a key order, a number's spelling, a link) fails here, so speed work on the recording
+path cannot change what is stored. The
 inputs go through every way a line is decided: the samples into a new store, ordinary
 lines decided from the saved decision states, lines without id, actor or day (filled in),
 a registration and its events in one input, a correction (decided from the history) with
@@ -77,15 +79,15 @@ THIRD = [
 EXPECTED = {
     "samples": (
         "2981533e1c29ec26db541bd93294285429ecbd94586394d981cdfcfa3a70a1eb",
-        "2361a37f1d2d7a7bc3111304ae364abd1e922715c344cc61880c31b28cac7f81",
+        "b471221f3468dcd27e306db59258067178b27d6c3213bd970e8961fd3e4b8a27",
     ),
     "second": (
         "7bdcdb18c8341ff254814eb02d70ae8060e7ca6f3af59942c87632c73d777776",
-        "8e84c84b9ec133757caa6373b6cfe64af6eb2f2768688fe24efc8103fe83f0b1",
+        "f706d01440ae60a3948234ef0308a609bd1aa236ebc4ead55ada44ba2573fe71",
     ),
     "third": (
         "d79c54a8e6fd050cd959428ab5d79929190e53ddd2613f82b0e85e732a613068",
-        "47ea8bc6c66036d3788832b2c91cfa8d2fb2780a387f5e5baa3788271e24056c",
+        "0d5d71e2574f7a602a20a20473031503a265aa45e9024fb86d6462fe32121299",
     ),
 }
 
