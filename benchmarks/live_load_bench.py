@@ -18,7 +18,13 @@ Stores: an SQLite file (copied first, so the original is kept) or a PostgreSQL U
 the SQLite file at PATH into it first. Build the big stores once with
 ``benchmarks/verify_bench.py``'s ``build`` (e.g. 1,000 x 100 and 10,000 x 100 events).
 
+``--starts N`` puts no load on the store: it times N first screens of new dashboards, each
+beside a bare Textual app of the same shape that shows the same count
+(``benchmarks/bare_textual.py``): the floor that Python, Textual and the terminal set on
+the machine, before any of the ledger's work.
+
 Usage: python benchmarks/live_load_bench.py STORE [--rate 20] [--seconds 60] [--pg-from PATH]
+[--starts N]
 """
 
 from __future__ import annotations
@@ -146,12 +152,12 @@ def open_partnerships(url: str) -> list[str]:
 class Screen:
     """A dashboard process on a pty, and the event counts it has shown, with their times."""
 
-    def __init__(self, url: str, env: dict[str, str]) -> None:
+    def __init__(self, url: str, env: dict[str, str], command: list[str] | None = None) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
         self.started = time.time()
         self.proc = subprocess.Popen(
-            [str(TRUSTLEDGER), "--store", url],
+            command or [str(TRUSTLEDGER), "--store", url],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -214,7 +220,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(url: str, rate: float, seconds: float) -> None:
+def prepare(url: str) -> tuple[int, dict[str, str]]:
+    """The store's newest position (its read model rebuilt) and the dashboard's environment."""
     from trustledger.domain.ledger import Ledger
     from trustledger.domain.store import parse_store_url
 
@@ -237,14 +244,49 @@ def run(url: str, rate: float, seconds: float) -> None:
     subprocess.run(
         [sys.executable, "-c", "import trustledger.tui.dashboard.app"], check=True, env=env
     )
-    screen = Screen(url, env)
+    subprocess.run([sys.executable, "-c", "import textual.app"], check=True, env=env)
+    return position, env
+
+
+def first_screen(
+    url: str, env: dict[str, str], position: int, command: list[str] | None = None
+) -> tuple[Screen, float]:
+    """A new process on a pty (the dashboard unless ``command``), once it shows ``position``
+    events, and the seconds from its start to that."""
+    screen = Screen(url, env, command)
     while screen.newest() < position:
         if time.time() - screen.started > START_TIMEOUT or screen.proc.poll() is not None:
             raise SystemExit(
                 f"the dashboard did not show {position:,} events (exit {screen.proc.poll()})"
             )
-        time.sleep(0.01)
-    first = screen.shown[-1][0] - screen.started
+        time.sleep(0.005)
+    return screen, screen.shown[-1][0] - screen.started
+
+
+def starts(url: str, count: int) -> None:
+    """The first screen of ``count`` new dashboards, each beside a bare Textual app's (the
+    floor: ``bare_textual.py``), alternating, on an idle store."""
+    position, env = prepare(url)
+    bare = [sys.executable, str(Path(__file__).with_name("bare_textual.py")), str(position)]
+    times: dict[str, list[float]] = {"dashboard": [], "bare Textual app": []}
+    for n in range(count):
+        order = [("dashboard", None), ("bare Textual app", bare)]
+        for name, command in order if n % 2 == 0 else order[::-1]:
+            screen, took = first_screen(url, env, position, command)
+            time.sleep(0.3)
+            screen.quit()
+            times[name].append(took)
+    for name, values in times.items():
+        shown = ", ".join(f"{value:.2f}" for value in values)
+        print(
+            f"first screen, {name}: median {percentile(values, 0.5):.2f} s, "
+            f"best {min(values):.2f} s ({shown})"
+        )
+
+
+def run(url: str, rate: float, seconds: float) -> None:
+    position, env = prepare(url)
+    screen, first = first_screen(url, env, position)
     time.sleep(1.0)  # let the first screen settle
     rss_start, _ = screen.memory()
     with tempfile.TemporaryDirectory() as tmp:
@@ -348,29 +390,42 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--pg-from", type=Path, help="migrate this SQLite store into PostgreSQL")
+    parser.add_argument(
+        "--starts",
+        type=int,
+        metavar="N",
+        help="no load: time N first screens beside a bare Textual app's (the floor)",
+    )
     parser.add_argument("--child-writer", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_writer:
         writer(args.child_writer, args.rate, args.seconds, args.out)
         return
+
+    def go(url: str) -> None:
+        if args.starts:
+            starts(url, args.starts)
+        else:
+            run(url, args.rate, args.seconds)
+
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         if args.pg_from:
             server, url = postgres_copy(args.pg_from, Path(tmp))
             try:
-                run(url, args.rate, args.seconds)
+                go(url)
             finally:
                 server.stop()
             return
         if not args.store:
             parser.error("name a store, or --pg-from PATH")
         if "://" in args.store and not args.store.startswith("sqlite"):
-            run(args.store, args.rate, args.seconds)
+            go(args.store)
             return
         copy = Path(tmp) / "live.sqlite"
         with closing(sqlite3.connect(args.store)) as src, closing(sqlite3.connect(copy)) as dst:
             src.backup(dst)  # what the WAL holds included
-        run(str(copy), args.rate, args.seconds)
+        go(str(copy))
 
 
 if __name__ == "__main__":
