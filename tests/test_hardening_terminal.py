@@ -130,7 +130,8 @@ EDGES = "\x7e\x7f\x80\x9f\xa0\xb1\u061b\u061c\u061d\u2014\u2026\u20ac" + "".join
 )
 
 
-@given(st.text(st.sampled_from(EDGES) | st.characters()))
+# Text as a store holds it: valid UTF-8, so no lone surrogates.
+@given(st.text(st.sampled_from(EDGES) | st.characters(codec="utf-8")))
 @example(EDGES)
 def test_json_bytes_escapes_exactly_the_characters_json_leaves_raw(text: str) -> None:
     """The byte-level escaping of a report equals escaping its text character by character."""

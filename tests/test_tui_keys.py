@@ -13,12 +13,14 @@ from __future__ import annotations
 import pytest
 from textual import events
 from textual.widgets import Input, TabbedContent
+from trustledger.projections import ModelConfig
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 from trustledger.tui.dashboard.screens.record import RecordScreen
 from trustledger.tui.dashboard.widgets.tables import row_keys
+from trustledger.tui.service.ledger_service import LedgerService
 
-from tests.test_tui_support import burst, make_app
+from tests.test_tui_support import CLOCK, burst, make_app
 
 SIZE = (80, 24)
 SPEEDS = ["burst", "slow"]
@@ -100,6 +102,40 @@ async def test_keys_after_opening_a_partnership_go_to_it(sample_store, speed):
         assert isinstance(screen, PartnershipScreen) and screen.handle == "northwind"
         assert screen.query_one(TabbedContent).active == "commitments"
         table = screen.query_one("#commitment-table")
+        assert app.focused is table and table.cursor_row == 1
+
+
+async def test_keys_wait_for_the_rows_of_a_partnership_still_being_read(sample_store, monkeypatch):
+    """The partnership's history is read slowly (a busy machine, a big store): the j typed
+    in the same burst as the Enter that opened it still lands on the second commitment,
+    not on a table without rows."""
+    import time
+
+    import trustledger.tui.dashboard.screens.partnership as module
+
+    real = module.partnership_detail
+
+    def slow(*args, **kwargs):
+        time.sleep(0.4)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "partnership_detail", slow)
+    # Started as `trustledger` starts on a store with a read model: lean views, each
+    # partnership's items read from its history when it is opened.
+    LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
+    app = make_app(sample_store, warm_start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        assert not app.picture.get("northwind").detailed
+        await burst(app, "enter", "2", "j")
+        await app.keys_settled()
+        await app.detail_ready()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PartnershipScreen) and not screen.filling
+        table = screen.query_one("#commitment-table")
+        assert table.row_count > 1
         assert app.focused is table and table.cursor_row == 1
 
 

@@ -9,8 +9,11 @@ shortcuts there: ``/brightpath⏎`` opened a form (``r``, then ``p``).
 :class:`OrderedKeys` makes an app take typed input one event at a time: a key (or a paste) is
 handed on only once the previous one has been handled and everything it set off that decides
 where the next key goes — the app's callbacks (a focus change), a screen pushed or popped and
-mounted — is done (:meth:`OrderedKeys._settle`). Work that does not (a table filling, a chart
-drawing) is not waited for. Typed slowly or all at once, a sequence means the same thing.
+mounted — is done (:meth:`OrderedKeys._settle`), and so is a screen whose rows are still to
+come (a screen that says it is ``filling``: a partnership opened from a lean view, its
+commitments read from its history), since a key that moves in a table needs its rows. Other
+work (a chart drawing) is not waited for. Typed slowly or all at once, a sequence means the
+same thing.
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ class OrderedKeys(App[Any]):
         for each in self.screen_stack:
             if each._next_callbacks or not each.is_mounted:
                 return True  # a screen's result callback, a screen still mounting
+        if getattr(screen, "filling", False):
+            return True  # its rows are on their way
         # Another screen shown: its resume (and auto focus) is still to run.
         return screen is not screen_before and bool(
             screen._next_callbacks

@@ -224,6 +224,7 @@ class PartnershipScreen(Screen):
         self.detail: Detail | None = None
         self.detail_key: tuple[object, ...] | None = None
         self.view: PartnershipView | None = None
+        self.reading = False  # the detail (history) of the picture shown is being read
         self.mounted = False
         self.full_text: dict[str, dict[str, str]] = {}
         self.rows: dict[str, list[tuple[str, Sequence[Cell]]]] = {}
@@ -442,6 +443,12 @@ class PartnershipScreen(Screen):
 
     # -- data -----------------------------------------------------------------------------
 
+    @property
+    def filling(self) -> bool:
+        """Are this partnership's commitments, reviews and issues still being read? (A lean
+        view has none until its history is read: keys typed meanwhile wait for them.)"""
+        return self.reading and self.view is not None and not self.view.detailed
+
     def show_picture(self, picture: Picture | None) -> None:
         if not self.mounted:  # on_mount shows what there is
             return
@@ -473,6 +480,7 @@ class PartnershipScreen(Screen):
         self.show_issues()
         if key != self.detail_key:
             self.detail_key = key
+            self.reading = True
             self.load_detail(picture, key)
 
     @work(
@@ -496,13 +504,19 @@ class PartnershipScreen(Screen):
                 lean=None if view is None or view.detailed else (view, picture.position),
             )
         except LedgerError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self._not_read, str(exc))
             return
         self.app.call_from_thread(self.show_detail, detail, key)
+
+    def _not_read(self, message: str) -> None:
+        self.reading = False
+        self.app.notify(message, severity="error", markup=False)
 
     def show_detail(self, detail: Detail, key: tuple[object, ...] | None = None) -> None:
         if not self.is_mounted:
             return
+        if key is None or key == self.detail_key:
+            self.reading = False
         self.detail = detail
         if detail.view is not None and key == self.detail_key:
             self.view = detail.view
