@@ -31,6 +31,10 @@ from textual.widgets import Input
 #: How long one key may wait for the previous one's effects before it is handed on anyway
 #: (a handler that never finishes must not swallow the keyboard).
 SETTLE_LIMIT = 1.0
+#: How long a key may wait for the rows of a screen that is ``filling`` (read from the store
+#: by a worker), and how often it looks.
+FILL_LIMIT = 5.0
+FILL_POLL = 0.01
 
 
 def _queued(pump: MessagePump) -> tuple[object, ...]:
@@ -126,8 +130,6 @@ class OrderedKeys(App[Any]):
         for each in self.screen_stack:
             if each._next_callbacks or not each.is_mounted:
                 return True  # a screen's result callback, a screen still mounting
-        if getattr(screen, "filling", False):
-            return True  # its rows are on their way
         # Another screen shown: its resume (and auto focus) is still to run.
         return screen is not screen_before and bool(
             screen._next_callbacks
@@ -135,7 +137,8 @@ class OrderedKeys(App[Any]):
         )
 
     async def _settle(self) -> None:
-        """Return once the last key is handled (at most :data:`SETTLE_LIMIT` seconds).
+        """Return once the last key is handled (at most :data:`SETTLE_LIMIT` seconds), and
+        the rows of a ``filling`` screen have come (at most :data:`FILL_LIMIT` more).
 
         Handlers run to their end between two turns of the event loop, so the state checked
         by :meth:`_busy` at one turn is whole; two quiet turns in a row, to be sure.
@@ -146,6 +149,12 @@ class OrderedKeys(App[Any]):
         while quiet < 2 and loop.time() < deadline:
             quiet = 0 if self._busy() else quiet + 1
             await asyncio.sleep(0)
+        # Rows still on their way come from a worker thread: wait for them without turning
+        # the loop (which would hold the interpreter from that very thread).
+        screen = self._current_screen()
+        deadline = loop.time() + FILL_LIMIT
+        while getattr(screen, "filling", False) and loop.time() < deadline:
+            await asyncio.sleep(FILL_POLL)
 
     async def keys_settled(self) -> None:
         """Wait until every key typed so far has been handled (for tests and scripts)."""
