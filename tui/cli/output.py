@@ -3,10 +3,11 @@
 JSON already escapes C0 control characters (ESC becomes ``\\u001b``), but with
 ``ensure_ascii=False`` it writes DEL, the C1 controls (U+009B is a one-character CSI on
 many terminals), the bidirectional formatting marks and the line separators as they are.
-:func:`json_text` escapes those too; the escapes are JSON's own, so a program that parses
-the output reads exactly the stored text, and ``export`` still round-trips through
-``record`` unchanged. JSON has no NaN or infinity: a figure that is not a finite number
-(a sum over a store written before amounts had a maximum) is written as ``null``.
+:func:`json_text` and :func:`json_bytes` escape those too; the escapes are JSON's own, so
+a program that parses the output reads exactly the stored text, and ``export`` still
+round-trips through ``record`` unchanged. JSON has no NaN or infinity: a figure that is not
+a finite number (a sum over a store written before amounts had a maximum) is written as
+``null``.
 """
 
 from __future__ import annotations
@@ -77,16 +78,13 @@ def echo_json(data: Any) -> None:
     click.echo(json_bytes(data), nl=False)
 
 
-def json_text(data: Any, *, indent: int | None = None) -> str:
-    """``data`` as strict JSON (non-ASCII text kept readable, never NaN or Infinity), with
-    every character that could drive a terminal written as a ``\\uXXXX`` escape.
-
-    Indented by two, it is orjson's (the same layout as the standard library's, several
-    times faster; orjson writes a figure that is not finite as ``null`` itself)."""
-    if indent == 2:
-        return json_bytes(data)[:-1].decode()
+def json_text(data: Any) -> str:
+    """``data`` as strict JSON on one line (non-ASCII text kept readable, never NaN or
+    Infinity), with every character that could drive a terminal written as a ``\\uXXXX``
+    escape: an ``export`` line. Indented output is :func:`json_bytes`'s (orjson's, several
+    times faster; it writes a figure that is not finite as ``null`` itself)."""
     try:
-        text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a NaN or an infinity somewhere: rare, so looked for only then
-        text = json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(_finite(data), ensure_ascii=False, allow_nan=False)
     return _LEFT_RAW_BY_JSON.sub(_escape, text)
