@@ -37,7 +37,9 @@ CONFIG_FILE_NAME = "config.toml"
 class ModelConfig(BaseModel):
     """Parameters of the trust and alignment model and the thresholds of status and alerts."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # Built when a file is first validated: the defaults need no validator, and building
+    # one at import would load pydantic's plugin machinery before a dashboard's first frame.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
     # -- trust --------------------------------------------------------------------------
     half_life_days: float = Field(
@@ -156,7 +158,13 @@ class ModelConfig(BaseModel):
         return self
 
 
-DEFAULT_CONFIG = ModelConfig()
+DEFAULT_CONFIG = ModelConfig.model_construct()  # the defaults, valid by definition (tested)
+
+
+def config_values(config: ModelConfig) -> dict[str, Any]:
+    """Every setting of ``config`` by name: what ``config.model_dump()`` gives, read without
+    building pydantic's serializer (a read model's key is checked before the first frame)."""
+    return {name: getattr(config, name) for name in ModelConfig.model_fields}
 
 
 def default_config_path() -> Path:

@@ -15,21 +15,24 @@ from tests.cli_helpers import cli_env, invoke, run_cli
 
 HEAVY = ("trustledger.projections", "rich", "textual", "psycopg")
 
-# Runs the console script's main in a fresh interpreter, then lists the modules it loaded.
+# Runs the console script's entry point in a fresh interpreter, then tells the modules it
+# loaded and whether the cyclic garbage collector runs (and how many objects it left frozen).
 PROBE = """
-import json, sys
-from trustledger.tui.__main__ import main
+import gc, json, sys
+from trustledger.tui.console import main
 sys.argv = ["trustledger", *json.loads(sys.argv[1])]
 try:
     main()
 except SystemExit:
     pass
 sys.stdout.flush()
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+found = {"modules": sorted(sys.modules), "gc": [gc.isenabled(), gc.get_freeze_count()]}
+print(json.dumps(found), file=sys.stderr)
 """
 
 
-def loaded_modules(store: Path | None, *args: str) -> list[str]:
+def probe(store: Path | None, *args: str) -> tuple[str, dict]:
+    """What ``trustledger [--store STORE] ARGS`` printed, and what :data:`PROBE` found."""
     full = ["--store", str(store), *args] if store is not None else list(args)
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(full)],
@@ -39,7 +42,11 @@ def loaded_modules(store: Path | None, *args: str) -> list[str]:
         timeout=120,
         check=False,
     )
-    return json.loads(done.stderr.splitlines()[-1])
+    return done.stdout, json.loads(done.stderr.splitlines()[-1])
+
+
+def loaded_modules(store: Path | None, *args: str) -> list[str]:
+    return probe(store, *args)[1]["modules"]
 
 
 def heavy(modules: list[str]) -> list[str]:
@@ -76,3 +83,53 @@ def test_the_command_list_matches_the_commands() -> None:
         assert command is not None, name
         assert (command.help or "").splitlines()[0] == short, name
     assert run_cli(None, "--help").out.count("\n  ") >= len(COMMANDS)
+
+
+def test_the_console_script_collects_again_once_a_command_is_loaded(tmp_path: Path) -> None:
+    """The entry point pauses the collector while a start imports; a command runs with it
+    on again, and what was loaded before it frozen out of its walks."""
+    store = tmp_path / "store.sqlite"
+    assert invoke(store, "partner", "add", "acme", "--name", "Acme").code == 0
+    out, found = probe(store, "report", "--format", "json")
+    assert '"acme"' in out
+    enabled, frozen = found["gc"]
+    assert enabled and frozen > 10_000
+
+
+def test_the_dashboards_first_picture_builds_no_validator(sample_store) -> None:
+    """A start from the read model's view rows reads no event and no configuration file:
+    it builds no pydantic validator, which would load pydantic's plugin machinery (the
+    package metadata of every installed distribution) before the first frame."""
+    probe = """
+import sys
+from datetime import date
+from trustledger.tui.service.config import load_model_config
+from trustledger.tui.service.ledger_service import LedgerService
+from trustledger.tui.service.live import live_picture, open_ledger
+from trustledger.tui.service.readmodel import ReadModel
+from trustledger.tui.service.stores import resolve_store
+import trustledger.tui.dashboard.app
+day = date.fromisoformat(sys.argv[2])
+service = LedgerService(resolve_store(sys.argv[1]))
+service.check()
+follower = ReadModel(open_ledger(service.store), load_model_config()).load_lean(day).follower
+assert follower is not None
+assert len(live_picture(follower, day).portfolio.partnerships) == 10
+print("pydantic.plugin._loader" in sys.modules)
+"""
+    from trustledger.projections import ModelConfig
+    from trustledger.tui.service.ledger_service import LedgerService
+
+    from tests.test_tui_support import CLOCK
+
+    LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(sample_store.path), CLOCK.today().isoformat()],
+        capture_output=True,
+        text=True,
+        env=cli_env(sample_store.path),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

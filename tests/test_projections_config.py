@@ -43,6 +43,18 @@ def test_defaults_and_documentation() -> None:
         config.half_life_days = 10  # type: ignore[misc]
 
 
+def test_the_defaults_are_a_valid_configuration_and_read_as_dumped() -> None:
+    # DEFAULT_CONFIG is made without validation (no validator is built at import): it must
+    # equal a validated configuration of the defaults, and its values read as pydantic
+    # dumps them (the read model's key is made from them).
+    assert ModelConfig.model_validate({}) == config_module.DEFAULT_CONFIG
+    assert config_module.config_values(config_module.DEFAULT_CONFIG) == DEFAULTS
+    custom = ModelConfig.model_validate({"half_life_days": 90, "at_risk_overdue": 5})
+    values = config_module.config_values(custom)
+    assert values == custom.model_dump()
+    assert [type(v) for v in values.values()] == [type(v) for v in custom.model_dump().values()]
+
+
 def test_load_reads_the_model_table(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[model]\nhalf_life_days = 90\ntrusted_min_trust = 0.8\n[ui]\ntheme = "x"\n')

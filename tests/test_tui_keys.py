@@ -139,6 +139,58 @@ async def test_keys_wait_for_the_rows_of_a_partnership_still_being_read(sample_s
         assert app.focused is table and table.cursor_row == 1
 
 
+def slow_first_picture(monkeypatch, seconds: float) -> None:
+    """Every live picture takes ``seconds`` longer to make (a busy machine, a big store)."""
+    import time
+
+    import trustledger.tui.service.live as live
+
+    real = live.live_picture
+
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(live, "live_picture", slow)
+
+
+async def test_keys_typed_before_the_first_screen_wait_for_it(sample_store, monkeypatch):
+    """The home screen is shown with the store's first picture; ``/north⏎`` typed before
+    it (a paste, a script that does not wait) filters it: the keys are not lost, nor run
+    as shortcuts on the empty screen in front of it."""
+    slow_first_picture(monkeypatch, 0.3)
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.starting and not isinstance(app.screen, PortfolioScreen)
+        await burst(app, "/", "north", "enter")
+        await app.ready()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PortfolioScreen)
+        assert screen.query_one("#filter-text", Input).value == "north"
+        assert row_keys(screen.query_one(PortfolioTable)) == ["northwind"]
+        assert app.focused is screen.query_one(PortfolioTable)
+
+
+async def test_a_store_slow_to_answer_shows_the_home_screen_loading(sample_store, monkeypatch):
+    """Without a picture after FIRST_PICTURE_WAIT, the home screen shows, loading; the
+    rows come when the picture does."""
+    from trustledger.tui.dashboard.app import FIRST_PICTURE_WAIT
+
+    slow_first_picture(monkeypatch, FIRST_PICTURE_WAIT + 1.0)
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(FIRST_PICTURE_WAIT + 0.3)
+        screen = app.screen
+        assert isinstance(screen, PortfolioScreen) and app.picture is None
+        table = screen.query_one(PortfolioTable)
+        assert table.loading and table.row_count == 0
+        await app.ready()
+        await pilot.pause()
+        assert not table.loading and table.row_count == 10
+
+
 @pytest.mark.parametrize("speed", SPEEDS)
 async def test_a_search_typed_in_one_burst_is_a_search(sample_store, tmp_path, monkeypatch, speed):
     """On a partnership, ``/pipeline⏎`` searches: the p's write no review pack, the e's and

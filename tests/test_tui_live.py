@@ -275,6 +275,17 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
                 done = run_cli(sample_store.path, "partner", "add", "zenith", "--name", "Zenith")
                 assert done.code == 0, done.err
                 await pause_until(pilot, lambda t=table: t.row_count == 11, "the new row showing")
+        if round_ == 0:
+            # The first dashboard writes the read model on to the new event (with today's
+            # view rows) from its follow thread, which may finish just after it quits: a
+            # second one started before that would (rightly) find no views of today.
+            with Ledger(sample_store) as ledger:
+                model = ReadModel(ledger, app.config)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    if real_lean(model, app.service.clock.today()).reason is None:
+                        break
+                    time.sleep(0.05)
     assert lean_starts[0] == "no read model yet"
     assert started == ["no read model yet"]  # the first start built it from the events
     assert lean_starts[1] is None  # the second started from its view rows, lean

@@ -2,8 +2,9 @@
 
 The package is layered; imports point down only (``.importlinter`` enforces it):
 
-- ``trustledger.tui.__main__`` -- the console script: the command line plus the commands that
-  start the other front ends.
+- ``trustledger.tui.console`` -- the console script's entry point, above everything: it pauses
+  the cyclic garbage collector while the start loads, then runs ``trustledger.tui.__main__``,
+  the command line plus the commands that start the other front ends.
 - front ends, independent of each other: ``trustledger.tui.cli`` (the scripting commands) and
   ``trustledger.tui.dashboard`` (the Textual dashboard).
 - ``trustledger.tui.service`` -- the application service every front end calls: stores, recording,

@@ -15,6 +15,7 @@ with the clock of the :class:`CliContext` (``main(obj=CliContext(clock))`` pins 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import math
 import os
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+
+#: The commands that open the dashboard (None: no command), which resume the cyclic garbage
+#: collector themselves once the dashboard's modules are loaded.
+DASHBOARD_COMMANDS = (None, "tui", "demo")
 
 #: command name -> (module that builds it, its one-line help for ``trustledger --help``).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -258,6 +263,11 @@ def main(ctx: click.Context, store_url: str | None) -> None:
     With no command, opens the live dashboard.
     """
     cli_context().clock.today()  # a malformed TRUSTLEDGER_TODAY fails here, before any work
+    if not gc.isenabled() and ctx.invoked_subcommand not in DASHBOARD_COMMANDS:
+        # The command's modules are loaded: collect again (see trustledger.tui.console).
+        # The dashboard does so itself once its own modules are loaded.
+        gc.freeze()
+        gc.enable()
     if ctx.invoked_subcommand is None:
         # The dashboard is a sibling front end: the entry point registers its command.
         dashboard = main.get_command(ctx, "tui")

@@ -23,6 +23,7 @@ import calendar
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -34,27 +35,20 @@ from trustledger.domain.errors import LedgerError
 from trustledger.domain.text import terminal_safe
 from trustledger.projections import ModelConfig
 from trustledger.projections.views import Alert
-from trustledger.tui.dashboard.export import write_new
 from trustledger.tui.dashboard.keys import OrderedKeys
 from trustledger.tui.dashboard.prefs import Prefs
-from trustledger.tui.dashboard.screens.alerts import AlertsScreen, alert_target
-from trustledger.tui.dashboard.screens.audit import AuditChoice, AuditScreen
-from trustledger.tui.dashboard.screens.commands import LedgerCommands
-from trustledger.tui.dashboard.screens.export import ExportChoice, ExportScreen
-from trustledger.tui.dashboard.screens.help import HelpScreen
-from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen
-from trustledger.tui.dashboard.screens.record import (
-    ChooseEventScreen,
-    FormChoices,
-    RecordScreen,
-    form_choices,
-)
 from trustledger.tui.dashboard.terminal import EXIT_HANGUP, TerminalWatch
 from trustledger.tui.service.config import load_model_config
 from trustledger.tui.service.ledger_service import LedgerService
 from trustledger.tui.service.live import LiveUpdate, Picture
-from trustledger.tui.service.sharedlive import LiveFeed
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+    from trustledger.tui.dashboard.screens.audit import AuditChoice
+    from trustledger.tui.dashboard.screens.export import ExportChoice
+    from trustledger.tui.dashboard.screens.record import FormChoices, RecordScreen
+    from trustledger.tui.service.sharedlive import LiveFeed
 
 #: Actions that do not apply while a modal (a form, the date picker, help) is open.
 MODELESS = {
@@ -70,6 +64,16 @@ MODELESS = {
     "export",
 }
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "textual-ansi")
+#: How long a start waits for the store's first picture before it shows the home screen
+#: loading (seconds).
+FIRST_PICTURE_WAIT = 0.5
+
+
+def ledger_commands() -> type[Provider]:
+    """The command palette's ledger commands, loaded when the palette first opens."""
+    from trustledger.tui.dashboard.screens.commands import LedgerCommands
+
+    return LedgerCommands
 
 
 def add_months(day: date, months: int) -> date:
@@ -112,7 +116,7 @@ class TrustLedgerApp(OrderedKeys):
 
     TITLE = "trustledger"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {LedgerCommands}
+    COMMANDS = App.COMMANDS | {ledger_commands}
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("exclamation_mark", "alerts", "Alerts"),
@@ -170,6 +174,7 @@ class TrustLedgerApp(OrderedKeys):
         self.reconnecting = False
         self._generation = 0
         self._picture_shown = asyncio.Event()
+        self._portfolio_shown = False
         self._detail_shown = asyncio.Event()
 
     # -- what is shown --------------------------------------------------------------------
@@ -199,7 +204,12 @@ class TrustLedgerApp(OrderedKeys):
         if self.prefs.theme in self.available_themes:
             self.theme = self.prefs.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.push_screen(PortfolioScreen())
+        if self.audit or self.live_picture is not None:
+            self.call_later(self.show_portfolio)
+        else:
+            # Shown with the first picture, drawn once with its rows, rather than drawn empty
+            # and again; or, if the store is slow to answer, shown loading after a while.
+            self.set_timer(FIRST_PICTURE_WAIT, self.show_portfolio)
         if self.live is not None:
             self._unsubscribe = self.live.subscribe(self._shared_update, self._shared_failure)
         else:
@@ -211,6 +221,19 @@ class TrustLedgerApp(OrderedKeys):
                 lambda: self.exit(return_code=EXIT_HANGUP), asyncio.get_running_loop()
             )
             self._terminal_watch.start()
+
+    @property
+    def starting(self) -> bool:
+        """Is the first screen still to be shown (keys typed meanwhile wait for it)?"""
+        return not self._portfolio_shown
+
+    async def show_portfolio(self) -> None:
+        """Show the home screen, once (and wait until it is mounted): with the first
+        picture, or loading when the store is slow to give one."""
+        if self._portfolio_shown:
+            return
+        self._portfolio_shown = True
+        await self.push_screen(PortfolioScreen())
 
     def on_unmount(self) -> None:
         self.leave_live()
@@ -276,9 +299,11 @@ class TrustLedgerApp(OrderedKeys):
         )
 
     @on(LiveChanged)
-    def _live_changed(self, message: LiveChanged) -> None:
+    async def _live_changed(self, message: LiveChanged) -> None:
         update = message.update
         self.live_picture = update.picture
+        if self.starting:
+            await self.show_portfolio()
         if self.reconnecting:
             self.reconnecting = False
             self.notify("the store answers again: live", title="Store", timeout=3)
@@ -309,7 +334,9 @@ class TrustLedgerApp(OrderedKeys):
             )
 
     @on(StoreFailed)
-    def _store_failed(self, message: StoreFailed) -> None:
+    async def _store_failed(self, message: StoreFailed) -> None:
+        if self.starting:
+            await self.show_portfolio()  # where the mode bar says it is reconnecting
         if message.following:
             self.reconnecting = True
             if not self.audit:
@@ -361,6 +388,8 @@ class TrustLedgerApp(OrderedKeys):
             if choice is not None:
                 self.enter_audit(*choice)
 
+        from trustledger.tui.dashboard.screens.audit import AuditScreen
+
         self.push_screen(AuditScreen(self.as_of, self.known_at), chosen)
 
     def action_live(self) -> None:
@@ -407,6 +436,9 @@ class TrustLedgerApp(OrderedKeys):
         self, handle: str, *, tab: str | None = None, row: str | None = None
     ) -> None:
         """Show the partnership ``handle`` (on ``tab``, the cursor on ``row``, when given)."""
+        from trustledger.tui.dashboard.screens.alerts import AlertsScreen
+        from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+
         while isinstance(self.screen, AlertsScreen):
             self.pop_screen()
         current = self.screen
@@ -421,19 +453,28 @@ class TrustLedgerApp(OrderedKeys):
 
     def go_to_alert(self, alert: Alert) -> None:
         """The partnership, tab and row an alert is about."""
+        from trustledger.tui.dashboard.screens.alerts import alert_target
+
         handle, tab, row = alert_target(alert)
         self.open_partnership(handle, tab=tab, row=row)
 
     def action_alerts(self) -> None:
+        from trustledger.tui.dashboard.screens.alerts import AlertsScreen
+
         if isinstance(self.screen, AlertsScreen):
             return
         self.push_screen(AlertsScreen())
 
     def action_home(self) -> None:
+        from trustledger.tui.dashboard.screens.alerts import AlertsScreen
+        from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+
         while isinstance(self.screen, (PartnershipScreen, AlertsScreen)):
             self.pop_screen()
 
     def current_partnership(self) -> str | None:
+        from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
+
         screen = self.screen
         if isinstance(screen, PartnershipScreen):
             return screen.handle
@@ -453,6 +494,8 @@ class TrustLedgerApp(OrderedKeys):
                 if choice:
                     self.open_form(choice, handle)
 
+            from trustledger.tui.dashboard.screens.record import ChooseEventScreen
+
             self.push_screen(ChooseEventScreen(handle, self._name_of(handle)), chosen)
             return
         self.open_form(event_type, handle)
@@ -463,6 +506,8 @@ class TrustLedgerApp(OrderedKeys):
         return view.name if view is not None else None
 
     def open_form(self, event_type: str, handle: str | None = None) -> RecordScreen:
+        from trustledger.tui.dashboard.screens.record import RecordScreen
+
         values: dict[str, str] = {}
         if handle and event_type != "partnership_registered":
             values["partnership"] = handle
@@ -473,6 +518,8 @@ class TrustLedgerApp(OrderedKeys):
     def choices_for(self, event_type: str, handle: str | None) -> FormChoices:
         """What a form offers: the partnerships, and the partnership's open commitments and
         issues (from the live state: a form records now)."""
+        from trustledger.tui.dashboard.screens.record import form_choices
+
         picture = self.live_picture
         view = picture.get(handle) if picture is not None and handle else None
         if picture is not None and view is not None and not view.detailed:
@@ -486,6 +533,8 @@ class TrustLedgerApp(OrderedKeys):
     # -- help, export ---------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from trustledger.tui.dashboard.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -506,12 +555,16 @@ class TrustLedgerApp(OrderedKeys):
             if choice is not None:
                 self.write_export(choice, screen.export_text(choice.fmt))  # type: ignore[attr-defined]
 
+        from trustledger.tui.dashboard.screens.export import ExportScreen
+
         self.push_screen(ExportScreen(what, stem, self.export_directory), chosen)
 
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="export", description="the export"
     )
     def write_export(self, choice: ExportChoice, text: str) -> None:
+        from trustledger.tui.dashboard.export import write_new
+
         try:
             write_new(choice.path, text)
         except OSError as exc:

@@ -69,8 +69,17 @@ class OrderedKeys(App[Any]):
         if self._handing_on is not None:
             self._typed.append(event)  # the previous key is still being handled
             return
-        await self._hand(event)
+        if self.starting:
+            self._typed.append(event)  # for the first screen, still to come
+        else:
+            await self._hand(event)
         self._handing_on = asyncio.create_task(self._hand_on())
+
+    @property
+    def starting(self) -> bool:
+        """Is the app's first screen still to come? Keys typed meanwhile wait for it (at
+        most :data:`FILL_LIMIT` seconds)."""
+        return False
 
     def _typing(self, event: events.Event) -> bool:
         """Is ``event`` a character (or a paste) for the focused text field? The field takes
@@ -137,13 +146,17 @@ class OrderedKeys(App[Any]):
         )
 
     async def _settle(self) -> None:
-        """Return once the last key is handled (at most :data:`SETTLE_LIMIT` seconds), and
-        the rows of a ``filling`` screen have come (at most :data:`FILL_LIMIT` more).
+        """Return once the app's first screen is there (at most :data:`FILL_LIMIT` seconds),
+        the last key is handled (at most :data:`SETTLE_LIMIT` seconds), and the rows of a
+        ``filling`` screen have come (at most :data:`FILL_LIMIT` more).
 
         Handlers run to their end between two turns of the event loop, so the state checked
         by :meth:`_busy` at one turn is whole; two quiet turns in a row, to be sure.
         """
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + FILL_LIMIT
+        while self.starting and loop.time() < deadline:
+            await asyncio.sleep(FILL_POLL)
         deadline = loop.time() + SETTLE_LIMIT
         quiet = 0
         while quiet < 2 and loop.time() < deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -45,6 +46,11 @@ def launch(
     from trustledger.tui.dashboard.app import TrustLedgerApp
     from trustledger.tui.dashboard.prefs import Prefs, default_prefs_path
 
+    if not gc.isenabled():
+        # Everything the first frame needs is loaded: let the cyclic collector run again,
+        # past what is loaded for good (the console script paused it: tui.console).
+        gc.freeze()
+        gc.enable()
     app = TrustLedgerApp(
         service,
         as_of=day,

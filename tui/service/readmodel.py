@@ -39,6 +39,7 @@ import orjson
 from trustledger.domain.paging import pages
 from trustledger.domain.readstore import ReadStoreError, row_digest
 from trustledger.projections import MODEL_VERSION, Follower, ModelConfig, PortfolioState
+from trustledger.projections.config import config_values
 from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.persist import (
     STATE_FORMAT,
@@ -87,7 +88,7 @@ def gc_paused() -> Iterator[None]:
 def model_key(config: ModelConfig) -> str:
     """What a read model must have been folded with to be used with ``config``: the state
     layout, the model version and the configuration."""
-    settings = hashlib.sha256(orjson.dumps(config.model_dump(), option=orjson.OPT_SORT_KEYS))
+    settings = hashlib.sha256(orjson.dumps(config_values(config), option=orjson.OPT_SORT_KEYS))
     return (
         f"state {STATE_FORMAT}; views {VIEW_FORMAT}; model {MODEL_VERSION}; "
         f"config {settings.hexdigest()[:16]}"
