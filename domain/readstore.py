@@ -170,11 +170,7 @@ class ReadStore:
             if row is None:
                 return StoredRows(None, [])
             meta = _meta(_values(row)[0])
-            c.execute(f"SELECT handle, body, digest FROM {self.rows_table}")
-            rows = [
-                (handle, bytes(body), digest) for handle, body, digest in map(_values, c.fetchall())
-            ]
-            return StoredRows(meta, rows)
+            return StoredRows(meta, self._all_rows(c, self.rows_table))
 
     def read_each(
         self,
@@ -191,10 +187,9 @@ class ReadStore:
                 return
             if not on_meta(self._current(c)):
                 return
-            cursor = c.sqlite_cursor if self.kind == "sqlite" else c
-            cursor.execute(f"SELECT handle, body, digest FROM {self.rows_table}")
+            cursor = self._rows_cursor(c, f"SELECT handle, body, digest FROM {self.rows_table}")
             while rows := cursor.fetchmany(page):
-                for handle, body, digest in map(_values, rows):
+                for handle, body, digest in rows:
                     if not on_row(handle, bytes(body), digest):
                         return
 
@@ -207,11 +202,27 @@ class ReadStore:
             meta = self._current(c)
             if meta is None or not self._has_views(c):
                 return StoredRows(meta, [])
-            c.execute(f"SELECT handle, body, digest FROM {self.views_table}")
-            rows = [
-                (handle, bytes(body), digest) for handle, body, digest in map(_values, c.fetchall())
-            ]
-            return StoredRows(meta, rows)
+            return StoredRows(meta, self._all_rows(c, self.views_table))
+
+    def _rows_cursor(self, c: Any, query: str) -> Any:
+        """A cursor that has run ``query`` in ``c``'s transaction and gives rows as tuples.
+        On PostgreSQL it asks for binary results: bodies come as their bytes rather than as
+        hex text to decode (a million-event store's view rows are 14 MB), and no dictionary
+        is made per row."""
+        if self.kind == "sqlite":
+            cursor = c.sqlite_cursor
+            cursor.execute(query)
+            return cursor
+        from psycopg.rows import tuple_row
+
+        cursor = c.connection.cursor(row_factory=tuple_row, binary=True)
+        cursor.execute(query)
+        return cursor
+
+    def _all_rows(self, c: Any, table: str) -> list[tuple[str, bytes, str]]:
+        """Every ``(handle, body, digest)`` row of ``table``, in ``c``'s transaction."""
+        cursor = self._rows_cursor(c, f"SELECT handle, body, digest FROM {table}")
+        return [(handle, bytes(body), digest) for handle, body, digest in cursor.fetchall()]
 
     # -- writing --------------------------------------------------------------------------
 
