@@ -173,6 +173,25 @@ async def test_keys_typed_before_the_first_screen_wait_for_it(sample_store, monk
         assert app.focused is screen.query_one(PortfolioTable)
 
 
+async def test_the_first_picture_is_laid_out_once(sample_store, monkeypatch):
+    """The home screen is mounted with the first picture: its rows are put in order once
+    (at a million events that is ten thousand rows), not once more by a redraw."""
+    sorts: list[int] = []
+    real = PortfolioScreen._sort
+
+    def counted(self, table):
+        sorts.append(table.row_count)
+        return real(self, table)
+
+    monkeypatch.setattr(PortfolioScreen, "_sort", counted)
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready()
+        await pilot.pause()
+        assert sorts == [10]
+        assert row_keys(app.screen.query_one(PortfolioTable))[:1] == ["northwind"]
+
+
 async def test_a_store_slow_to_answer_shows_the_home_screen_loading(sample_store, monkeypatch):
     """Without a picture after FIRST_PICTURE_WAIT, the home screen shows, loading; the
     rows come when the picture does."""

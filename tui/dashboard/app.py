@@ -253,10 +253,11 @@ class TrustLedgerApp(OrderedKeys):
         if unsubscribe is not None:
             unsubscribe()
 
-    def redraw(self, *, bindings: bool = True) -> None:
+    def redraw(self, *, bindings: bool = True, screens: bool = True) -> None:
         """Tell every screen on the stack to show the current picture (``bindings``: and
-        the footer's keys, which a live update leaves as they are)."""
-        for screen in self.screen_stack:
+        the footer's keys, which a live update leaves as they are; not ``screens``: they
+        show it already)."""
+        for screen in self.screen_stack if screens else ():
             show = getattr(screen, "show_picture", None)
             if show is not None:
                 show(self.picture)
@@ -303,7 +304,10 @@ class TrustLedgerApp(OrderedKeys):
         update = message.update
         self.live_picture = update.picture
         if self.starting:
+            # Mounted with this picture, the home screen shows it: nothing to draw again.
             await self.show_portfolio()
+            self.redraw(screens=False)
+            return
         if self.reconnecting:
             self.reconnecting = False
             self.notify("the store answers again: live", title="Store", timeout=3)

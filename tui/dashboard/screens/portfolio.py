@@ -267,7 +267,7 @@ class PortfolioScreen(Screen):
             self.sort_reverse = prefs.reverse
         table = self.query_one(PortfolioTable)
         table.build_rows_with(self._make_row, self._blank_row)
-        self._layout(self.app.size.width)
+        self._layout(self.app.size.width, refresh=False)  # shown once, below
         table.focus()
         if self.tl_app.picture is None:
             table.loading = True
@@ -284,7 +284,7 @@ class PortfolioScreen(Screen):
         self._layout(event.size.width)
         self.call_after_refresh(self.fresh_shares)  # more rows may show
 
-    def _layout(self, width: int) -> None:
+    def _layout(self, width: int, *, refresh: bool = True) -> None:
         wide, shown, name_width = fit_columns(width)
         if wide == self.wide and shown == self.shown and name_width == self.name_width:
             return
@@ -309,7 +309,8 @@ class PortfolioScreen(Screen):
             else ""
         )
         note.set_class(bool(hidden), "-shown")
-        self.refresh_view(restore=key)
+        if refresh:
+            self.refresh_view(restore=key)
 
     def columns(self) -> list[Column]:
         return [c for c in COLUMNS if c.key in self.shown]
