@@ -11,9 +11,12 @@ Everything below the UI goes through the application service it is given
 whose ``today()`` is the live as-of date); tests give it a fixed clock and a model config.
 ``ready()`` / ``detail_ready()`` wait until data is shown.
 
-Typed input is handled one key at a time (:class:`~.keys.OrderedKeys`), so a burst of keys
-means what the same keys typed slowly mean. Theme and sort are remembered between runs
-(:class:`~.prefs.Prefs`); a terminal that goes away ends the app (:mod:`.terminal`).
+The home screen is pushed with the first picture (:meth:`TrustLedgerApp.show_portfolio`), so
+it is laid out and drawn once; the other screens are loaded when first opened. Typed input is
+handled one key at a time (:class:`~.keys.OrderedKeys`), so a burst of keys means what the
+same keys typed slowly mean, and keys typed before the home screen wait for it. Theme and
+sort are remembered between runs (:class:`~.prefs.Prefs`); a terminal that goes away ends the
+app (:mod:`.terminal`).
 """
 
 from __future__ import annotations

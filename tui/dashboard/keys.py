@@ -11,7 +11,8 @@ handed on only once the previous one has been handled and everything it set off 
 where the next key goes — the app's callbacks (a focus change), a screen pushed or popped and
 mounted — is done (:meth:`OrderedKeys._settle`), and so is a screen whose rows are still to
 come (a screen that says it is ``filling``: a partnership opened from a lean view, its
-commitments read from its history), since a key that moves in a table needs its rows. Other
+commitments read from its history), since a key that moves in a table needs its rows; and a
+key typed before the app's first screen waits for it (:attr:`OrderedKeys.starting`). Other
 work (a chart drawing) is not waited for. Typed slowly or all at once, a sequence means the
 same thing.
 """
