@@ -1,8 +1,10 @@
 """The model's parameters and thresholds in one frozen object, and loading them from TOML.
 
 Every number the projections use lives in :class:`ModelConfig`, with its default and what it
-means (the ``description`` of each field, so a README or ``--help`` table can be built from
-``ModelConfig.model_fields``).
+means (the ``description`` in each field's metadata, so a README or ``--help`` table can be
+built from :data:`SETTINGS`). It is a plain frozen dataclass: making it, with the defaults or
+with values checked already, needs no validation library; pydantic checks the values a file
+gives (:func:`config_from_mapping`), and is loaded only then.
 A user may override any of them in the ``[model]`` table of a TOML file::
 
     [model]
@@ -23,148 +25,161 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MODEL_VERSION = "1.0"
 CONFIG_TABLE = "model"
 CONFIG_FILE_NAME = "config.toml"
 
 
-class ModelConfig(BaseModel):
-    """Parameters of the trust and alignment model and the thresholds of status and alerts."""
+def setting(default: float, description: str, **bounds: float) -> Any:
+    """A setting's default, what it means and its bounds (``gt``, ``ge``, ``le``: checked
+    when a file sets it, see :func:`config_from_mapping`)."""
+    return field(default=default, metadata={"description": description, "bounds": bounds})
 
-    # Built when a file is first validated: the defaults need no validator, and building
-    # one at import would load pydantic's plugin machinery before a dashboard's first frame.
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    """Parameters of the trust and alignment model and the thresholds of status and alerts.
+
+    A plain frozen value: the defaults, or what :func:`config_from_mapping` validated. It is
+    made without pydantic, so that a dashboard's first frame and a reading command load no
+    validation machinery; pydantic checks a file's values (:func:`_validator`).
+    """
 
     # -- trust --------------------------------------------------------------------------
-    half_life_days: float = Field(
-        default=180.0,
-        gt=0,
-        description="Days after which a kept or missed commitment counts half as much as evidence.",
+    half_life_days: float = setting(
+        180.0, "Days after which a kept or missed commitment counts half as much as evidence.", gt=0
     )
-    recovery_share: float = Field(
-        default=0.5,
+    recovery_share: float = setting(
+        0.5,
+        "Share of a missed commitment's weight taken back when an issue naming it is resolved "
+        "(once per missed commitment).",
         ge=0,
         le=1,
-        description="Share of a missed commitment's weight taken back when an issue naming it "
-        "is resolved (once per missed commitment).",
     )
     # -- alignment ----------------------------------------------------------------------
-    alignment_half_life_days: float = Field(
-        default=180.0,
-        gt=0,
-        description="Days after which a review counts half as much in the partnership's alignment.",
+    alignment_half_life_days: float = setting(
+        180.0, "Days after which a review counts half as much in the partnership's alignment.", gt=0
     )
     # -- status -------------------------------------------------------------------------
-    unproven_uncertainty: float = Field(
-        default=0.5,
+    unproven_uncertainty: float = setting(
+        0.5,
+        "Above this trust uncertainty, and with no review, a partnership is 'unproven' "
+        "(insufficient evidence).",
         ge=0,
         le=1,
-        description="Above this trust uncertainty, and with no review, a partnership is "
-        "'unproven' (insufficient evidence).",
     )
-    trusted_min_trust: float = Field(
-        default=0.75, ge=0, le=1, description="'trusted' needs at least this trust."
+    trusted_min_trust: float = setting(0.75, "'trusted' needs at least this trust.", ge=0, le=1)
+    trusted_max_uncertainty: float = setting(
+        0.25, "'trusted' needs at most this trust uncertainty.", ge=0, le=1
     )
-    trusted_max_uncertainty: float = Field(
-        default=0.25, ge=0, le=1, description="'trusted' needs at most this trust uncertainty."
+    trusted_min_alignment: float = setting(
+        0.7, "'trusted' needs at least this alignment (so a review).", ge=0, le=1
     )
-    trusted_min_alignment: float = Field(
-        default=0.7,
+    emerging_min_trust: float = setting(
+        0.6, "'emerging' (could become trusted) needs at least this trust.", ge=0, le=1
+    )
+    emerging_min_alignment: float = setting(
+        0.55, "'emerging' needs at least this alignment when there has been a review.", ge=0, le=1
+    )
+    at_risk_max_trust: float = setting(
+        0.45, "Trust below this makes a partnership 'at_risk'.", ge=0, le=1
+    )
+    at_risk_max_alignment: float = setting(
+        0.4, "Alignment below this makes a partnership 'at_risk'.", ge=0, le=1
+    )
+    at_risk_overdue: int = setting(
+        3, "This many overdue commitments or more make a partnership 'at_risk'.", ge=1
+    )
+    partner_card_window_days: int = setting(
+        180,
+        "A partner card played within this many days makes a partnership 'at_risk' and raises an "
+        "alert.",
         ge=0,
-        le=1,
-        description="'trusted' needs at least this alignment (so a review).",
-    )
-    emerging_min_trust: float = Field(
-        default=0.6,
-        ge=0,
-        le=1,
-        description="'emerging' (could become trusted) needs at least this trust.",
-    )
-    emerging_min_alignment: float = Field(
-        default=0.55,
-        ge=0,
-        le=1,
-        description="'emerging' needs at least this alignment when there has been a review.",
-    )
-    at_risk_max_trust: float = Field(
-        default=0.45, ge=0, le=1, description="Trust below this makes a partnership 'at_risk'."
-    )
-    at_risk_max_alignment: float = Field(
-        default=0.4, ge=0, le=1, description="Alignment below this makes a partnership 'at_risk'."
-    )
-    at_risk_overdue: int = Field(
-        default=3,
-        ge=1,
-        description="This many overdue commitments or more make a partnership 'at_risk'.",
-    )
-    partner_card_window_days: int = Field(
-        default=180,
-        ge=0,
-        description="A partner card played within this many days makes a partnership 'at_risk' "
-        "and raises an alert.",
     )
     # -- alerts -------------------------------------------------------------------------
-    issue_open_too_long_days: int = Field(
-        default=30, ge=0, description="An issue open for more than this many days raises an alert."
+    issue_open_too_long_days: int = setting(
+        30, "An issue open for more than this many days raises an alert.", ge=0
     )
-    trust_drop_window_days: int = Field(
-        default=30, ge=1, description="The window over which a sharp trust drop is measured."
+    trust_drop_window_days: int = setting(
+        30, "The window over which a sharp trust drop is measured.", ge=1
     )
-    trust_drop: float = Field(
-        default=0.15,
+    trust_drop: float = setting(
+        0.15, "Trust falling by at least this much within the window raises an alert.", gt=0, le=1
+    )
+    concentration_share: float = setting(
+        0.5,
+        "One partnership holding more than this share of the portfolio's revenue in the last 12 "
+        "months raises an alert.",
         gt=0,
         le=1,
-        description="Trust falling by at least this much within the window raises an alert.",
-    )
-    concentration_share: float = Field(
-        default=0.5,
-        gt=0,
-        le=1,
-        description="One partnership holding more than this share of the portfolio's revenue "
-        "in the last 12 months raises an alert.",
     )
     # -- portfolio ----------------------------------------------------------------------
-    trusted_target_share: float = Field(
-        default=0.2,
+    trusted_target_share: float = setting(
+        0.2,
+        "The share of partnerships expected to become trusted (about one customer in five values "
+        "a trusted partnership).",
         ge=0,
         le=1,
-        description="The share of partnerships expected to become trusted (about one customer "
-        "in five values a trusted partnership).",
     )
-    asymmetry_high: int = Field(
-        default=4,
+    asymmetry_high: int = setting(
+        4,
+        "A dimension of the latest review is asymmetric when one side scores it at least this "
+        "and the other side at most asymmetry_low.",
         ge=1,
         le=5,
-        description="A dimension of the latest review is asymmetric when one side scores it "
-        "at least this and the other side at most asymmetry_low.",
     )
-    asymmetry_low: int = Field(
-        default=2,
-        ge=1,
-        le=5,
-        description="The low side's highest score for an asymmetry (see above).",
+    asymmetry_low: int = setting(
+        2, "The low side's highest score for an asymmetry (see above).", ge=1, le=5
     )
 
-    @model_validator(mode="after")
-    def _asymmetry_order(self) -> ModelConfig:
-        if self.asymmetry_low >= self.asymmetry_high:
-            raise ValueError("asymmetry_low must be below asymmetry_high")
-        return self
 
-
-DEFAULT_CONFIG = ModelConfig.model_construct()  # the defaults, valid by definition (tested)
+DEFAULT_CONFIG = ModelConfig()  # the defaults, valid by definition (tested)
 
 
 def config_values(config: ModelConfig) -> dict[str, Any]:
-    """Every setting of ``config`` by name: what ``config.model_dump()`` gives, read without
-    building pydantic's serializer (a read model's key is checked before the first frame)."""
-    return {name: getattr(config, name) for name in ModelConfig.model_fields}
+    """Every setting of ``config`` by name, in declaration order."""
+    return {name: getattr(config, name) for name in SETTINGS}
+
+
+#: Every setting: its name, declaration (default, description and bounds in ``metadata``).
+SETTINGS: dict[str, Any] = {f.name: f for f in fields(ModelConfig)}
+
+
+@cache
+def _validator() -> Any:
+    """A pydantic model of the settings, built on first use (only a file's values need it):
+    strict types, the bounds, no unknown keys, and the asymmetry thresholds in order."""
+    from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+    class Checked(BaseModel):
+        model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+        @model_validator(mode="after")
+        def _asymmetry_order(self) -> Any:
+            if self.asymmetry_low >= self.asymmetry_high:  # type: ignore[attr-defined]
+                raise ValueError("asymmetry_low must be below asymmetry_high")
+            return self
+
+    types = get_type_hints(ModelConfig)
+    declared: dict[str, Any] = {
+        name: (
+            types[name],
+            Field(
+                default=item.default,
+                description=item.metadata["description"],
+                **item.metadata["bounds"],
+            ),
+        )
+        for name, item in SETTINGS.items()
+    }
+    return create_model("ModelConfig", __base__=Checked, **declared)
 
 
 def default_config_path() -> Path:
@@ -174,20 +189,23 @@ def default_config_path() -> Path:
 
 def config_from_mapping(values: Mapping[str, Any], source: str = "config") -> ModelConfig:
     """Build a :class:`ModelConfig` from the ``[model]`` table; errors name ``source`` and key."""
-    known = ModelConfig.model_fields
+    known = SETTINGS
     for key in values:
         if key not in known:
             raise ValueError(
                 f"{source}: unknown key {CONFIG_TABLE}.{key} "
                 f"(known keys: {', '.join(sorted(known))})"
             )
+    from pydantic import ValidationError
+
     try:
-        return ModelConfig.model_validate(dict(values))
+        checked = _validator().model_validate(dict(values))
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "(table)"
         got = f" (got {error['input']!r})" if error["loc"] else ""
         raise ValueError(f"{source}: {CONFIG_TABLE}.{key}: {error['msg']}{got}") from None
+    return ModelConfig(**checked.model_dump())
 
 
 def load_config(path: Path | None = None) -> ModelConfig:

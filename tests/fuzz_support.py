@@ -25,7 +25,7 @@ import click
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from trustledger.domain.events import DIMENSIONS
-from trustledger.projections.config import ModelConfig
+from trustledger.projections.config import SETTINGS
 
 PROFILE_ENV = "TRUSTLEDGER_CHAOS"
 PROFILE = os.environ.get(PROFILE_ENV, "quick").strip() or "quick"
@@ -421,7 +421,7 @@ def toml_value(value: Any) -> str:
 #: The text of a model configuration file: a [model] table with keys good and bad.
 CONFIG_FILES: st.SearchStrategy[str] = st.one_of(
     st.dictionaries(
-        st.sampled_from([*sorted(ModelConfig.model_fields), "nope"]), JSON_VALUES, max_size=3
+        st.sampled_from([*sorted(SETTINGS), "nope"]), JSON_VALUES, max_size=3
     ).map(lambda t: "[model]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in t.items())),
     st.text(max_size=60),
     st.just("model = 3\n"),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from trustledger.projections import MODEL_VERSION, ModelConfig, load_config
 from trustledger.projections import config as config_module
 
@@ -35,24 +35,40 @@ DEFAULTS = {
 
 def test_defaults_and_documentation() -> None:
     config = ModelConfig()
-    assert config.model_dump() == DEFAULTS
-    for name, field in ModelConfig.model_fields.items():
-        assert field.description, f"{name} is not documented"
+    assert config_module.config_values(config) == DEFAULTS
+    assert list(config_module.SETTINGS) == list(DEFAULTS)
+    for name, item in config_module.SETTINGS.items():
+        assert item.metadata["description"], f"{name} is not documented"
     assert MODEL_VERSION
-    with pytest.raises(ValidationError):
+    with pytest.raises(FrozenInstanceError):
         config.half_life_days = 10  # type: ignore[misc]
 
 
-def test_the_defaults_are_a_valid_configuration_and_read_as_dumped() -> None:
+def test_the_defaults_are_a_valid_configuration_and_read_as_validated() -> None:
     # DEFAULT_CONFIG is made without validation (no validator is built at import): it must
-    # equal a validated configuration of the defaults, and its values read as pydantic
-    # dumps them (the read model's key is made from them).
-    assert ModelConfig.model_validate({}) == config_module.DEFAULT_CONFIG
+    # equal a validated configuration of the defaults, and a configuration's values read
+    # value for value and type for type as pydantic gives them (the read model's key is
+    # made from them: an int where a float was would change it).
+    assert config_module.config_from_mapping({}) == config_module.DEFAULT_CONFIG
     assert config_module.config_values(config_module.DEFAULT_CONFIG) == DEFAULTS
-    custom = ModelConfig.model_validate({"half_life_days": 90, "at_risk_overdue": 5})
+    table = {"half_life_days": 90, "at_risk_overdue": 5}
+    custom = config_module.config_from_mapping(table)
+    checked = config_module._validator().model_validate(table).model_dump()
     values = config_module.config_values(custom)
-    assert values == custom.model_dump()
-    assert [type(v) for v in values.values()] == [type(v) for v in custom.model_dump().values()]
+    assert values == checked and values["half_life_days"] == 90.0
+    assert [type(v) for v in values.values()] == [type(v) for v in checked.values()]
+    assert type(config_module.DEFAULT_CONFIG.half_life_days) is float
+
+
+def test_each_bound_of_a_setting_is_checked() -> None:
+    # The bounds live in each field's metadata and become pydantic's constraints: every
+    # one of them refuses a value just past it.
+    for name, item in config_module.SETTINGS.items():
+        for bound, limit in item.metadata["bounds"].items():
+            past = {"gt": limit, "ge": limit - 1, "le": limit + 1}[bound]
+            value = type(item.default)(past)
+            with pytest.raises(ValueError, match=rf"model\.{name}: Input should be"):
+                config_module.config_from_mapping({name: value})
 
 
 def test_load_reads_the_model_table(tmp_path: Path) -> None:
