@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 import types
 import typing
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -39,60 +38,22 @@ from pydantic import (
     ValidationInfo,
 )
 from pydantic_core import PydanticCustomError
+from trustledger.domain.moments import parse_day
+
+# What reading needs lives where no pydantic is loaded; named here too, as before.
+from trustledger.domain.recorded import AMENDED, MAX_AMOUNT, VOIDED
+from trustledger.domain.recorded import DIMENSIONS as DIMENSIONS
+from trustledger.domain.recorded import RECORDED_SLOTS as RECORDED_SLOTS
+from trustledger.domain.recorded import Recorded as Recorded
 from trustledger.domain.text import has_control
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
-DIMENSIONS: tuple[str, ...] = (
-    "vision",
-    "values",
-    "resources",
-    "risk",
-    "rewards",
-    "communication",
-    "roles",
-    "expectations",
-)
 
-# The largest revenue amount one line may carry: sums of many stay far from overflowing.
-MAX_AMOUNT = 1e15
 # Validation context for lines read back from the store (see the module docstring).
 STORED: dict[str, Any] = {"stored": True}
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def parse_day(value: Any) -> date:
-    """Read a calendar day: ``YYYY-MM-DD`` or an RFC 3339 timestamp.
-
-    A timestamp counts on the calendar date it is written with (its own offset), so
-    ``2025-03-01T23:30:00-05:00`` is 1 March whatever the reader's time zone.
-    """
-    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real calendar date") from None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected a date as YYYY-MM-DD or an RFC 3339 timestamp")
-    text = value.strip()
-    if _DATE_ONLY.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a real calendar date") from None
-    try:
-        stamp = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
-    if stamp.tzinfo is None or not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", text):
-        raise ValueError(f"{text!r}: an RFC 3339 timestamp needs a time and an offset (Z, ±hh:mm)")
-    return stamp.date()
 
 
 def parse_period(value: Any) -> str:
@@ -340,8 +301,8 @@ class EventAmended(EventLine):
 
 #: Lines that correct an earlier event (see docs/MODEL.md, "Corrections").
 CORRECTION_TYPES: dict[str, type[EventLine]] = {
-    "event_voided": EventVoided,
-    "event_amended": EventAmended,
+    VOIDED: EventVoided,
+    AMENDED: EventAmended,
 }
 
 #: Every type a line may have.
@@ -384,40 +345,3 @@ def line_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "trustledger event line"
     return schema
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """One event as the ledger holds it: the line plus what the ledger stamped on it.
-
-    ``position`` is the store-wide recording order (the notification id), ``version`` the
-    event's place in its partnership's own history (1 = registration), ``recorded_at`` the
-    recording time (UTC) and ``link`` the hash that chains it to the event before it.
-    """
-
-    position: int
-    version: int
-    recorded_at: datetime
-    line: EventLine
-    link: str
-
-    @property
-    def partnership(self) -> str:
-        return self.line.partnership
-
-    @property
-    def type(self) -> str:
-        return self.line.type
-
-    @property
-    def occurred_on(self) -> date:
-        # Every stored line has its day filled in by the ledger.
-        assert self.line.occurred_on is not None
-        return self.line.occurred_on
-
-
-#: The setters of Recorded's slots, in field order (what its frozen ``__init__`` goes round).
-RECORDED_SLOTS = tuple(
-    getattr(Recorded, name).__set__
-    for name in ("position", "version", "recorded_at", "line", "link")
-)

@@ -1,10 +1,45 @@
-"""Reading the points in time people type: ``--as-of DATE``, ``--known-at``/``--since TIME``."""
+"""Reading the points in time people type (``--as-of DATE``, ``--known-at``/``--since TIME``)
+and the days event lines carry (:func:`parse_day`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from trustledger.domain.events import parse_day
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(value: Any) -> date:
+    """Read a calendar day: ``YYYY-MM-DD`` or an RFC 3339 timestamp.
+
+    A timestamp counts on the calendar date it is written with (its own offset), so
+    ``2025-03-01T23:30:00-05:00`` is 1 March whatever the reader's time zone.
+    """
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real calendar date") from None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a date as YYYY-MM-DD or an RFC 3339 timestamp")
+    text = value.strip()
+    if _DATE_ONLY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real calendar date") from None
+    try:
+        stamp = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
+    if stamp.tzinfo is None or not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", text):
+        raise ValueError(f"{text!r}: an RFC 3339 timestamp needs a time and an offset (Z, ±hh:mm)")
+    return stamp.date()
 
 
 def parse_date(text: str) -> date:

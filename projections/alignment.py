@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Protocol
 
-from trustledger.domain.events import DIMENSIONS
+from trustledger.domain.recorded import DIMENSIONS
 from trustledger.projections.beta import REBASE_HALF_LIVES
 from trustledger.projections.views import Asymmetry
 

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
-from trustledger.domain.events import CORRECTION_TYPES, EventAmended, EventVoided, Recorded
+from trustledger.domain.recorded import AMENDED, CORRECTION_NAMES, VOIDED, Recorded
+
+if TYPE_CHECKING:
+    from trustledger.domain.events import EventAmended, EventVoided
 
 
 class InForce(NamedTuple):
@@ -35,7 +38,7 @@ class InForce(NamedTuple):
 
 
 def is_correction(recorded: Recorded) -> bool:
-    return recorded.line.type in CORRECTION_TYPES
+    return recorded.line.type in CORRECTION_NAMES
 
 
 def _known(recorded: Recorded, known_at: datetime | None) -> bool:
@@ -55,11 +58,12 @@ def in_force(
     """The corrections known at ``known_at``, by the id of the event they correct."""
     found: dict[str, InForce] = {}
     for recorded in corrections:
-        line = recorded.line
-        if not isinstance(line, EventVoided | EventAmended) or not _known(recorded, known_at):
+        # A line's type names its model (a recorded line was validated as one).
+        if recorded.line.type not in CORRECTION_NAMES or not _known(recorded, known_at):
             continue
+        line = cast("EventVoided | EventAmended", recorded.line)
         before = found.get(line.event, InForce(None, None, ()))
-        if isinstance(line, EventVoided):
+        if line.type == VOIDED:
             found[line.event] = InForce(recorded, before.amendment, (*before.all, recorded))
         else:
             found[line.event] = InForce(before.void, recorded, (*before.all, recorded))
@@ -94,14 +98,14 @@ def _applied(
         if not _known(recorded, known_at):
             continue
         line = recorded.line
-        if line.type in CORRECTION_TYPES:
+        if line.type in CORRECTION_NAMES:
             continue
         correction = force.get(line.id) if line.id is not None else None
         if correction is None:
             yield recorded
         elif correction.void is None and correction.amendment is not None:
-            amendment = correction.amendment.line
-            assert isinstance(amendment, EventAmended)
+            assert correction.amendment.line.type == AMENDED
+            amendment = cast("EventAmended", correction.amendment.line)
             if amendment.partnership == line.partnership:
                 yield Recorded(
                     recorded.position,

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from trustledger.domain.events import CORRECTION_TYPES, Recorded
+from trustledger.domain.recorded import CORRECTION_NAMES, Recorded
 from trustledger.projections.alignment import AlignmentSums
 from trustledger.projections.beta import decay
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
@@ -204,7 +204,7 @@ def named_corrections(
     ordered = [by_position[position] for position in sorted(by_position)]
     trust, alignment = 0.5, None
     for n, row in enumerate(ordered):  # a correction's row shows the running values there
-        if row.type in CORRECTION_TYPES:
+        if row.type in CORRECTION_NAMES:
             ordered[n] = row._replace(trust=trust, alignment=alignment)
         else:
             trust, alignment = row.trust, row.alignment

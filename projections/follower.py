@@ -42,7 +42,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
-from trustledger.domain.events import Recorded
+from trustledger.domain.recorded import Recorded
 from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.portfolio import partnership_view, with_share

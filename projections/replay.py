@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 
-from trustledger.domain.events import Recorded
+from trustledger.domain.recorded import Recorded
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
 from trustledger.projections.corrections import corrected
 from trustledger.projections.portfolio import portfolio_at

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from trustledger.domain.events import MAX_AMOUNT, EventLine, PartnershipRegistered, Recorded
+from trustledger.domain.recorded import MAX_AMOUNT, Recorded
 from trustledger.projections.alignment import (
     AlignmentSums,
     review_alignment,
@@ -56,6 +56,9 @@ from trustledger.projections.facts import (
     ReviewFacts,
     new_record,
 )
+
+if TYPE_CHECKING:
+    from trustledger.domain.events import EventLine, PartnershipRegistered
 
 
 class PartnershipState:
@@ -313,9 +316,10 @@ HANDLERS: dict[str, Handler] = {
 
 
 def _register(state: PortfolioState, line: EventLine, position: int) -> bool:
-    if not isinstance(line, PartnershipRegistered):
+    if line.type != "partnership_registered":
         return False  # an event of a partnership not registered (yet): skipped
-    state.partnerships[line.partnership] = PartnershipState(line, position, state.config)
+    registered = cast("PartnershipRegistered", line)  # a line's type names its model
+    state.partnerships[line.partnership] = PartnershipState(registered, position, state.config)
     return True
 
 

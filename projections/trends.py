@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from trustledger.domain.events import Recorded
+from trustledger.domain.recorded import Recorded
 from trustledger.projections.alignment import AlignmentSums
 from trustledger.projections.config import DEFAULT_CONFIG, ModelConfig
 from trustledger.projections.measures import evidence, fresh_sums, visible_reviews

@@ -420,9 +420,9 @@ def toml_value(value: Any) -> str:
 
 #: The text of a model configuration file: a [model] table with keys good and bad.
 CONFIG_FILES: st.SearchStrategy[str] = st.one_of(
-    st.dictionaries(
-        st.sampled_from([*sorted(SETTINGS), "nope"]), JSON_VALUES, max_size=3
-    ).map(lambda t: "[model]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in t.items())),
+    st.dictionaries(st.sampled_from([*sorted(SETTINGS), "nope"]), JSON_VALUES, max_size=3).map(
+        lambda t: "[model]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in t.items())
+    ),
     st.text(max_size=60),
     st.just("model = 3\n"),
     st.just(""),

@@ -133,3 +133,29 @@ print("pydantic.plugin._loader" in sys.modules)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_projections_and_the_model_configuration_load_no_validation_library(
+    tmp_path: Path,
+) -> None:
+    """Reading what is recorded needs neither pydantic nor eventsourcing: the projections,
+    the lean views and the default model configuration load neither (a dashboard's first
+    frame and a reading command are built from them)."""
+    probe = """
+import json, sys
+import trustledger.projections
+from trustledger.projections.config import DEFAULT_CONFIG, load_config
+from trustledger.projections.stored_views import view_from_data
+assert load_config() == DEFAULT_CONFIG
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("pydantic", "eventsourcing")))))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(None, {"XDG_CONFIG_HOME": str(tmp_path)}),  # no configuration file
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
@@ -125,3 +126,12 @@ def test_a_given_path_must_exist(tmp_path: Path) -> None:
 def test_the_default_path_is_in_the_user_config_dir() -> None:
     path = config_module.default_config_path()
     assert path.name == "config.toml" and "trustledger" in str(path)
+
+
+def test_the_words_reading_needs_are_the_line_models_words() -> None:
+    # Reading uses the pydantic-free names in domain.recorded; they must be the models'.
+    from trustledger.domain import events, recorded
+
+    assert set(events.CORRECTION_TYPES) == recorded.CORRECTION_NAMES
+    assert events.Recorded is recorded.Recorded and events.DIMENSIONS is recorded.DIMENSIONS
+    assert typing.get_args(events.Dimension) == recorded.DIMENSIONS
