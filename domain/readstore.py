@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import PersistenceError
 from trustledger.domain.errors import StoreError
 
 ROWS_TABLE = "trustledger_read_model"
@@ -66,6 +65,14 @@ class StoredRows:
 
 class ReadStoreError(StoreError):
     """The read model's tables cannot be read or written (read-only store, a lock)."""
+
+
+def _persistence_error() -> type[Exception]:
+    # Named when a failure is caught: reading view rows over a plain connection
+    # (:mod:`~trustledger.domain.glance`) loads no event library.
+    from eventsourcing.persistence import PersistenceError
+
+    return PersistenceError
 
 
 def _first_line(exc: BaseException) -> str:
@@ -113,7 +120,7 @@ class ReadStore:
             yield
         except ReadStoreError:
             raise
-        except (PersistenceError, sqlite3.Error, OSError) as exc:
+        except (_persistence_error(), sqlite3.Error, OSError) as exc:
             raise ReadStoreError(
                 f"cannot {doing} the read model of {self.where}: {_first_line(exc)}"
             ) from None

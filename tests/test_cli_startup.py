@@ -159,3 +159,53 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("pydantic", "eve
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_the_dashboards_first_picture_loads_neither_library_then_follows(sample_store) -> None:
+    """A warm start with today's view rows draws its first picture from a glance at the read
+    model over a plain connection: neither pydantic nor the event library is loaded until
+    it is on screen. Then the ledger is opened to follow the store (what it then shows is
+    tests/test_tui_live.py's part)."""
+    probe = """
+import asyncio, json, sys
+from trustledger.tui.dashboard.app import TrustLedgerApp
+from trustledger.tui.service.ledger_service import LedgerService
+
+def heavy():
+    return sorted({m.split(".")[0] for m in sys.modules} & {"pydantic", "eventsourcing"})
+
+async def main():
+    service = LedgerService.for_url(sys.argv[1])
+    app = TrustLedgerApp(service, warm_start=True)
+    found = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.ready(30)
+        found["first"] = heavy()
+        found["events"] = app.picture.position
+        for _ in range(300):  # the ledger is opened once the picture is drawn
+            await pilot.pause(0.05)
+            if heavy():
+                break
+        found["after"] = heavy()
+    print(json.dumps(found))
+
+asyncio.run(main())
+"""
+    from trustledger.projections import ModelConfig
+    from trustledger.tui.service.ledger_service import LedgerService
+
+    from tests.test_tui_support import CLOCK
+
+    LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())  # today's view rows
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(sample_store.path)],
+        capture_output=True,
+        text=True,
+        env=cli_env(sample_store.path),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["first"] == [] and found["events"] > 0
+    assert found["after"] == ["eventsourcing", "pydantic"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from trustledger.tui.dashboard.screens.audit import AuditChoice
     from trustledger.tui.dashboard.screens.export import ExportChoice
     from trustledger.tui.dashboard.screens.record import FormChoices, RecordScreen
+    from trustledger.tui.service.recording import Recorder
     from trustledger.tui.service.sharedlive import LiveFeed
 
 #: Actions that do not apply while a modal (a form, the date picker, help) is open.
@@ -165,7 +167,7 @@ class TrustLedgerApp(OrderedKeys):
         self.service = service
         self.store = service.store
         self.config = config or load_model_config()
-        self.recorder = service.recorder()
+        self._recorder: Recorder | None = None
         self.auditor = service.audit_reader(self.config)
         self.live_picture: Picture | None = None
         self.audit_picture: Picture | None = None
@@ -177,10 +179,20 @@ class TrustLedgerApp(OrderedKeys):
         self.reconnecting = False
         self._generation = 0
         self._picture_shown = asyncio.Event()
+        # Set once the first picture is drawn: the follow worker loads the ledger then.
+        self._first_drawn = threading.Event()
         self._portfolio_shown = False
         self._detail_shown = asyncio.Event()
 
     # -- what is shown --------------------------------------------------------------------
+
+    @property
+    def recorder(self) -> Recorder:
+        """The connection a form's saves record through, opened on the first save (the
+        recording code and the line models are loaded then, not before the first frame)."""
+        if self._recorder is None:
+            self._recorder = self.service.recorder()
+        return self._recorder
 
     @property
     def picture(self) -> Picture | None:
@@ -239,10 +251,12 @@ class TrustLedgerApp(OrderedKeys):
         await self.push_screen(PortfolioScreen())
 
     def on_unmount(self) -> None:
+        self._first_drawn.set()  # a follow worker waiting for it goes on (to its end)
         self.leave_live()
         if self._terminal_watch is not None:
             self._terminal_watch.stop()
-        self.recorder.close()
+        if self._recorder is not None:
+            self._recorder.close()
 
     def _shared_update(self, update: LiveUpdate) -> None:
         self.post_message(LiveChanged(update))
@@ -300,16 +314,20 @@ class TrustLedgerApp(OrderedKeys):
             failed,
             warm_start=self.warm_start,
             warn=self.log.warning,
+            shown=self._first_drawn,
         )
 
     @on(LiveChanged)
     async def _live_changed(self, message: LiveChanged) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: an update the follow worker sent meanwhile
         update = message.update
         self.live_picture = update.picture
         if self.starting:
             # Mounted with this picture, the home screen shows it: nothing to draw again.
             await self.show_portfolio()
             self.redraw(screens=False)
+            self.call_after_refresh(self._first_drawn.set)
             return
         if self.reconnecting:
             self.reconnecting = False
@@ -325,6 +343,8 @@ class TrustLedgerApp(OrderedKeys):
             )
         if len(update.alerts) > 5:
             self.notify(f"and {len(update.alerts) - 5} more new alerts", severity="warning")
+        if not self._first_drawn.is_set():
+            self.call_after_refresh(self._first_drawn.set)  # shown (or audit mode shows another)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

@@ -12,9 +12,10 @@ tables, the report JSON and the README say the same thing.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from trustledger.domain.events import EventLine
+if TYPE_CHECKING:
+    from trustledger.domain.events import EventLine
 
 COMMON_FIELDS = {"type", "partnership", "occurred_on", "id", "actor", "note", "recorded_at"}
 

@@ -5,7 +5,9 @@ store through :func:`~trustledger.tui.service.stores.open_ledger` (or reuses a c
 service keeps), reads page by page through :func:`~trustledger.domain.paging.pages`, and
 fails with a one-line ``LedgerError`` (``StoreError`` for the store, exit 2 on the command
 line) whose message never holds a password. Projections are imported only by the calls that
-need them, so a command that only records starts quickly.
+need them, so a command that only records starts quickly; the event models and the event
+library likewise, so that a dashboard's first frame (:meth:`LedgerService.glance`) loads
+neither.
 """
 
 from __future__ import annotations
@@ -17,23 +19,33 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from trustledger.domain.errors import LedgerError, StoreError
-from trustledger.domain.events import EventLine, Recorded
-from trustledger.domain.ledger import export_line
 from trustledger.domain.paging import items
+from trustledger.domain.recorded import Recorded
 from trustledger.domain.store import StoreConfig
-from trustledger.tui.service import recording
-from trustledger.tui.service.access import Access, current_access
 from trustledger.tui.service.clock import SYSTEM_CLOCK, Clock
-from trustledger.tui.service.recording import Located, Progress, Recorder, RecordResult
 from trustledger.tui.service.stores import opened, resolve_store, scrubbed, store_label
 
 if TYPE_CHECKING:
     from trustledger.domain.audit import Verdict
+    from trustledger.domain.events import EventLine
+    from trustledger.domain.glance import Glance
     from trustledger.domain.migrate import MigrateResult
     from trustledger.projections import ExplainRow, ModelConfig, PartnershipView, Portfolio
+    from trustledger.tui.service.access import Access
     from trustledger.tui.service.live import AuditReader, Detail, LiveUpdate
+    from trustledger.tui.service.recording import Located, Progress, Recorder, RecordResult
 
-__all__ = ["LedgerService", "MigrationRefused", "SameStore", "export_line"]
+__all__ = ["LedgerService", "MigrationRefused", "SameStore"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``export_line`` is the front ends' name for the ledger's: loaded with the ledger.
+    if name == "export_line":
+        from trustledger.domain.ledger import export_line
+
+        return export_line
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Rows per page for the audit walk and migration (raw rows are small and cheap to decode).
 RAW_PAGE = 20000
@@ -68,6 +80,8 @@ class LedgerService:
         """Who records through this service, and whether they may (:mod:`.access`): the
         identity it was made for (a dashboard session of ``trustledger serve``), else this
         process's."""
+        from trustledger.tui.service.access import current_access
+
         return self._access or current_access()
 
     def for_access(self, access: Access) -> LedgerService:
@@ -85,9 +99,25 @@ class LedgerService:
         return self.store.display
 
     def check(self) -> None:
-        """Raise ``StoreMissing`` / ``StoreError`` unless the store can be opened for reading."""
-        with opened(self.store, clock=self.clock):
-            pass
+        """Raise ``StoreMissing`` / ``StoreError`` unless the store can be opened for reading
+        (over a plain connection: the event library is not loaded for it)."""
+        from trustledger.domain.glance import probe
+
+        try:
+            probe(self.store)
+        except StoreError as exc:
+            raise scrubbed(exc, self.store) from None
+
+    def glance(self) -> Glance:
+        """The store's shared read model, its view rows and the link at its position, read
+        over a plain connection (:mod:`~trustledger.domain.glance`): what a dashboard's
+        first frame is made of, before the ledger is opened."""
+        from trustledger.domain.glance import glance
+
+        try:
+            return glance(self.store)
+        except StoreError as exc:
+            raise scrubbed(exc, self.store) from None
 
     # -- recording ----------------------------------------------------------------------
 
@@ -99,6 +129,8 @@ class LedgerService:
         progress: Progress | None = None,
     ) -> RecordResult:
         """Record ``lines``, all or nothing (the store is created on the first write)."""
+        from trustledger.tui.service import recording
+
         return recording.record(
             self.store,
             lines,
@@ -110,10 +142,14 @@ class LedgerService:
 
     def check_values(self, values: dict[str, Any], source: str) -> EventLine:
         """The line that field values describe, or ``LineRejected`` naming each field."""
+        from trustledger.tui.service import recording
+
         return recording.check_values(values, source)
 
     def recorder(self) -> Recorder:
         """A connection kept for recording one line at a time (a form's saves)."""
+        from trustledger.tui.service.recording import Recorder
+
         return Recorder(self.store, self.clock, self._access)
 
     # -- reading ------------------------------------------------------------------------
@@ -131,6 +167,8 @@ class LedgerService:
 
     def export(self, handle: str | None = None) -> Iterator[dict[str, Any]]:
         """Every event (or one partnership's) as a line ``record`` accepts again."""
+        from trustledger.domain.ledger import export_line
+
         events = self.history(handle) if handle else self.events()
         for event in events:
             yield export_line(event)
@@ -301,12 +339,14 @@ class LedgerService:
         *,
         warm_start: bool = False,
         warn: Callable[[str], None] | None = None,
+        shown: threading.Event | None = None,
     ) -> None:
         """Follow the store until ``stop``: see :func:`~trustledger.tui.service.live.follow`
-        (``warm_start``: from the store's shared read model, kept current)."""
+        (``warm_start``: from the store's shared read model, kept current; ``shown``: set
+        once the first picture is on screen)."""
         from trustledger.tui.service.live import follow
 
-        follow(self, config, stop, emit, on_error, warm_start=warm_start, warn=warn)
+        follow(self, config, stop, emit, on_error, warm_start=warm_start, warn=warn, shown=shown)
 
     def detailed(
         self, view: PartnershipView, as_of: date, position: int, config: ModelConfig

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from eventsourcing.persistence import PersistenceError
 from trustledger.domain.errors import LedgerError, StoreError
-from trustledger.domain.events import Recorded
 from trustledger.domain.paging import pages
+from trustledger.domain.recorded import Recorded
 from trustledger.domain.store import StoreConfig
 from trustledger.projections import (
     Alert,
@@ -56,6 +55,8 @@ from trustledger.tui.service.readmodel import (
     SPARK_STEP_DAYS,
     ReadModel,
     gc_paused,
+    lean_from_views,
+    model_key,
 )
 from trustledger.tui.service.stores import open_ledger, opened, scrub
 
@@ -69,6 +70,9 @@ CHART_POINTS = 40
 PERSIST_SECONDS = 5.0
 #: How often the live loop wakes with nothing new, to see whether the day has turned.
 WAKE_SECONDS = 1.0
+#: How long (at most) a warm start waits for its first picture to be on screen before it
+#: loads the ledger (seconds; see :func:`follow`).
+FIRST_FRAME_WAIT = 2.0
 #: Events per page while the live view catches up.
 PAGE = 5000
 #: Waits between attempts to reach a store that stopped answering (seconds): the first,
@@ -76,9 +80,15 @@ PAGE = 5000
 #: about a second.
 RETRY_FIRST = 0.1
 RETRY_LONGEST = 1.0
-#: What a store that stops answering raises (the ledger's one-line errors, and whatever a
-#: driver raises outside them).
-STORE_FAILURES: tuple[type[Exception], ...] = (LedgerError, PersistenceError, OSError)
+
+
+def store_failures() -> tuple[type[Exception], ...]:
+    """What a store that stops answering raises (the ledger's one-line errors, and whatever
+    a driver raises outside them): the event library's errors are named when one is caught,
+    so that a first frame from the read model loads no event library."""
+    from eventsourcing.persistence import PersistenceError
+
+    return (LedgerError, PersistenceError, OSError)
 
 
 # -- what the screens show ---------------------------------------------------------------
@@ -385,7 +395,7 @@ class LiveFollower:
                         after_step()
                 elif on_idle is not None:
                     on_idle()
-            except STORE_FAILURES as exc:
+            except store_failures() as exc:
                 if not failing and on_error is not None:
                     on_error(str(exc))  # once per outage, not at every attempt
                 failing = True
@@ -437,6 +447,7 @@ def follow(
     *,
     warm_start: bool = False,
     warn: Callable[[str], None] | None = None,
+    shown: threading.Event | None = None,
 ) -> None:
     """Follow ``service``'s store until ``stop``, emitting a :class:`LiveUpdate` at the start
     and whenever something changed. With ``warm_start`` the live view starts from the store's
@@ -444,7 +455,14 @@ def follow(
     what was recorded since, and it moves the stored read model on as it folds new events
     (at most every :data:`PERSIST_SECONDS`, and when it stops, if its process waits for it).
     A store that cannot be opened or stops answering is reported through ``on_error`` (once
-    per outage, without a password) and tried again until it answers."""
+    per outage, without a password) and tried again until it answers.
+
+    A warm start first glances at the read model over a plain connection
+    (:meth:`~trustledger.tui.service.ledger_service.LedgerService.glance`): when it holds
+    today's view rows of this store, their picture is emitted before the ledger (and the
+    event library with it) is even loaded. The ledger is opened once ``shown`` is set (the
+    picture is on screen: loading it meanwhile would hold up drawing it) or after
+    :data:`FIRST_FRAME_WAIT` seconds, and the loop goes on from that picture."""
     store = service.store
     connection = StoreConnection(service, stop)
     model: ReadModel | None = None
@@ -520,15 +538,40 @@ def follow(
                 # The read model is at this position without this day's views (a start from
                 # its states, a day that turned): store them, so the next start reads them.
                 stored = model.put_views(follower, last.as_of)
-        except STORE_FAILURES as exc:
+        except store_failures() as exc:
             if warn is not None:
                 warn(f"could not update the read model: {scrub(str(exc), store)}")
         if stored:
             views_day = last.as_of
             follower.make_lean()
 
+    def glance_start() -> bool:
+        """Emit today's picture from the view rows a glance reads (see above); False when
+        there is none to use (no read model, views of another day, another store, a damaged
+        row, a store that cannot be read): the ledger's start then finds out why."""
+        nonlocal started, persisted_at, views_day
+        day = today()
+        try:
+            seen = service.glance()
+        except (LedgerError, OSError):
+            return False
+        found = lean_from_views(seen.views, model_key(config), seen.link_at, config, day)
+        if found.follower is None:
+            return False
+        gc.freeze()  # as for lean_start: the views live as long as the view
+        started, views_day = True, day
+        persisted_at = found.follower.last_position
+        live.adopt(found.follower)
+        live.last_link = seen.link_at(persisted_at)
+        with gc_paused():
+            live.last = live_picture(found.follower, day)
+        emit(LiveUpdate(live.last, initial=True))
+        return True
+
     live = LiveFollower(None, today, config, reopen=reopen, reload=lean_start)
     try:
+        if warm_start and glance_start() and shown is not None:
+            shown.wait(FIRST_FRAME_WAIT)
         live.run(stop, emit, told, on_idle=persist, after_step=persist)
         if live.source is not None:
             persist(force=True)

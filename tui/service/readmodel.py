@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from trustledger.domain.paging import pages
-from trustledger.domain.readstore import ReadStoreError, row_digest
+from trustledger.domain.readstore import ReadStoreError, StoredRows, row_digest
 from trustledger.projections import MODEL_VERSION, Follower, ModelConfig, PortfolioState
 from trustledger.projections.config import config_values
 from trustledger.projections.corrections import corrected_handles
@@ -168,6 +168,73 @@ def _encoded_views(
     return [(handle, orjson.dumps(view_data(*held[handle]))) for handle in chosen]
 
 
+def meta_problem(
+    meta: dict[str, Any] | None, key: str, link_at: Callable[[int], str | None]
+) -> str | None:
+    """Why a stored meta cannot be used with the model ``key`` in the store whose event
+    links ``link_at`` gives (None: it can)."""
+    if meta is None:
+        return "no read model yet"
+    if meta.get("key") != key:
+        return f"read model of another model or layout ({meta.get('key')})"
+    numbers = [meta.get(name) for name in ("position", "partnerships", "max_day")]
+    if not all(isinstance(number, int) for number in numbers):
+        return "read model without a readable position"
+    if link_at(meta["position"]) != meta.get("link"):
+        return "read model of another store (its last event is not here)"
+    return None
+
+
+def lean_from_views(
+    stored: StoredRows,
+    key: str,
+    link_at: Callable[[int], str | None],
+    config: ModelConfig,
+    as_of: date,
+) -> LeanLoaded:
+    """A lean follower from ``stored`` view rows of ``as_of`` (every row checked) in the
+    store whose event links ``link_at`` gives, or why there is none (no views of that day,
+    another model or store, a damaged row). What :meth:`ReadModel.load_lean` reads through
+    the ledger, and a first frame through a plain connection (:mod:`~trustledger.domain.glance`)."""
+    meta = stored.meta
+    reason = meta_problem(meta, key, link_at)
+    if reason is not None or meta is None:
+        return LeanLoaded(None, reason)
+    position, count, max_day = meta["position"], meta["partnerships"], meta["max_day"]
+    views_day, views = meta.get("views_day"), meta.get("views")
+    if not isinstance(views_day, int) or not isinstance(views, int):
+        return LeanLoaded(None, "read model without views")
+    if views_day != as_of.toordinal():
+        return LeanLoaded(None, "read model with the views of another day")
+    if len(stored.rows) != views:
+        return LeanLoaded(None, f"read model with {len(stored.rows)} views, not {views}")
+    found: dict[str, PartnershipView] = {}
+    series: dict[str, list[TrendPoint]] = {}
+    with gc_paused():
+        for handle, body, digest in stored.rows:
+            if row_digest(handle, body) != digest:
+                return LeanLoaded(None, f"read model view {handle!r} is damaged")
+            try:
+                view, spark = view_from_data(orjson.loads(body))
+            except (orjson.JSONDecodeError, BadStateData) as exc:
+                return LeanLoaded(None, f"read model view {handle!r} cannot be read: {exc}")
+            if view.handle != handle:
+                return LeanLoaded(None, f"read model view {handle!r} holds {view.handle!r}")
+            found[handle] = view
+            series[handle] = spark
+        follower = Follower.lean(
+            config,
+            position=position,
+            max_day=date.min if max_day <= 0 else date.fromordinal(max_day),
+            partnerships=count,
+            as_of=as_of,
+            views=found,
+            series=series,
+            series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
+        )
+    return LeanLoaded(follower)
+
+
 class ReadModel:
     """The read model of one store, for one model configuration (see the module docstring).
 
@@ -222,43 +289,7 @@ class ReadModel:
             stored = self.store.read_views()
         except ReadStoreError as exc:
             return LeanLoaded(None, str(exc))
-        meta = stored.meta
-        reason = self._meta_problem(meta)
-        if reason is not None or meta is None:
-            return LeanLoaded(None, reason)
-        position, count, max_day = meta["position"], meta["partnerships"], meta["max_day"]
-        views_day, views = meta.get("views_day"), meta.get("views")
-        if not isinstance(views_day, int) or not isinstance(views, int):
-            return LeanLoaded(None, "read model without views")
-        if views_day != as_of.toordinal():
-            return LeanLoaded(None, "read model with the views of another day")
-        if len(stored.rows) != views:
-            return LeanLoaded(None, f"read model with {len(stored.rows)} views, not {views}")
-        found: dict[str, PartnershipView] = {}
-        series: dict[str, list[TrendPoint]] = {}
-        with gc_paused():
-            for handle, body, digest in stored.rows:
-                if row_digest(handle, body) != digest:
-                    return LeanLoaded(None, f"read model view {handle!r} is damaged")
-                try:
-                    view, spark = view_from_data(orjson.loads(body))
-                except (orjson.JSONDecodeError, BadStateData) as exc:
-                    return LeanLoaded(None, f"read model view {handle!r} cannot be read: {exc}")
-                if view.handle != handle:
-                    return LeanLoaded(None, f"read model view {handle!r} holds {view.handle!r}")
-                found[handle] = view
-                series[handle] = spark
-            follower = Follower.lean(
-                self.config,
-                position=position,
-                max_day=date.min if max_day <= 0 else date.fromordinal(max_day),
-                partnerships=count,
-                as_of=as_of,
-                views=found,
-                series=series,
-                series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
-            )
-        return LeanLoaded(follower)
+        return lean_from_views(stored, self.key, self.ledger.link_at, self.config, as_of)
 
     def lean_from_states(self, as_of: date) -> LeanLoaded:
         """A lean follower made from the stored states, read one at a time: each
@@ -331,16 +362,7 @@ class ReadModel:
 
     def _meta_problem(self, meta: dict[str, Any] | None) -> str | None:
         """Why the stored meta cannot be used (None: it can)."""
-        if meta is None:
-            return "no read model yet"
-        if meta.get("key") != self.key:
-            return f"read model of another model or layout ({meta.get('key')})"
-        numbers = [meta.get(name) for name in ("position", "partnerships", "max_day")]
-        if not all(isinstance(number, int) for number in numbers):
-            return "read model without a readable position"
-        if self.ledger.link_at(meta["position"]) != meta.get("link"):
-            return "read model of another store (its last event is not here)"
-        return None
+        return meta_problem(meta, self.key, self.ledger.link_at)
 
     # -- writing ----------------------------------------------------------------------------
 
