@@ -135,25 +135,29 @@ print("pydantic.plugin._loader" in sys.modules)
     assert done.stdout.strip() == "False"
 
 
-def test_the_projections_and_the_model_configuration_load_no_validation_library(
-    tmp_path: Path,
-) -> None:
+def test_what_a_first_frame_needs_loads_no_validation_library(sample_store, tmp_path: Path) -> None:
     """Reading what is recorded needs neither pydantic nor eventsourcing: the projections,
-    the lean views and the default model configuration load neither (a dashboard's first
-    frame and a reading command are built from them)."""
+    the lean views, the default model configuration, the dashboard's modules, asking who
+    records and checking the store load neither (a dashboard's first frame is built from
+    them; the line models and the event library come after it)."""
     probe = """
 import json, sys
 import trustledger.projections
+import trustledger.tui.cli.main, trustledger.tui.dashboard.launch, trustledger.tui.dashboard.app
 from trustledger.projections.config import DEFAULT_CONFIG, load_config
 from trustledger.projections.stored_views import view_from_data
+from trustledger.tui.service.access import current_access
+from trustledger.tui.service.ledger_service import LedgerService
 assert load_config() == DEFAULT_CONFIG
+assert not current_access().remote
+LedgerService.for_url(sys.argv[1]).check()
 print(json.dumps(sorted(m for m in sys.modules if m.startswith(("pydantic", "eventsourcing")))))
 """
     done = subprocess.run(
-        [sys.executable, "-c", probe],
+        [sys.executable, "-c", probe, str(sample_store.path)],
         capture_output=True,
         text=True,
-        env=cli_env(None, {"XDG_CONFIG_HOME": str(tmp_path)}),  # no configuration file
+        env=cli_env(sample_store.path, {"XDG_CONFIG_HOME": str(tmp_path)}),  # no config file
         timeout=120,
         check=False,
     )
@@ -174,13 +178,21 @@ from trustledger.tui.service.ledger_service import LedgerService
 def heavy():
     return sorted({m.split(".")[0] for m in sys.modules} & {"pydantic", "eventsourcing"})
 
+found = {}
+
 async def main():
     service = LedgerService.for_url(sys.argv[1])
     app = TrustLedgerApp(service, warm_start=True)
-    found = {}
+    show = app.show_portfolio
+
+    async def showing():
+        # The first picture has come: what is loaded as the home screen shows it.
+        found.setdefault("first", heavy())
+        await show()
+
+    app.show_portfolio = showing
     async with app.run_test(size=(120, 40)) as pilot:
         await app.ready(30)
-        found["first"] = heavy()
         found["events"] = app.picture.position
         for _ in range(300):  # the ledger is opened once the picture is drawn
             await pilot.pause(0.05)

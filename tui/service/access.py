@@ -19,10 +19,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trustledger.domain.errors import InvalidLine, LedgerError, quoted
-from trustledger.domain.events import EventLine
-from trustledger.domain.ledger import Located, parse_line
+
+if TYPE_CHECKING:  # the line models are loaded when lines are stamped, not to ask who records
+    from trustledger.domain.events import EventLine
+    from trustledger.domain.ledger import Located
 
 ACTOR_ENV = "TRUSTLEDGER_SERVE_ACTOR"
 ROLE_ENV = "TRUSTLEDGER_SERVE_ROLE"
@@ -73,6 +76,9 @@ class Access:
         is left to the ledger, which names its fault)."""
         if self.actor is None:
             return lines
+        from trustledger.domain.events import EventLine
+        from trustledger.domain.ledger import Located, parse_line
+
         stamped: list[Located] = []
         for item in lines:
             content = item.content
