@@ -67,3 +67,23 @@ def copy_sqlite(source: Path | str, target: Path | str) -> StoreConfig:
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     return parse_store_url(str(target))
+
+
+def another_store_with_its_read_model(first: StoreConfig, path: Path | str) -> StoreConfig:
+    """A second SQLite store at ``path`` holding the sample lines recorded a second later
+    (the same positions, other chain links), with ``first``'s read model tables copied in:
+    a read model of another store."""
+    from datetime import timedelta
+
+    from trustledger.domain.readstore import META_TABLE, ROWS_TABLE, VIEWS_TABLE
+
+    second = parse_store_url(str(path))
+    with Ledger(second, create=True, clock=lambda: RECORDED + timedelta(seconds=1)) as ledger:
+        assert ledger.record(sample_lines()).ok
+    with closing(sqlite3.connect(str(second.path))) as conn, conn:
+        conn.execute("ATTACH DATABASE ? AS first", (str(first.path),))
+        tables = {row[0] for row in conn.execute("SELECT name FROM first.sqlite_master")}
+        for table in (ROWS_TABLE, META_TABLE, VIEWS_TABLE):
+            if table in tables:
+                conn.execute(f"CREATE TABLE {table} AS SELECT * FROM first.{table}")
+    return second

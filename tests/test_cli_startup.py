@@ -45,6 +45,23 @@ def probe(store: Path | None, *args: str) -> tuple[str, dict]:
     return done.stdout, json.loads(done.stderr.splitlines()[-1])
 
 
+def run_probe(
+    code: str, store: Path | None, *args: str, extra: dict[str, str] | None = None
+) -> str:
+    """What ``python -c code args`` printed (it must succeed), run as a command would be
+    for ``store``."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(store, extra),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def loaded_modules(store: Path | None, *args: str) -> list[str]:
     return probe(store, *args)[1]["modules"]
 
@@ -123,16 +140,8 @@ print("pydantic.plugin._loader" in sys.modules)
     from tests.test_tui_support import CLOCK
 
     LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(sample_store.path), CLOCK.today().isoformat()],
-        capture_output=True,
-        text=True,
-        env=cli_env(sample_store.path),
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    out = run_probe(probe, sample_store.path, str(sample_store.path), CLOCK.today().isoformat())
+    assert out.strip() == "False"
 
 
 def test_what_a_first_frame_needs_loads_no_validation_library(sample_store, tmp_path: Path) -> None:
@@ -153,16 +162,9 @@ assert not current_access().remote
 LedgerService.for_url(sys.argv[1]).check()
 print(json.dumps(sorted(m for m in sys.modules if m.startswith(("pydantic", "eventsourcing")))))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(sample_store.path)],
-        capture_output=True,
-        text=True,
-        env=cli_env(sample_store.path, {"XDG_CONFIG_HOME": str(tmp_path)}),  # no config file
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == []
+    no_file = {"XDG_CONFIG_HOME": str(tmp_path)}  # no configuration file
+    out = run_probe(probe, sample_store.path, str(sample_store.path), extra=no_file)
+    assert json.loads(out) == []
 
 
 def test_the_dashboards_first_picture_loads_neither_library_then_follows(sample_store) -> None:
@@ -209,15 +211,6 @@ asyncio.run(main())
     from tests.test_tui_support import CLOCK
 
     LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())  # today's view rows
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(sample_store.path)],
-        capture_output=True,
-        text=True,
-        env=cli_env(sample_store.path),
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(run_probe(probe, sample_store.path, str(sample_store.path)).splitlines()[-1])
     assert found["first"] == [] and found["events"] > 0
     assert found["after"] == ["eventsourcing", "pydantic"]

@@ -5,8 +5,6 @@ ledger's words, and it writes nothing."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,12 +12,11 @@ import pytest
 from trustledger.domain.errors import StoreMissing
 from trustledger.domain.glance import glance
 from trustledger.domain.ledger import Ledger
-from trustledger.domain.readstore import META_TABLE, ROWS_TABLE, VIEWS_TABLE
 from trustledger.domain.store import StoreConfig, parse_store_url
 from trustledger.projections import ModelConfig
 from trustledger.tui.service.readmodel import ReadModel, lean_from_views, model_key
 
-from tests.samples import RECORDED, TODAY, record_samples, sample_lines
+from tests.samples import TODAY, another_store_with_its_read_model, record_samples
 from tests.store_backends import is_postgres
 
 CONFIG = ModelConfig()
@@ -67,15 +64,7 @@ def test_a_glance_refuses_what_the_ledger_refuses(store_url: str) -> None:
 
 def test_a_glance_refuses_another_stores_read_model(tmp_path: Path) -> None:
     first = rebuilt(str(tmp_path / "first.sqlite"))
-    # The same lines recorded a second later: the same positions, other links.
-    second = parse_store_url(str(tmp_path / "second.sqlite"))
-    with Ledger(second, create=True, clock=lambda: RECORDED + timedelta(seconds=1)) as ledger:
-        assert ledger.record(sample_lines()).ok
-    with closing(sqlite3.connect(str(second.path))) as conn, conn:
-        conn.execute("ATTACH DATABASE ? AS first", (str(first.path),))
-        for table in (ROWS_TABLE, META_TABLE, VIEWS_TABLE):
-            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM first.{table}")
-    seen = glance(second)
+    seen = glance(another_store_with_its_read_model(first, tmp_path / "second.sqlite"))
     found = lean_from_views(seen.views, KEY, seen.link_at, CONFIG, TODAY)
     assert found.follower is None and "another store" in (found.reason or "")
 

@@ -47,7 +47,14 @@ from trustledger.tui.service.readmodel import (
 )
 
 from tests.cli_helpers import run_cli
-from tests.samples import RECORDED, SAMPLE_EVENTS, TODAY, record_samples, sample_lines
+from tests.samples import (
+    RECORDED,
+    SAMPLE_EVENTS,
+    TODAY,
+    another_store_with_its_read_model,
+    record_samples,
+    sample_lines,
+)
 from tests.store_backends import is_postgres
 from tests.test_tui_support import CLOCK
 
@@ -285,14 +292,7 @@ def test_a_read_model_of_another_configuration_is_rebuilt(store_url: str) -> Non
 
 def test_a_read_model_of_another_store_is_rebuilt(tmp_path: Path) -> None:
     first = built(str(tmp_path / "first.sqlite"))
-    # The same lines recorded a second later: the same positions, other links.
-    second = parse_store_url(str(tmp_path / "second.sqlite"))
-    with Ledger(second, create=True, clock=lambda: RECORDED + timedelta(seconds=1)) as ledger:
-        assert ledger.record(sample_lines()).ok
-    with closing(sqlite3.connect(str(second.path))) as conn, conn:
-        conn.execute("ATTACH DATABASE ? AS first", (str(first.path),))
-        for table in (ROWS_TABLE, META_TABLE):
-            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM first.{table}")
+    second = another_store_with_its_read_model(first, tmp_path / "second.sqlite")
     reason, _ = restarted(second)
     assert reason is not None and "another store" in reason
 
