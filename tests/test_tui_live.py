@@ -366,3 +366,31 @@ def test_live_follower_starts_again_after_an_unexpected_error(sample_store):
     assert got[1].initial and got[1].picture.position == events[-1].position
     fresh = LiveFollower(FakeSource(events), lambda: date(2026, 11, 20), DEFAULT_CONFIG)
     assert got[1].picture.portfolio == fresh.step(initial=True).picture.portfolio
+
+
+async def test_a_fault_in_reading_the_first_picture_at_a_glance_falls_back_to_the_ledger(
+    sample_store, monkeypatch
+):
+    # The glance is a shortcut: a fault in it (not meant to happen) must cost neither the
+    # first picture nor the live view. The start then goes through the ledger, as before it.
+    import trustledger.tui.service.live
+    from trustledger.projections import ModelConfig
+    from trustledger.tui.service.ledger_service import LedgerService
+
+    from tests.test_tui_support import CLOCK
+
+    LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())  # a glance would be used
+    calls: list[int] = []
+
+    def broken(*args):
+        calls.append(1)
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(trustledger.tui.service.live, "lean_from_views", broken)
+    app = make_app(sample_store, warm_start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.ready()
+        await pilot.pause()
+        assert calls == [1]
+        assert app.screen.query_one(PortfolioTable).row_count == 10
+        assert not app.reconnecting

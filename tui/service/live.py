@@ -553,9 +553,13 @@ def follow(
         day = today()
         try:
             seen = service.glance()
+            found = lean_from_views(seen.views, model_key(config), seen.link_at, config, day)
         except (LedgerError, OSError):
             return False
-        found = lean_from_views(seen.views, model_key(config), seen.link_at, config, day)
+        except Exception as exc:  # a fault here must not cost the live view: start as before
+            if warn is not None:
+                warn(f"the first picture could not be read at a glance: {type(exc).__name__}")
+            return False
         if found.follower is None:
             return False
         gc.freeze()  # as for lean_start: the views live as long as the view
