@@ -198,7 +198,7 @@ async def main():
         found["events"] = app.picture.position
         for _ in range(300):  # the ledger is opened once the picture is drawn
             await pilot.pause(0.05)
-            if heavy():
+            if len(heavy()) == 2:  # both loaded (one import leads to the other)
                 break
         found["after"] = heavy()
     print(json.dumps(found))
