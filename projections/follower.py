@@ -45,18 +45,23 @@ from datetime import date
 from trustledger.domain.recorded import Recorded
 from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from trustledger.projections.corrections import corrected_handles
+from trustledger.projections.persist import BadStateData
 from trustledger.projections.portfolio import partnership_view, with_share
 from trustledger.projections.replay import refold
 from trustledger.projections.state import PortfolioState, evolve_all
-from trustledger.projections.stored_views import lean
+from trustledger.projections.stored_views import StoredView, lean, made_view
 from trustledger.projections.trends import series
 from trustledger.projections.views import (
     STATUSES,
+    Listed,
     PartnershipView,
     Portfolio,
     Status,
     TrendPoint,
 )
+
+#: A view the follower holds: made, or as read from a view row and made when first asked for.
+HeldView = PartnershipView | StoredView
 
 
 class SharedViews(Mapping[str, PartnershipView]):
@@ -66,7 +71,7 @@ class SharedViews(Mapping[str, PartnershipView]):
 
     def __init__(
         self,
-        views: dict[str, PartnershipView],
+        views: dict[str, HeldView],
         total: float,
         as_of: date,
         config: ModelConfig,
@@ -80,7 +85,8 @@ class SharedViews(Mapping[str, PartnershipView]):
     def __getitem__(self, handle: str) -> PartnershipView:
         made = self._made.get(handle)
         if made is None:
-            made = with_share(self._views[handle], self._total, self._as_of, self._config)
+            view = made_view(self._views[handle])
+            made = with_share(view, self._total, self._as_of, self._config)
             self._made[handle] = made
         return made
 
@@ -93,7 +99,7 @@ class SharedViews(Mapping[str, PartnershipView]):
     def __len__(self) -> int:
         return len(self._views)
 
-    def unshared(self) -> Mapping[str, PartnershipView]:
+    def unshared(self) -> Mapping[str, Listed]:
         """The views by handle without their revenue shares (see ``Portfolio.unshared``)."""
         return self._views
 
@@ -102,8 +108,42 @@ class SharedViews(Mapping[str, PartnershipView]):
         return tuple(self[handle] for handle in sorted(self._views))
 
 
+class StoredSparks(Mapping[str, list[TrendPoint]]):
+    """Sparklines by handle: those in ``made``, and those of the views in ``views`` still as
+    read from view rows, made when first read (copies the follower no longer changes)."""
+
+    def __init__(self, made: dict[str, list[TrendPoint]], views: dict[str, HeldView]) -> None:
+        self._made = made
+        self._views = views
+
+    def __getitem__(self, handle: str) -> list[TrendPoint]:
+        found = self._made.get(handle)
+        if found is None:
+            view = self._views.get(handle)
+            if not isinstance(view, StoredView):
+                raise KeyError(handle)
+            found = view.shown()[1]
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        stored = [h for h, view in self._views.items() if isinstance(view, StoredView)]
+        return iter(sorted({*self._made, *stored}))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class NeedsFullState(LookupError):
     """A lean follower was asked about a day its views are not of."""
+
+
+class UnreadableView(BadStateData):
+    """A view read from a view row could not be made (its row's tail has another shape)."""
+
+    def __init__(self, handle: str, reason: str) -> None:
+        super().__init__(f"{handle!r}: {reason}")
+        self.handle = handle
+        self.reason = reason
 
 
 class Follower:
@@ -119,20 +159,21 @@ class Follower:
         # their sum in that order, as a replay adds them up), the revenues sorted (largest
         # share, concentration), the counts by status and the alerts but concentration.
         self._views_key: tuple[date, bool] | None = None
-        self._views: dict[str, PartnershipView] = {}
+        self._views: dict[str, HeldView] = {}
         self._order: list[str] = []
         self._revenues: list[float] = []
         self._ranked: list[tuple[float, str]] = []
         self._by_status: dict[Status, int] = dict.fromkeys(STATUSES, 0)
         self._alerts = 0
         self._stale: set[str] = set()  # partnerships whose view is to be made afresh
-        self._series: dict[str, list[TrendPoint]] = {}
+        self._series: dict[str, list[TrendPoint]] = {}  # a view row's sparkline is its own
         self._series_key: tuple[date, int, int] | None = None
         self._series_stale: set[str] = set()
         # A lean follower's every partnership (views held or state held) and their count
         # with those registered after the views' day (None: not lean, the state holds all).
         self._known: set[str] | None = None
         self._count = 0
+        self._unmade = False  # some views are still as read from view rows
 
     @classmethod
     def from_state(cls, state: PortfolioState) -> Follower:
@@ -151,14 +192,16 @@ class Follower:
         max_day: date,
         partnerships: int,
         as_of: date,
-        views: dict[str, PartnershipView],
-        series: dict[str, list[TrendPoint]],
+        views: Mapping[str, HeldView],
+        series: Mapping[str, list[TrendPoint]],
         series_key: tuple[int, int],
     ) -> Follower:
         """A lean follower at ``position``: ``views`` (without revenue shares) and ``series``
         (sparklines of ``series_key``: points, step in days) are every partnership's at
         ``as_of``, ``partnerships`` counts them all (those registered after ``as_of``
-        included), ``max_day`` is the latest day of any event folded."""
+        included), ``max_day`` is the latest day of any event folded. A view read from a
+        view row (:class:`StoredView`) brings its own sparkline: its view and sparkline
+        are made when first read, or all at once by :meth:`complete`."""
         follower = cls(config)
         state = follower._state
         state.last_position = position
@@ -169,7 +212,26 @@ class Follower:
         follower._series_key = (as_of, *series_key)
         follower._known = set(views)
         follower._count = partnerships
+        follower._unmade = any(isinstance(view, StoredView) for view in views.values())
         return follower
+
+    def complete(self) -> None:
+        """Make every view and sparkline still held as read from a view row (each is checked
+        as it is made: :class:`~trustledger.projections.persist.BadStateData`, naming no
+        handle, when one has another shape; :class:`UnreadableView` names it)."""
+        if not self._unmade:
+            return
+        views, series = self._views, self._series
+        for handle, view in views.items():
+            if isinstance(view, StoredView):
+                try:
+                    made, spark = view.made()
+                except BadStateData as exc:
+                    raise UnreadableView(handle, str(exc)) from None
+                views[handle] = made
+                series[handle] = spark
+        self._unmade = False
+        self._portfolio = None  # the next one holds the views made
 
     def make_lean(self) -> bool:
         """Let go of every partnership's folded state (after it was stored), keeping the
@@ -189,7 +251,7 @@ class Follower:
         views = self._views
         for handle in held:
             view = views.get(handle)
-            if view is not None and view.detailed:
+            if isinstance(view, PartnershipView) and view.detailed:
                 views[handle] = lean(view)
         held.clear()
         self._portfolio = None
@@ -221,6 +283,9 @@ class Follower:
             view = views.get(handle)
             if view is None:
                 continue  # not in the portfolio that day (registered later, or voided)
+            if isinstance(view, StoredView):
+                found[handle] = view.made()
+                continue
             spark = series.get(handle)
             if spark is None:
                 return None
@@ -347,14 +412,14 @@ class Follower:
         """Every view and figure afresh, at ``as_of``."""
         partnerships = self._state.partnerships
         config = self._state.config
-        views: dict[str, PartnershipView] = {}
+        views: dict[str, HeldView] = {}
         for handle in sorted(partnerships):
             view = partnership_view(partnerships[handle], as_of, config, current)
             if view is not None:
                 views[handle] = view
         self._set_views(views)
 
-    def _set_views(self, views: dict[str, PartnershipView]) -> None:
+    def _set_views(self, views: dict[str, HeldView]) -> None:
         """Take ``views`` (sorted by handle) as every view, and work out the figures."""
         self._views = views
         self._order = list(views)
@@ -363,7 +428,7 @@ class Follower:
         self._by_status = dict.fromkeys(STATUSES, 0)
         for view in views.values():
             self._by_status[view.status] += 1
-        self._alerts = sum(len(view.alerts) for view in views.values())
+        self._alerts = sum(view.alert_count for view in views.values())
         self._stale = set()
 
     def _put(self, handle: str, view: PartnershipView | None) -> None:
@@ -374,7 +439,7 @@ class Follower:
         at = bisect_left(order, handle)
         if old is not None:
             self._by_status[old.status] -= 1
-            self._alerts -= len(old.alerts)
+            self._alerts -= old.alert_count
             del ranked[bisect_left(ranked, (old.revenue_12m, handle))]
             if view is None:
                 del views[handle], order[at], revenues[at]
@@ -383,7 +448,7 @@ class Follower:
         # Replaced in place: a dict with no holes is copied whole in one go.
         views[handle] = view
         self._by_status[view.status] += 1
-        self._alerts += len(view.alerts)
+        self._alerts += view.alert_count
         ranked.insert(bisect_left(ranked, (view.revenue_12m, handle)), (view.revenue_12m, handle))
         if old is None:
             order.insert(at, handle)
@@ -436,11 +501,12 @@ class Follower:
 
     def sparklines(
         self, as_of: date, points: int = 12, step_days: int = 30
-    ) -> dict[str, list[TrendPoint]]:
+    ) -> Mapping[str, list[TrendPoint]]:
         """Trust and alignment series for every partnership (see :mod:`trends`).
 
         Kept like the views: after a batch only the partnerships it changed are computed;
-        the others' series are handed over in a copy of the mapping kept.
+        the others' series are handed over in a copy of the mapping kept (those of views
+        still as read from view rows are made when read: :class:`StoredSparks`).
         """
         key = (as_of, points, step_days)
         if self._known is not None and key != self._series_key:
@@ -459,4 +525,6 @@ class Follower:
                 kept.pop(handle, None)
             else:
                 kept[handle] = series(ps, as_of, state.config, points, step_days)
+        if self._unmade:
+            return StoredSparks(dict(kept), dict(self._views))
         return dict(kept)

@@ -10,7 +10,12 @@ starts from a few kilobytes per partnership instead of its whole history.
 A view read back is *lean* (:attr:`PartnershipView.detailed` False): it has every figure of
 the full view, its open issues and its alerts, but no commitments or reviews (the
 partnership's history gives those when it is opened). :func:`lean` makes the same of a full
-view, so ``view_from_data(view_data(v)) == lean(v)`` for every view ``v``, float for float.
+view, so ``stored_view(view_body(v, s)).made() == (lean(v), s)`` for every view ``v`` and
+sparkline ``s``, float for float.
+
+A row is read in two steps (:class:`StoredView`): what a portfolio is counted and ordered by
+at once, the rest when the view is first asked for. A first screen of ten thousand
+partnerships so makes the views of the rows it draws, not of all.
 
 Revenue shares are not kept: they depend on the whole portfolio's revenue, and are filled in
 when the portfolio is assembled (:func:`~trustledger.projections.portfolio.with_share`), as
@@ -26,19 +31,22 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import orjson
 from trustledger.projections.persist import BadStateData
 from trustledger.projections.views import (
+    STATUSES,
     Alert,
     Asymmetry,
     CommitmentCounts,
     IssueView,
     PartnershipView,
+    Status,
     TrendPoint,
     changed_view,
 )
 
 #: The layout of a stored view row (bump it when the layout, or what a view holds, changes).
-VIEW_FORMAT = 1
+VIEW_FORMAT = 2
 
 _fromordinal = date.fromordinal
 _new = tuple.__new__
@@ -66,10 +74,15 @@ def lean(view: PartnershipView) -> PartnershipView:
     )
 
 
-def view_data(view: PartnershipView, spark: Sequence[TrendPoint]) -> list[Any]:
-    """One partnership's lean view and sparkline as JSON-ready data."""
+def view_body(view: PartnershipView, spark: Sequence[TrendPoint]) -> bytes:
+    """One partnership's lean view and sparkline as a view row's body: a JSON *head* of
+    the figures a portfolio is counted, filtered and ordered by, a newline, and a JSON
+    *tail* of the rest (asymmetries, open issues, alerts, sparkline). A start reads every
+    head and each tail when its view is first asked for (:class:`StoredView`)."""
     counts = view.counts
-    return [
+    issues = [issue for issue in view.issues if issue.is_open]
+    alerts = [list(alert) for alert in view.alerts if alert.kind != "concentration"]
+    head = [
         view.handle,
         view.name,
         view.kind,
@@ -90,8 +103,14 @@ def view_data(view: PartnershipView, spark: Sequence[TrendPoint]) -> list[Any]:
             view.perception_gap,
             view.revenue_12m,
         ],
-        [list(asymmetry) for asymmetry in view.asymmetries],
         [counts.open, counts.overdue, counts.kept, counts.missed],
+        _day(view.last_review),
+        _day(view.next_review_due),
+        len(issues),
+        len(alerts),
+    ]
+    tail = [
+        [list(asymmetry) for asymmetry in view.asymmetries],
         [
             [
                 issue.handle,
@@ -102,32 +121,153 @@ def view_data(view: PartnershipView, spark: Sequence[TrendPoint]) -> list[Any]:
                 issue.raised_on.toordinal(),
                 issue.days_open,
             ]
-            for issue in view.issues
-            if issue.is_open
+            for issue in issues
         ],
-        _day(view.last_review),
-        _day(view.next_review_due),
-        [list(alert) for alert in view.alerts if alert.kind != "concentration"],
+        alerts,
         [[point.on.toordinal(), point.trust, point.alignment] for point in spark],
     ]
+    return orjson.dumps(head) + b"\n" + orjson.dumps(tail)
 
 
-def view_from_data(data: Any) -> tuple[PartnershipView, list[TrendPoint]]:
-    """The lean view and sparkline :func:`view_data` gave ``data`` for; :class:`BadStateData`
-    when ``data`` does not have that shape."""
+def stored_view(body: bytes) -> StoredView:
+    """The view a view row's ``body`` holds (:func:`view_body`), its head read and checked;
+    :class:`BadStateData` when it has another shape."""
+    head, newline, tail = body.partition(b"\n")
     try:
-        return _rebuild(data)
+        if not newline:
+            raise BadStateData("stored view has no tail")
+        return StoredView(orjson.loads(head), tail)
     except BadStateData:
         raise
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+    except (orjson.JSONDecodeError, *_SHAPE_ERRORS) as exc:
         raise BadStateData(f"stored view has another shape: {type(exc).__name__}: {exc}") from None
 
 
-def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
-    # Ten thousand of these make a big portfolio's first screen: positional arguments, and
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+class StoredView:
+    """One partnership's lean view as its view row holds it (see :func:`view_body`).
+
+    What a portfolio is counted, filtered and ordered by (:class:`~.views.Listed`) is read
+    from the head at once; the view itself and the sparkline are made from the tail when
+    first asked for (:meth:`made`), and kept. A start of ten thousand partnerships so reads
+    the figures of all and makes the views of the forty rows on screen; the rest are made
+    right after its first picture (:meth:`~.follower.Follower.complete`). Making them may
+    find a tail of another shape: :class:`BadStateData`, as for a head.
+
+    Two threads may make the same view at once (the screen draws a row while the follower
+    completes its views): each makes an equal one, and either is kept.
+    """
+
+    __slots__ = (
+        "_head",
+        "_made",
+        "_tail",
+        "alert_count",
+        "alignment",
+        "counts",
+        "handle",
+        "kind",
+        "name",
+        "next_review_due",
+        "open_issue_count",
+        "owner",
+        "reason",
+        "revenue_12m",
+        "status",
+        "trust",
+    )
+
+    #: A view row holds a lean view (no commitments or reviews).
+    detailed = False
+
+    def __init__(self, head: list[Any], tail: bytes) -> None:
+        if not isinstance(head, list) or len(head) != 15:
+            raise BadStateData("stored view head is not a list of 15 values")
+        handle, name, kind, owner, _, _, _, status, reason, figures, counts = head[:11]
+        _texts(handle, name, kind, reason)
+        if owner is not None:
+            _texts(owner)
+        if status not in STATUSES:
+            raise BadStateData(f"stored view has an unknown status {status!r}")
+        if not isinstance(figures, list) or len(figures) != 9:
+            raise BadStateData("stored view figures are not a list of 9 values")
+        alignment = figures[6]
+        self.handle: str = handle
+        self.name: str = name
+        self.kind: str = kind
+        self.owner: str | None = owner
+        self.status: Status = status
+        self.reason: str = reason
+        self.trust = float(figures[0])
+        self.alignment = None if alignment is None else float(alignment)
+        self.revenue_12m = float(figures[8])
+        self.counts = CommitmentCounts(*map(int, counts))
+        self.next_review_due = _maybe_day(head[12])
+        self.open_issue_count = int(head[13])
+        self.alert_count = int(head[14])
+        self._head = head
+        self._tail: bytes | None = tail
+        self._made: tuple[PartnershipView, list[TrendPoint]] | None = None
+
+    def made(self) -> tuple[PartnershipView, list[TrendPoint]]:
+        """The lean view and sparkline (made from the tail the first time)."""
+        made = self._made
+        if made is None:
+            tail = self._tail
+            if tail is None:  # another thread made them in between
+                made = self._made
+                assert made is not None
+                return made
+            try:
+                made = _rebuild(self._head, orjson.loads(tail))
+            except BadStateData:
+                raise
+            except (orjson.JSONDecodeError, *_SHAPE_ERRORS) as exc:
+                raise BadStateData(
+                    f"stored view has another shape: {type(exc).__name__}: {exc}"
+                ) from None
+            view = made[0]
+            if len(view.issues) != self.open_issue_count or len(view.alerts) != self.alert_count:
+                raise BadStateData("stored view counts disagree with its issues or alerts")
+            self._made = made
+            self._tail = None
+        return made
+
+    @property
+    def is_made(self) -> bool:
+        """Whether the view and sparkline are made yet."""
+        return self._made is not None
+
+    @property
+    def view(self) -> PartnershipView:
+        return self.made()[0]
+
+    @property
+    def spark(self) -> list[TrendPoint]:
+        return self.made()[1]
+
+    def shown(self) -> tuple[PartnershipView, list[TrendPoint]]:
+        """What to show: :meth:`made`, or when the tail has another shape, the view of the
+        head alone (every figure, no issues, alerts or sparkline) and no sparkline. A screen
+        drawing a row never fails on it; the follower's :meth:`~.follower.Follower.complete`
+        finds the row and the start goes on without it."""
+        try:
+            return self.made()
+        except BadStateData:
+            return _rebuild(self._head, [[], [], [], []])[0], []
+
+
+def made_view(view: PartnershipView | StoredView) -> PartnershipView:
+    """``view`` as a :class:`PartnershipView` (made from its view row's tail, if it is one:
+    :meth:`StoredView.shown`)."""
+    return view.shown()[0] if isinstance(view, StoredView) else view
+
+
+def _rebuild(head: list[Any], tail: Any) -> tuple[PartnershipView, list[TrendPoint]]:
+    # Ten thousand of these make a big portfolio's views: positional arguments, and
     # tuples made directly (their number of values checked where unpacking does not).
-    if not isinstance(data, list) or len(data) != 17:
-        raise BadStateData("stored view is not a list of 17 values")
     (
         handle,
         name,
@@ -139,14 +279,12 @@ def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
         status,
         reason,
         figures,
-        asymmetries,
         counts,
-        issues,
         last_review,
         next_review_due,
-        alerts,
-        spark,
-    ) = data
+        _,
+        _,
+    ) = head
     (
         trust,
         uncertainty,
@@ -158,9 +296,7 @@ def _rebuild(data: list[Any]) -> tuple[PartnershipView, list[TrendPoint]]:
         gap,
         revenue,
     ) = figures
-    _texts(handle, name, kind, reason)
-    if owner is not None:
-        _texts(owner)
+    asymmetries, issues, alerts, spark = tail
     open_issues = []
     for issue_handle, summary, severity, commitment, card, raised_on, days_open in issues:
         _texts(issue_handle, summary)

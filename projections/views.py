@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import FrozenInstanceError, dataclass
 from datetime import date, datetime
-from typing import ClassVar, Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple, Protocol
 
 Status = Literal["unproven", "trusted", "emerging", "regular", "at_risk", "ended"]
 STATUSES: tuple[Status, ...] = ("trusted", "emerging", "regular", "at_risk", "unproven", "ended")
@@ -138,6 +138,41 @@ class TrendPoint(NamedTuple):
     alignment: float | None
 
 
+class Listed(Protocol):
+    """What a portfolio is counted, filtered and ordered by, for one partnership: what a
+    :class:`PartnershipView` has, and a view row gives before the rest of its view is read
+    (:class:`~trustledger.projections.stored_views.StoredView`)."""
+
+    @property
+    def handle(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def trust(self) -> float: ...
+    @property
+    def alignment(self) -> float | None: ...
+    @property
+    def counts(self) -> CommitmentCounts: ...
+    @property
+    def next_review_due(self) -> date | None: ...
+    @property
+    def revenue_12m(self) -> float: ...
+    @property
+    def open_issue_count(self) -> int: ...
+    @property
+    def alert_count(self) -> int: ...
+    @property
+    def detailed(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class PartnershipView:
     """Everything known about one partnership at the end of the as-of day."""
@@ -194,6 +229,14 @@ class PartnershipView:
     @property
     def open_issues(self) -> tuple[IssueView, ...]:
         return tuple(i for i in self.issues if i.is_open)
+
+    @property
+    def open_issue_count(self) -> int:
+        return sum(1 for i in self.issues if i.is_open)
+
+    @property
+    def alert_count(self) -> int:
+        return len(self.alerts)
 
     @property
     def resolved_issues(self) -> tuple[IssueView, ...]:
@@ -355,11 +398,11 @@ class Portfolio:
             object.__setattr__(self, "_by_handle", found)
         return found
 
-    def unshared(self) -> Mapping[str, PartnershipView]:
+    def unshared(self) -> Mapping[str, Listed]:
         """The views by handle, each with every figure but perhaps its revenue share and
         concentration alert (which the portfolio's total moves), as held before those are
         worked out: what filtering and ordering many rows read, without making every view
-        with its share."""
+        with its share (or, for views read from view rows, any view at all)."""
         found = getattr(self.by_handle, "unshared", None)
         return found() if found is not None else self.by_handle
 

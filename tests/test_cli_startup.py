@@ -154,7 +154,7 @@ import json, sys
 import trustledger.projections
 import trustledger.tui.cli.main, trustledger.tui.dashboard.launch, trustledger.tui.dashboard.app
 from trustledger.projections.config import DEFAULT_CONFIG, load_config
-from trustledger.projections.stored_views import view_from_data
+from trustledger.projections.stored_views import stored_view
 from trustledger.tui.service.access import current_access
 from trustledger.tui.service.ledger_service import LedgerService
 assert load_config() == DEFAULT_CONFIG

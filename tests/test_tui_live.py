@@ -260,8 +260,8 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
     real_glanced = trustledger.tui.service.live.lean_from_views
     glances: list[str | None] = []
 
-    def glanced(*args):
-        found = real_glanced(*args)
+    def glanced(*args, **kwargs):
+        found = real_glanced(*args, **kwargs)
         glances.append(found.reason)
         return found
 
@@ -382,7 +382,7 @@ async def test_a_fault_in_reading_the_first_picture_at_a_glance_falls_back_to_th
     LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())  # a glance would be used
     calls: list[int] = []
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         calls.append(1)
         raise RuntimeError("broken on purpose")
 

@@ -22,7 +22,7 @@ import gc
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -54,6 +54,7 @@ from trustledger.tui.service.readmodel import (
     SPARK_POINTS,
     SPARK_STEP_DAYS,
     ReadModel,
+    completed,
     gc_paused,
     lean_from_views,
     model_key,
@@ -105,7 +106,7 @@ class Picture:
     """
 
     portfolio: Portfolio
-    sparks: dict[str, list[TrendPoint]]
+    sparks: Mapping[str, list[TrendPoint]]
     position: int
     as_of: date
     known_at: datetime | None = None
@@ -546,36 +547,48 @@ def follow(
             follower.make_lean()
 
     def glance_start() -> bool:
-        """Emit today's picture from the view rows a glance reads (see above); False when
-        there is none to use (no read model, views of another day, another store, a damaged
-        row, a store that cannot be read): the ledger's start then finds out why."""
+        """Emit today's picture from the view rows a glance reads (see above), then make
+        their views; False when there are none to use (no read model, views of another day,
+        another store, a damaged row, a store that cannot be read): the ledger's start then
+        finds out why (and may emit another first picture)."""
         nonlocal started, persisted_at, views_day
         day = today()
         try:
             seen = service.glance()
-            found = lean_from_views(seen.views, model_key(config), seen.link_at, config, day)
+            found = lean_from_views(
+                seen.views, model_key(config), seen.link_at, config, day, complete=False
+            )
+            follower = found.follower
+            if follower is None:
+                return False
+            with gc_paused():
+                picture = live_picture(follower, day)
+            emit(LiveUpdate(picture, initial=True))
+            if shown is not None:
+                shown.wait(FIRST_FRAME_WAIT)
+            problem = completed(follower)  # each row checked in full before going on
         except (LedgerError, OSError):
             return False
         except Exception as exc:  # a fault here must not cost the live view: start as before
             if warn is not None:
                 warn(f"the first picture could not be read at a glance: {type(exc).__name__}")
             return False
-        if found.follower is None:
+        if problem is not None:
+            if warn is not None:
+                warn(f"the first picture was read from a damaged read model: {problem}")
             return False
         gc.freeze()  # as for lean_start: the views live as long as the view
         started, views_day = True, day
-        persisted_at = found.follower.last_position
-        live.adopt(found.follower)
+        persisted_at = follower.last_position
+        live.adopt(follower)
         live.last_link = seen.link_at(persisted_at)
-        with gc_paused():
-            live.last = live_picture(found.follower, day)
-        emit(LiveUpdate(live.last, initial=True))
+        live.last = picture
         return True
 
     live = LiveFollower(None, today, config, reopen=reopen, reload=lean_start)
     try:
-        if warm_start and glance_start() and shown is not None:
-            shown.wait(FIRST_FRAME_WAIT)
+        if warm_start:
+            glance_start()
         live.run(stop, emit, told, on_idle=persist, after_step=persist)
         if live.source is not None:
             persist(force=True)

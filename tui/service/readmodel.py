@@ -41,6 +41,7 @@ from trustledger.domain.readstore import ReadStoreError, StoredRows, row_digest
 from trustledger.projections import MODEL_VERSION, Follower, ModelConfig, PortfolioState
 from trustledger.projections.config import config_values
 from trustledger.projections.corrections import corrected_handles
+from trustledger.projections.follower import UnreadableView
 from trustledger.projections.persist import (
     STATE_FORMAT,
     BadStateData,
@@ -50,7 +51,13 @@ from trustledger.projections.persist import (
 from trustledger.projections.portfolio import partnership_view
 from trustledger.projections.replay import refold
 from trustledger.projections.state import evolve_all
-from trustledger.projections.stored_views import VIEW_FORMAT, lean, view_data, view_from_data
+from trustledger.projections.stored_views import (
+    VIEW_FORMAT,
+    StoredView,
+    lean,
+    stored_view,
+    view_body,
+)
 from trustledger.projections.trends import series as trend_series
 from trustledger.projections.views import PartnershipView, TrendPoint
 
@@ -165,7 +172,7 @@ def _encoded_views(
 ) -> list[tuple[str, bytes]]:
     """The view rows of ``handles`` (None: all) among the views and sparklines ``held``."""
     chosen = sorted(held) if handles is None else [h for h in handles if h in held]
-    return [(handle, orjson.dumps(view_data(*held[handle]))) for handle in chosen]
+    return [(handle, view_body(*held[handle])) for handle in chosen]
 
 
 def meta_problem(
@@ -191,11 +198,17 @@ def lean_from_views(
     link_at: Callable[[int], str | None],
     config: ModelConfig,
     as_of: date,
+    *,
+    complete: bool = True,
 ) -> LeanLoaded:
     """A lean follower from ``stored`` view rows of ``as_of`` (every row checked) in the
     store whose event links ``link_at`` gives, or why there is none (no views of that day,
     another model or store, a damaged row). What :meth:`ReadModel.load_lean` reads through
-    the ledger, and a first frame through a plain connection (:mod:`~trustledger.domain.glance`)."""
+    the ledger, and a first frame through a plain connection (:mod:`~trustledger.domain.glance`).
+
+    Without ``complete``, each row's head is read and checked, and its view made when first
+    asked for: the caller makes them all (:meth:`Follower.complete`, which checks the rest
+    of each row) before it goes on from the follower."""
     meta = stored.meta
     reason = meta_problem(meta, key, link_at)
     if reason is not None or meta is None:
@@ -208,20 +221,18 @@ def lean_from_views(
         return LeanLoaded(None, "read model with the views of another day")
     if len(stored.rows) != views:
         return LeanLoaded(None, f"read model with {len(stored.rows)} views, not {views}")
-    found: dict[str, PartnershipView] = {}
-    series: dict[str, list[TrendPoint]] = {}
+    found: dict[str, StoredView] = {}
     with gc_paused():
         for handle, body, digest in stored.rows:
             if row_digest(handle, body) != digest:
                 return LeanLoaded(None, f"read model view {handle!r} is damaged")
             try:
-                view, spark = view_from_data(orjson.loads(body))
-            except (orjson.JSONDecodeError, BadStateData) as exc:
+                view = stored_view(body)
+            except BadStateData as exc:
                 return LeanLoaded(None, f"read model view {handle!r} cannot be read: {exc}")
             if view.handle != handle:
                 return LeanLoaded(None, f"read model view {handle!r} holds {view.handle!r}")
             found[handle] = view
-            series[handle] = spark
         follower = Follower.lean(
             config,
             position=position,
@@ -229,10 +240,25 @@ def lean_from_views(
             partnerships=count,
             as_of=as_of,
             views=found,
-            series=series,
+            series={},
             series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
         )
+        if complete:
+            problem = completed(follower)
+            if problem is not None:
+                return LeanLoaded(None, problem)
     return LeanLoaded(follower)
+
+
+def completed(follower: Follower) -> str | None:
+    """Make every view ``follower`` holds as read from a view row (:meth:`Follower.complete`);
+    why it cannot (a row of another shape), or None."""
+    try:
+        with gc_paused():
+            follower.complete()
+    except UnreadableView as exc:
+        return f"read model view {exc.handle!r} cannot be read: {exc.reason}"
+    return None
 
 
 class ReadModel:

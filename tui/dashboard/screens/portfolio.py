@@ -31,7 +31,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
-from trustledger.projections.views import STATUSES, PartnershipView
+from trustledger.projections.views import STATUSES, Listed, PartnershipView
 from trustledger.tui.dashboard.export import report_csv, report_json
 from trustledger.tui.dashboard.widgets.bars import KeysBar, ModeBar, PortfolioSummary
 from trustledger.tui.dashboard.widgets.cells import (
@@ -110,7 +110,7 @@ SORT_ORDER = (
 )
 
 
-def _sort_key(column: str, view: PartnershipView) -> Any:
+def _sort_key(column: str, view: Listed) -> Any:
     if column == "name":
         return view.name.lower()
     if column == "kind":
@@ -124,7 +124,7 @@ def _sort_key(column: str, view: PartnershipView) -> Any:
     if column == "overdue":
         return -view.counts.overdue
     if column == "issues":
-        return -len(view.open_issues)
+        return -view.open_issue_count
     if column == "review":
         return view.next_review_due.toordinal() if view.next_review_due else 10**9
     if column == "revenue":
@@ -353,7 +353,7 @@ class PortfolioScreen(Screen):
             return
         self.update_rows(picture, restore)
 
-    def matches(self, view: PartnershipView) -> bool:
+    def matches(self, view: Listed) -> bool:
         if self.status_filter and view.status != self.status_filter:
             return False
         if self.kind_filter and view.kind != self.kind_filter:
@@ -473,7 +473,7 @@ class PortfolioScreen(Screen):
     def _blank_row(self) -> RowCells:
         return {ColumnKey(column.key): Text("") for column in self.columns()}
 
-    def _order_key(self, view: PartnershipView, column: str | None = None) -> tuple[Any, Any]:
+    def _order_key(self, view: Listed, column: str | None = None) -> tuple[Any, Any]:
         """Where ``view``'s row goes: by the sorted ``column`` (worked out when not given),
         then by name."""
         return (_sort_key(column or self._sorted_by(), view), _sort_key("name", view))
