@@ -250,6 +250,16 @@ class TrustLedgerApp(OrderedKeys):
         self._portfolio_shown = True
         await self.push_screen(PortfolioScreen())
 
+    def picture_drawn(self) -> None:
+        """The home screen drew the rows of its first picture (the frame is out)."""
+        self._first_drawn.set()
+
+    def _portfolio_drawn(self) -> bool:
+        """Whether the home screen will say when its rows are drawn (:meth:`picture_drawn`):
+        it shows a picture's rows in its table."""
+        screen = self.screen
+        return isinstance(screen, PortfolioScreen) and screen.showing_rows
+
     def on_unmount(self) -> None:
         self._first_drawn.set()  # a follow worker waiting for it goes on (to its end)
         self.leave_live()
@@ -327,7 +337,8 @@ class TrustLedgerApp(OrderedKeys):
             # Mounted with this picture, the home screen shows it: nothing to draw again.
             await self.show_portfolio()
             self.redraw(screens=False)
-            self.call_after_refresh(self._first_drawn.set)
+            if not self._portfolio_drawn():
+                self.call_after_refresh(self._first_drawn.set)
             return
         if self.reconnecting:
             self.reconnecting = False

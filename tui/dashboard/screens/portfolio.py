@@ -27,7 +27,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from trustledger.domain.text import terminal_safe
@@ -162,6 +164,19 @@ def fit_columns(width: int) -> tuple[bool, tuple[str, ...], int]:
 class PortfolioTable(LedgerTable):
     """The partnerships table (its own class so the CSS and tests can find it)."""
 
+    _drew_picture = False
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        screen = self.screen
+        if not self._drew_picture and isinstance(screen, PortfolioScreen) and screen.showing_rows:
+            # The first rows are drawn (the frame is written once this returns): the app
+            # tells the follow worker, which then opens the ledger and makes the rest of
+            # the views, work that would otherwise compete with drawing these.
+            self._drew_picture = True
+            self.app.call_later(screen.tl_app.picture_drawn)
+        return lines
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         screen = self.screen
@@ -239,6 +254,11 @@ class PortfolioScreen(Screen):
     @property
     def tl_app(self) -> TrustLedgerApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def showing_rows(self) -> bool:
+        """Whether the table holds the rows of a picture (drawn when it is next drawn)."""
+        return self._rows_picture is not None
 
     def compose(self) -> ComposeResult:
         yield ModeBar(id="mode")
