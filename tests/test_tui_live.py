@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
@@ -394,3 +395,44 @@ async def test_a_fault_in_reading_the_first_picture_at_a_glance_falls_back_to_th
         assert calls == [1]
         assert app.screen.query_one(PortfolioTable).row_count == 10
         assert not app.reconnecting
+
+
+@pytest.fixture
+def collector_paused():
+    """The cyclic collector paused, as the console script leaves it; restored after."""
+    was = gc.isenabled()
+    gc.disable()
+    yield
+    if was:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+async def test_the_collector_runs_again_once_the_first_rows_are_drawn(
+    sample_store, collector_paused
+):
+    # The launch leaves the collector paused for the dashboard's start: the app lets it run
+    # again once the home screen has drawn its first picture's rows, with what was made for
+    # them frozen out of its walks.
+    app = make_app(sample_store, warm_start=True, resume_collector=True)
+    frozen = gc.get_freeze_count()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not gc.isenabled()  # nothing drawn yet
+        await app.ready()
+        await pause_until(pilot, gc.isenabled, "the collector running again")
+        assert app.screen.query_one(PortfolioTable).row_count == 10
+        assert gc.get_freeze_count() > frozen
+
+
+async def test_the_collector_runs_again_when_no_picture_comes(
+    tmp_path, collector_paused, monkeypatch
+):
+    import trustledger.tui.dashboard.app
+    from trustledger.domain.store import parse_store_url
+
+    monkeypatch.setattr(trustledger.tui.dashboard.app, "COLLECTOR_WAIT", 0.2)
+    app = make_app(parse_store_url(str(tmp_path / "missing.sqlite")), resume_collector=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pause_until(pilot, gc.isenabled, "the collector running again")
+        assert app.picture is None  # no store: no picture, the collector runs anyway

@@ -6,7 +6,7 @@ them again each time enough new objects pile up: at the dashboard's start that i
 milliseconds of a first frame spent finding nothing to free. So the collector is paused
 while the command's modules load, and resumed, with everything loaded so far frozen out of
 its walks (``gc.freeze``), by whoever has loaded them: the command line before it runs a
-command, the dashboard just before it starts drawing. Reference counting frees memory as
+command, the dashboard once its first picture is drawn. Reference counting frees memory as
 usual meanwhile.
 """
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import gc
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -72,6 +73,8 @@ THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "textual-ansi")
 #: How long a start waits for the store's first picture before it shows the home screen
 #: loading (seconds).
 FIRST_PICTURE_WAIT = 0.5
+#: At most this many seconds with the collector paused at a start (a store slow to answer).
+COLLECTOR_WAIT = 3.0
 
 
 def ledger_commands() -> type[Provider]:
@@ -148,6 +151,7 @@ class TrustLedgerApp(OrderedKeys):
         prefs: Prefs | None = None,
         live: LiveFeed | None = None,
         watch_terminal: bool = True,
+        resume_collector: bool = False,
     ) -> None:
         """``config`` defaults to the user's configuration file (an error when it cannot be
         used); ``warm_start`` starts the live view from the store's shared read model
@@ -155,7 +159,11 @@ class TrustLedgerApp(OrderedKeys):
         at every start; ``prefs`` are the remembered theme and sort (default: for this run
         only). ``live``: a live view shared with other dashboards (:mod:`..service.sharedlive`)
         instead of one followed by this app; ``watch_terminal``: end the app when this
-        process's terminal goes away (not for a dashboard drawn on another channel)."""
+        process's terminal goes away (not for a dashboard drawn on another channel);
+        ``resume_collector``: the cyclic garbage collector is paused (by the launch) and the
+        app resumes it once its first picture is drawn (or after
+        :data:`COLLECTOR_WAIT` seconds), with everything made so far frozen out of its walks:
+        the collections a start would make walk what it just loaded, to free nothing."""
         super().__init__()
         self.live = live
         self._unsubscribe: Callable[[], None] | None = None
@@ -181,6 +189,7 @@ class TrustLedgerApp(OrderedKeys):
         self._picture_shown = asyncio.Event()
         # Set once the first picture is drawn: the follow worker loads the ledger then.
         self._first_drawn = threading.Event()
+        self._resume_collector = resume_collector
         self._portfolio_shown = False
         self._detail_shown = asyncio.Event()
 
@@ -216,6 +225,8 @@ class TrustLedgerApp(OrderedKeys):
         return self.audit_known_at if self.audit else None
 
     def on_mount(self) -> None:
+        if self._resume_collector:
+            self.set_timer(COLLECTOR_WAIT, self._collector_on)
         if self.prefs.theme in self.available_themes:
             self.theme = self.prefs.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -252,7 +263,19 @@ class TrustLedgerApp(OrderedKeys):
 
     def picture_drawn(self) -> None:
         """The home screen drew the rows of its first picture (the frame is out)."""
+        self._first_shown()
+
+    def _first_shown(self) -> None:
+        """The first picture is on screen: the follow worker goes on, and so does the
+        collector."""
+        self._collector_on()
         self._first_drawn.set()
+
+    def _collector_on(self) -> None:
+        if self._resume_collector:
+            self._resume_collector = False
+            gc.freeze()
+            gc.enable()
 
     def _portfolio_drawn(self) -> bool:
         """Whether the home screen will say when its rows are drawn (:meth:`picture_drawn`):
@@ -261,7 +284,7 @@ class TrustLedgerApp(OrderedKeys):
         return isinstance(screen, PortfolioScreen) and screen.showing_rows
 
     def on_unmount(self) -> None:
-        self._first_drawn.set()  # a follow worker waiting for it goes on (to its end)
+        self._first_shown()  # a follow worker waiting for it goes on (to its end)
         self.leave_live()
         if self._terminal_watch is not None:
             self._terminal_watch.stop()
@@ -338,7 +361,7 @@ class TrustLedgerApp(OrderedKeys):
             await self.show_portfolio()
             self.redraw(screens=False)
             if not self._portfolio_drawn():
-                self.call_after_refresh(self._first_drawn.set)
+                self.call_after_refresh(self._first_shown)
             return
         if self.reconnecting:
             self.reconnecting = False
@@ -355,7 +378,7 @@ class TrustLedgerApp(OrderedKeys):
         if len(update.alerts) > 5:
             self.notify(f"and {len(update.alerts) - 5} more new alerts", severity="warning")
         if not self._first_drawn.is_set():
-            self.call_after_refresh(self._first_drawn.set)  # shown (or audit mode shows another)
+            self.call_after_refresh(self._first_shown)  # shown (or audit mode shows another)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

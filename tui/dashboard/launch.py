@@ -46,17 +46,15 @@ def launch(
     from trustledger.tui.dashboard.app import TrustLedgerApp
     from trustledger.tui.dashboard.prefs import Prefs, default_prefs_path
 
-    if not gc.isenabled():
-        # Everything the first frame needs is loaded: let the cyclic collector run again,
-        # past what is loaded for good (the console script paused it: tui.console).
-        gc.freeze()
-        gc.enable()
     app = TrustLedgerApp(
         service,
         as_of=day,
         config=config,
         warm_start=True,
         prefs=Prefs.load(default_prefs_path()),
+        # The console script paused the cyclic collector (tui.console): the app lets it
+        # run again once its first picture is drawn, past everything made for it.
+        resume_collector=not gc.isenabled(),
     )
     app.run()
     # The terminal is restored, or gone (a hang-up): leave at once, without waiting for the
