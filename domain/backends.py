@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent
-from trustledger.domain.errors import StoreDamaged, StoreError, StoreLocked
+from trustledger.domain.errors import StoreDamaged, StoreError, StoreLocked, first_line
 
 ID_CHUNK = 500
 # Rows per INSERT statement when saving on PostgreSQL: small enough that neither side's
@@ -82,11 +82,6 @@ T = TypeVar("T")
 def _chunks(items: Sequence[T], size: int = ID_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 class _Reading:

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 QUOTE_LIMIT = 80
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of what ``exc`` says (its type's name when it says nothing): how a
+    library's error is quoted in a one-line message."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
 def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     """``text`` cut to ``limit`` characters, with "…" when something was cut."""
     return text if len(text) <= limit else text[:limit] + "…"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from trustledger.domain.errors import StoreError, StoreMissing
+from trustledger.domain.errors import StoreError, StoreMissing, first_line
 from trustledger.domain.readstore import ReadStore, StoredRows
 from trustledger.domain.store import (
     APP_NAME,
@@ -114,8 +114,7 @@ def _link(state: Any) -> str | None:
 
 
 def _failed(store: StoreConfig, exc: BaseException) -> StoreError:
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    return StoreError(f"cannot open store {store.display}: {lines[0]}")
+    return StoreError(f"cannot open store {store.display}: {first_line(exc)}")
 
 
 class _Cursor(sqlite3.Cursor):

@@ -67,6 +67,7 @@ from trustledger.domain.errors import (
     StoreLocked,
     StoreMissing,
     clip,
+    first_line,
     quoted,
 )
 from trustledger.domain.events import (
@@ -294,7 +295,7 @@ class Ledger:
         except StoreError:
             raise
         except (PersistenceError, OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open store {store.display}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot open store {store.display}: {first_line(exc)}") from None
         finally:
             if setup_lock is not None:
                 setup_lock.close()  # closing the session releases the advisory lock
@@ -383,7 +384,7 @@ class Ledger:
                 pause = random.uniform(0, min(0.5, 0.005 * 2 ** min(conflicts, 7)))
             except (StoreLocked, OperationalError) as exc:
                 if isinstance(exc, OperationalError) and not _is_lock_wait(exc):
-                    raise StoreError(f"store {self.store.display}: {_first_line(exc)}") from None
+                    raise StoreError(f"store {self.store.display}: {first_line(exc)}") from None
                 if waiting_since is not None:
                     lock_wait_left -= time.monotonic() - waiting_since
                 if lock_wait_left <= 0:
@@ -392,7 +393,7 @@ class Ledger:
                 pause = min(lock_wait_left, random.uniform(0.01, 0.05))
                 lock_wait_left -= pause
             except PersistenceError as exc:
-                raise StoreError(f"store {self.store.display}: {_first_line(exc)}") from None
+                raise StoreError(f"store {self.store.display}: {first_line(exc)}") from None
             time.sleep(pause)
 
     def _save(self, aggregates: list[Partnership], lock_timeout: float) -> None:
@@ -743,7 +744,7 @@ def _postgres_setup_lock(store: StoreConfig) -> Any:
         return postgres_connect(store, autocommit=True)
     except psycopg.Error as exc:
         # The service scrubs the password from every store error it passes on.
-        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot reach {store.display}: {first_line(exc)}") from None
 
 
 def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
@@ -767,7 +768,7 @@ def _postgres_is_set_up(conn: Any, store: StoreConfig) -> bool:
             (schema, DECISIONS_TABLE),
         ).fetchone()
     except psycopg.Error as exc:  # the server went away meanwhile
-        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot reach {store.display}: {first_line(exc)}") from None
     return bool(row and row[0] and function and function[0] and decisions and decisions[0])
 
 
@@ -785,7 +786,7 @@ def _postgres_setup_wait(conn: Any, store: StoreConfig) -> None:
             f"another process for longer than the lock timeout ({store.lock_timeout:g} s)"
         ) from None
     except psycopg.Error as exc:  # the server went away meanwhile
-        raise StoreError(f"cannot reach {store.display}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot reach {store.display}: {first_line(exc)}") from None
 
 
 def _create_private(path: Path, *, make_directories: bool = False) -> None:
@@ -854,11 +855,6 @@ def _sqlite_wal(store: StoreConfig) -> None:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {store.display}: {exc}") from None
         time.sleep(random.uniform(0.005, 0.05))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def located_lines(source: str, text_lines: Iterable[str]) -> list[Located]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from trustledger.domain.errors import StoreError
+from trustledger.domain.errors import StoreError, first_line
 
 ROWS_TABLE = "trustledger_read_model"
 VIEWS_TABLE = "trustledger_read_model_views"
@@ -75,11 +75,6 @@ def _persistence_error() -> type[Exception]:
     return PersistenceError
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
 def _meta(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -122,12 +117,12 @@ class ReadStore:
             raise
         except (_persistence_error(), sqlite3.Error, OSError) as exc:
             raise ReadStoreError(
-                f"cannot {doing} the read model of {self.where}: {_first_line(exc)}"
+                f"cannot {doing} the read model of {self.where}: {first_line(exc)}"
             ) from None
         except Exception as exc:  # psycopg's own errors, without importing it here
             if type(exc).__module__.startswith("psycopg"):
                 raise ReadStoreError(
-                    f"cannot {doing} the read model of {self.where}: {_first_line(exc)}"
+                    f"cannot {doing} the read model of {self.where}: {first_line(exc)}"
                 ) from None
             raise
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from eventsourcing.persistence import PersistenceError
-from trustledger.domain.errors import StoreError
+from trustledger.domain.errors import StoreError, first_line
 
 #: How often the SQLite follower looks for new events (seconds).
 POLL_SECONDS = 0.05
@@ -53,11 +53,6 @@ class Watcher(Protocol):
     def close(self) -> None: ...
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
 @contextmanager
 def _store_failures(where: str, also: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
     """Any failure of the driver underneath becomes one ``StoreError`` line."""
@@ -67,7 +62,7 @@ def _store_failures(where: str, also: tuple[type[BaseException], ...] = ()) -> I
     except StoreError:
         raise
     except failures as exc:
-        raise StoreError(f"cannot read store {where}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot read store {where}: {first_line(exc)}") from None
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
