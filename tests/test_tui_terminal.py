@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -127,3 +128,30 @@ def test_a_dashboard_whose_terminal_closes_exits(sample_store, tmp_path, control
             process.wait()
     # Ended by the watch (129), or by the kernel's SIGHUP for a controlling terminal.
     assert code in (EXIT_HANGUP, -signal.SIGHUP)
+
+
+def wait_for_text(master: int, text: bytes, timeout: float = 60) -> None:
+    """Wait until the screen shows ``text`` (escape sequences taken out)."""
+    seen = b""
+    while text not in re.sub(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]", b"", seen):
+        ready, _, _ = select.select([master], [], [], timeout)
+        assert ready, f"the dashboard drew nothing with {text!r}: {seen[-300:]!r}"
+        seen += os.read(master, 65536)
+
+
+def test_keys_typed_ahead_on_the_terminal_mean_what_they_say(sample_store, tmp_path):
+    """``/north⏎`` typed before the dashboard has the terminal (a script, ``tmux send-keys``
+    right after the launch) reaches it through the terminal's line discipline, which turns
+    the carriage return into a newline: it still filters and leaves the table focused, so
+    the next Enter opens the partnership."""
+    process, master = start_on_pty(sample_store.path, tmp_path, controlling=True)
+    try:
+        os.write(master, b"/north\r")  # before the interpreter has even started
+        wait_for_text(master, b"LIVE")
+        os.write(master, b"\r")
+        wait_for_text(master, b"(northwind)")  # the partnership's header
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+        process.wait()

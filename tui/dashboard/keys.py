@@ -14,7 +14,8 @@ come (a screen that says it is ``filling``: a partnership opened from a lean vie
 commitments read from its history), since a key that moves in a table needs its rows; and a
 key typed before the app's first screen waits for it (:attr:`OrderedKeys.starting`). Other
 work (a chart drawing) is not waited for. Typed slowly or all at once, a sequence means the
-same thing.
+same thing. So does Enter typed ahead, before the app took the terminal over: the terminal
+hands it over as a newline (ctrl+j), read as Enter while the first screen is to come.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def _relevant(message: object) -> bool:
     return not isinstance(message, (messages.Update, messages.Layout, events.Idle))
 
 
+def _typed_ahead(event: events.Event) -> events.Event:
+    """``event`` as typed: Enter typed before the app took the terminal over (a script, a
+    paste, ``tmux send-keys`` right after the launch) reaches it as a newline, which the
+    terminal's line discipline made of the carriage return, and Textual reads as ctrl+j."""
+    if isinstance(event, events.Key) and event.key == "ctrl+j":
+        return events.Key("enter", "\r")
+    return event
+
+
 class OrderedKeys(App[Any]):
     """An app whose typed input (keys and pastes) is handled strictly one event at a time."""
 
@@ -67,6 +77,8 @@ class OrderedKeys(App[Any]):
         if not isinstance(event, (events.Key, events.Paste)) or event.is_forwarded:
             await super().on_event(event)
             return
+        if self.starting:
+            event = _typed_ahead(event)
         if self._handing_on is not None:
             self._typed.append(event)  # the previous key is still being handled
             return
