@@ -184,8 +184,7 @@ class _Postgres:
         try:
             self.connection = postgres_connect(store)
         except psycopg.Error as exc:  # the ledger's words for it
-            lines = str(exc).strip().splitlines() or [type(exc).__name__]
-            raise StoreError(f"cannot reach {store.display}: {lines[0]}") from None
+            raise StoreError(f"cannot reach {store.display}: {first_line(exc)}") from None
         self.connection.read_only = True
 
     @contextmanager

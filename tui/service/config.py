@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trustledger.domain.errors import LedgerError
+from trustledger.domain.errors import LedgerError, first_line
 
 if TYPE_CHECKING:
     from trustledger.projections import ModelConfig
@@ -28,5 +28,4 @@ def load_model_config(path: Path | None = None) -> ModelConfig:
     try:
         return load_config(path)
     except (OSError, ValueError) as exc:
-        lines = str(exc).strip().splitlines() or [type(exc).__name__]
-        raise ConfigError(f"config: {lines[0]}") from None
+        raise ConfigError(f"config: {first_line(exc)}") from None
