@@ -42,12 +42,15 @@ WAIT = 5.0
 
 @dataclass(frozen=True, slots=True)
 class Glance:
-    """The read model's meta and view rows (:class:`StoredRows`), and the link of the
-    stored event at the meta's position (None: no event there, or no meta)."""
+    """The read model's meta and view rows (:class:`StoredRows`), the link of the stored
+    event at the meta's position (None: no event there, or no meta), and the position of
+    the store's newest event, read after the rows (None: no meta; 0: no event). When it is
+    the meta's, the rows held every event recorded when it was read."""
 
     views: StoredRows
     position: int | None
     link: str | None
+    newest: int | None = None
 
     def link_at(self, position: int) -> str | None:
         """The link of the event at ``position``, when it is the one the glance read."""
@@ -64,7 +67,8 @@ def glance(store: StoreConfig) -> Glance:
         position = views.meta.get("position") if views.meta else None
         if not isinstance(position, int) or isinstance(position, bool):
             return Glance(views, None, None)
-        return Glance(views, position, datastore.link_at(table, position))
+        link, newest = datastore.link_and_newest(table, position)
+        return Glance(views, position, link, newest)
 
 
 def probe(store: StoreConfig) -> None:
@@ -162,14 +166,18 @@ class _SQLite:
         except sqlite3.Error as exc:
             raise _failed(self.store, exc) from None
 
-    def link_at(self, table: str, position: int) -> str | None:
+    def link_and_newest(self, table: str, position: int) -> tuple[str | None, int]:
+        """The link of the event at ``position`` (None: no event there) and the newest
+        event's position (0: none)."""
         try:
             with self.transaction() as c:
                 c.execute(f"SELECT state FROM {table} WHERE rowid=?", (position,))
                 row = c.fetchone()
+                c.execute(f"SELECT max(rowid) FROM {table}")
+                newest = c.fetchone()[0]
         except sqlite3.Error as exc:
             raise _failed(self.store, exc) from None
-        return None if row is None else _link(row[0])
+        return (None if row is None else _link(row[0])), newest or 0
 
     def close(self) -> None:
         self.connection.close()
@@ -210,16 +218,19 @@ class _Postgres:
         except psycopg.Error as exc:
             raise _failed(self.store, exc) from None
 
-    def link_at(self, table: str, position: int) -> str | None:
+    def link_and_newest(self, table: str, position: int) -> tuple[str | None, int]:
+        """As :meth:`_SQLite.link_and_newest`."""
         import psycopg
 
         try:
             with self.transaction() as c:
                 c.execute(f"SELECT state FROM {table} WHERE notification_id=%s", (position,))
                 row = c.fetchone()
+                c.execute(f"SELECT max(notification_id) FROM {table}")
+                newest = c.fetchone()[0]
         except psycopg.Error as exc:
             raise _failed(self.store, exc) from None
-        return None if row is None else _link(row[0])
+        return (None if row is None else _link(row[0])), newest or 0
 
     def close(self) -> None:
         self.connection.close()

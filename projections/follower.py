@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
 from trustledger.domain.recorded import Recorded
+from trustledger.projections.alerts import concentration_alert
 from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.persist import BadStateData
@@ -53,6 +54,7 @@ from trustledger.projections.stored_views import StoredView, lean, made_view
 from trustledger.projections.trends import series
 from trustledger.projections.views import (
     STATUSES,
+    Alert,
     Listed,
     PartnershipView,
     Portfolio,
@@ -102,6 +104,20 @@ class SharedViews(Mapping[str, PartnershipView]):
     def unshared(self) -> Mapping[str, Listed]:
         """The views by handle without their revenue shares (see ``Portfolio.unshared``)."""
         return self._views
+
+    def unmade(self, handle: str) -> tuple[StoredView, float | None, list[Alert]] | None:
+        """For a partnership whose view is still as read from its view row: that row, its
+        revenue share of the total and its concentration alert, if it has one (what
+        :func:`with_share` gives the view); None once its view is made. A report reads
+        these without making the view."""
+        view = self._views[handle]
+        if handle in self._made or not isinstance(view, StoredView) or view.is_made:
+            return None
+        total = self._total
+        share = view.revenue_12m / total if total > 0 else None
+        if view.status == "ended":
+            return view, share, []
+        return view, share, concentration_alert(handle, share, self._as_of, self._config)
 
     def all(self) -> tuple[PartnershipView, ...]:
         """Every view, sorted by handle."""

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from trustledger.projections.views import PartnershipView, Portfolio
+from trustledger.projections.follower import SharedViews
+from trustledger.projections.stored_views import StoredView
+from trustledger.projections.views import Alert, PartnershipView, Portfolio
 
 REPORT_KEYS: tuple[str, ...] = (
     "partnership",
@@ -90,7 +92,72 @@ def report_row(view: PartnershipView, model_version: str) -> dict[str, Any]:
     }
 
 
+def stored_report_row(
+    stored: StoredView, share: float | None, extra: list[Alert], model_version: str
+) -> dict[str, Any]:
+    """:func:`report_row` of the view ``stored`` holds, with its revenue ``share`` and
+    ``extra`` alerts (its concentration alert), read from its view row without making the
+    view: the same row, value for value. :class:`BadStateData` when the row has another
+    shape."""
+    parts = stored.report_parts()
+    alerts = parts.alerts
+    if extra:
+        alerts = [*alerts, *map(list, extra)]
+    alignment, gap = parts.alignment, parts.perception_gap
+    counts = stored.counts
+    last_review, next_review = parts.last_review, stored.next_review_due
+    return {
+        "partnership": stored.handle,
+        "name": stored.name,
+        "kind": stored.kind,
+        "status": stored.status,
+        "status_reason": stored.reason,
+        "trust": round(stored.trust, DIGITS),
+        "trust_uncertainty": round(parts.trust_uncertainty, DIGITS),
+        "our_reliability": round(parts.our_reliability, DIGITS),
+        "partner_reliability": round(parts.partner_reliability, DIGITS),
+        "alignment": None if alignment is None else round(alignment, DIGITS),
+        "perception_gap": None if gap is None else round(gap, DIGITS),
+        "commitments": {
+            "open": counts.open,
+            "overdue": counts.overdue,
+            "kept": counts.kept,
+            "missed": counts.missed,
+        },
+        "open_issues": stored.open_issue_count,
+        "last_review": None if last_review is None else last_review.isoformat(),
+        "next_review_due": None if next_review is None else next_review.isoformat(),
+        "revenue_share": None if share is None else round(share, DIGITS),
+        "alerts": [alert[2] for alert in alerts],
+        "model_version": model_version,
+        "alert_details": [
+            {
+                "kind": kind,
+                "subject_kind": subject_kind,
+                "subject": subject,
+                "message": message,
+            }
+            for kind, _, message, subject_kind, subject in alerts
+        ],
+    }
+
+
 def report_rows(portfolio: Portfolio) -> list[dict[str, Any]]:
-    """One row per partnership, sorted by handle (see the module docstring for the keys)."""
-    views = sorted(portfolio.partnerships, key=lambda view: view.handle)
-    return [report_row(view, portfolio.model_version) for view in views]
+    """One row per partnership, sorted by handle (see the module docstring for the keys).
+
+    A view still as read from its view row (today's portfolio from the shared read model) is
+    reported from the row (:func:`stored_report_row`): a report of ten thousand partnerships
+    then makes no view. :class:`BadStateData` when such a row has another shape."""
+    model_version = portfolio.model_version
+    by_handle = portfolio.by_handle
+    if not isinstance(by_handle, SharedViews):
+        views = sorted(portfolio.partnerships, key=lambda view: view.handle)
+        return [report_row(view, model_version) for view in views]
+    rows = []
+    for handle in by_handle:  # sorted
+        unmade = by_handle.unmade(handle)
+        if unmade is None:
+            rows.append(report_row(by_handle[handle], model_version))
+        else:
+            rows.append(stored_report_row(*unmade, model_version))
+    return rows

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from trustledger.projections.persist import BadStateData
@@ -140,10 +140,29 @@ def stored_view(body: bytes) -> StoredView:
     except BadStateData:
         raise
     except (orjson.JSONDecodeError, *_SHAPE_ERRORS) as exc:
-        raise BadStateData(f"stored view has another shape: {type(exc).__name__}: {exc}") from None
+        raise _another_shape(exc) from None
 
 
 _SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+def _another_shape(exc: Exception) -> BadStateData:
+    """What a row whose reading raised ``exc`` (one of :data:`_SHAPE_ERRORS`) is refused with."""
+    return BadStateData(f"stored view has another shape: {type(exc).__name__}: {exc}")
+
+
+class ReportParts(NamedTuple):
+    """What a report reads of a view row besides its head's checked values
+    (:meth:`StoredView.report_parts`); each alert is a list of :class:`~.views.Alert`'s
+    values."""
+
+    trust_uncertainty: float
+    our_reliability: float
+    partner_reliability: float
+    alignment: float | None
+    perception_gap: float | None
+    last_review: date | None
+    alerts: list[list[Any]]
 
 
 class StoredView:
@@ -225,15 +244,56 @@ class StoredView:
             except BadStateData:
                 raise
             except (orjson.JSONDecodeError, *_SHAPE_ERRORS) as exc:
-                raise BadStateData(
-                    f"stored view has another shape: {type(exc).__name__}: {exc}"
-                ) from None
+                raise _another_shape(exc) from None
             view = made[0]
             if len(view.issues) != self.open_issue_count or len(view.alerts) != self.alert_count:
                 raise BadStateData("stored view counts disagree with its issues or alerts")
             self._made = made
             self._tail = None
         return made
+
+    def report_parts(self) -> ReportParts:
+        """What a report reads of the row beyond the head's checked values: a few more of its
+        figures and the tail's alerts. The tail is read for them (not kept), and checked as
+        far as a report reads it (the alerts' shape, the head's counts of issues and
+        alerts). :class:`BadStateData` when it has another shape."""
+        tail = self._tail  # read first: it is let go only once the view is made
+        if tail is None:
+            view = self.made()[0]
+            return ReportParts(
+                view.trust_uncertainty,
+                view.our_reliability,
+                view.partner_reliability,
+                view.alignment,
+                view.perception_gap,
+                view.last_review,
+                [list(alert) for alert in view.alerts],
+            )
+        try:
+            _, issues, alerts, _ = orjson.loads(tail)
+            if len(issues) != self.open_issue_count or len(alerts) != self.alert_count:
+                raise BadStateData("stored view counts disagree with its issues or alerts")
+            for alert in alerts:
+                if type(alert) is not list or len(alert) != len(Alert._fields):
+                    raise BadStateData(f"stored Alert is not a list of {len(Alert._fields)}")
+                kind, partnership, message, subject_kind, subject = alert
+                _texts(kind, partnership, message)
+                _maybe_texts(subject_kind, subject)
+            figures = self._head[9]
+            gap = figures[7]
+            return ReportParts(
+                float(figures[1]),
+                float(figures[3]),
+                float(figures[4]),
+                self.alignment,
+                None if gap is None else float(gap),
+                _maybe_day(self._head[11]),
+                alerts,
+            )
+        except BadStateData:
+            raise
+        except (orjson.JSONDecodeError, *_SHAPE_ERRORS) as exc:
+            raise _another_shape(exc) from None
 
     @property
     def is_made(self) -> bool:
@@ -367,6 +427,12 @@ def _texts(*values: Any) -> None:
     for value in values:
         if type(value) is not str:
             raise BadStateData(f"expected text, found {type(value).__name__}")
+
+
+def _maybe_texts(*values: Any) -> None:
+    for value in values:
+        if value is not None and type(value) is not str:
+            raise BadStateData(f"expected text or null, found {type(value).__name__}")
 
 
 def with_items(view: PartnershipView, full: PartnershipView) -> PartnershipView:

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 from trustledger.domain.text import terminal_safe
-from trustledger.projections import REPORT_KEYS, Portfolio, report_rows
+from trustledger.projections import REPORT_KEYS, Portfolio
 from trustledger.tui.cli.main import EXIT_REJECTED, Failure, service, store_option
 from trustledger.tui.cli.options import (
     as_of_option,
@@ -132,16 +132,17 @@ def report(
         resolve_known_at(known_at),
         resolve_config(config_path),
     )
-    portfolio = service(store_url).portfolio(day, known, config)
+    if fmt == "table":
+        print_report_table(service(store_url).portfolio(day, known, config))
+        return
+    rows = service(store_url).report(day, known, config)
     if fmt == "json":
-        echo_json(report_rows(portfolio))
-    elif fmt == "csv":
+        echo_json(rows)
+    else:
         writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
-        for row in report_rows(portfolio):
+        for row in rows:
             writer.writerow(csv_row(row))
-    else:
-        print_report_table(portfolio)
 
 
 @click.command()

@@ -173,6 +173,53 @@ class LedgerService:
         for event in events:
             yield export_line(event)
 
+    def report(
+        self, as_of: date, known_at: datetime | None, config: ModelConfig
+    ) -> list[dict[str, Any]]:
+        """The contract's report rows of :meth:`portfolio`. Today's, from view rows that are
+        current, are read from those rows without making a view (see
+        :func:`~trustledger.projections.report_rows`); a row found to have another shape on
+        the way sends the report through :meth:`portfolio`'s own start, which checks every
+        row and makes the read model afresh. When those rows hold every event recorded, they
+        are read at a glance (:meth:`glance`), and the ledger is not opened."""
+        from trustledger.projections import report_rows
+        from trustledger.projections.persist import BadStateData
+
+        if known_at is None and as_of == self.clock.today():
+            rows = self._glanced_report(as_of, config)
+            if rows is not None:
+                return rows
+        portfolio = self._portfolio(as_of, known_at, config, complete=False)
+        try:
+            return report_rows(portfolio)
+        except BadStateData:
+            return report_rows(self.portfolio(as_of, known_at, config))
+
+    def _glanced_report(self, as_of: date, config: ModelConfig) -> list[dict[str, Any]] | None:
+        """Today's report rows from a glance at the store, when its view rows are today's
+        and hold every event recorded; else None (as when the store cannot be glanced at,
+        or a row is damaged: the ledger's start then answers, in its own words)."""
+        from trustledger.projections import report_rows
+        from trustledger.projections.persist import BadStateData
+        from trustledger.tui.service.readmodel import gc_paused, lean_from_views, model_key
+
+        with gc_paused():
+            try:
+                seen = self.glance()
+            except (LedgerError, OSError):
+                return None
+            if seen.newest is None or seen.newest != seen.position:
+                return None  # no read model, or events recorded after it
+            key = model_key(config)
+            found = lean_from_views(seen.views, key, seen.link_at, config, as_of, complete=False)
+            follower = found.follower
+            if follower is None or as_of < follower.state.max_day:
+                return None
+            try:
+                return report_rows(follower.view(as_of))
+            except BadStateData:
+                return None
+
     def portfolio(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
         """The portfolio at the end of ``as_of`` as known at ``known_at``.
 
@@ -184,6 +231,13 @@ class LedgerService:
         be written, so that the next start today is lean. Any other day is a full replay of
         the events.
         """
+        return self._portfolio(as_of, known_at, config, complete=True)
+
+    def _portfolio(
+        self, as_of: date, known_at: datetime | None, config: ModelConfig, *, complete: bool
+    ) -> Portfolio:
+        """:meth:`portfolio`; without ``complete``, today's views still as read from view
+        rows are made when first asked for (each row's head is checked, not yet the rest)."""
         from itertools import takewhile
 
         from trustledger.projections import replay
@@ -191,7 +245,7 @@ class LedgerService:
 
         found = None
         if known_at is None and as_of == self.clock.today():
-            found = self._today(as_of, config)
+            found = self._today(as_of, config, complete)
         if found is None:
             with opened(self.store, clock=self.clock) as ledger, gc_paused():
                 # The corrections first (the stream is read once), then the events up to the
@@ -207,8 +261,8 @@ class LedgerService:
         gc.freeze()
         return found
 
-    def _today(self, as_of: date, config: ModelConfig) -> Portfolio | None:
-        """Today's portfolio from the read model (see :meth:`portfolio`); None when an event
+    def _today(self, as_of: date, config: ModelConfig, complete: bool) -> Portfolio | None:
+        """Today's portfolio from the read model (see :meth:`_portfolio`); None when an event
         dated after today was recorded (a replay then answers)."""
         from trustledger.projections import Follower
         from trustledger.tui.service.readmodel import (
@@ -216,17 +270,20 @@ class LedgerService:
             SPARK_STEP_DAYS,
             ReadModel,
             caught_up,
+            completed,
             gc_paused,
         )
 
         with opened(self.store, clock=self.clock) as ledger, gc_paused():
             model = ReadModel(ledger, config)
-            follower = model.load_lean(as_of).follower
+            follower = model.load_lean(as_of, complete=complete).follower
             current = False  # the stored view rows are today's, at the store's end
             if follower is not None:
                 stored = follower.last_position
                 current = caught_up(ledger, follower).last_position == stored
-            else:
+                if not current and completed(follower) is not None:
+                    follower = None  # views to store again, and one of them unreadable
+            if follower is None:
                 # The first of the day: today's views from the stored states, one at a time.
                 follower = model.lean_from_states(as_of).follower
                 if follower is not None:

@@ -308,14 +308,17 @@ class ReadModel:
         state.max_day = date.min if max_day <= 0 else date.fromordinal(max_day)
         return Loaded(state)
 
-    def load_lean(self, as_of: date) -> LeanLoaded:
+    def load_lean(self, as_of: date, *, complete: bool = True) -> LeanLoaded:
         """A lean follower from the stored view rows of ``as_of`` (every row checked), or
-        why there is none (no views of that day, another model or store, a damaged row)."""
+        why there is none (no views of that day, another model or store, a damaged row).
+        Without ``complete``, each view is made when first asked for (:func:`lean_from_views`)."""
         try:
             stored = self.store.read_views()
         except ReadStoreError as exc:
             return LeanLoaded(None, str(exc))
-        return lean_from_views(stored, self.key, self.ledger.link_at, self.config, as_of)
+        return lean_from_views(
+            stored, self.key, self.ledger.link_at, self.config, as_of, complete=complete
+        )
 
     def lean_from_states(self, as_of: date) -> LeanLoaded:
         """A lean follower made from the stored states, read one at a time: each
