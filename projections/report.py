@@ -113,7 +113,7 @@ def stored_report_row(
         "status": stored.status,
         "status_reason": stored.reason,
         "trust": round(stored.trust, DIGITS),
-        "trust_uncertainty": round(parts.trust_uncertainty, DIGITS),
+        "trust_uncertainty": round(stored.trust_uncertainty, DIGITS),
         "our_reliability": round(parts.our_reliability, DIGITS),
         "partner_reliability": round(parts.partner_reliability, DIGITS),
         "alignment": None if alignment is None else round(alignment, DIGITS),

@@ -156,7 +156,6 @@ class ReportParts(NamedTuple):
     (:meth:`StoredView.report_parts`); each alert is a list of :class:`~.views.Alert`'s
     values."""
 
-    trust_uncertainty: float
     our_reliability: float
     partner_reliability: float
     alignment: float | None
@@ -196,6 +195,7 @@ class StoredView:
         "revenue_12m",
         "status",
         "trust",
+        "trust_uncertainty",
     )
 
     #: A view row holds a lean view (no commitments or reviews).
@@ -220,6 +220,7 @@ class StoredView:
         self.status: Status = status
         self.reason: str = reason
         self.trust = float(figures[0])
+        self.trust_uncertainty = float(figures[1])
         self.alignment = None if alignment is None else float(alignment)
         self.revenue_12m = float(figures[8])
         self.counts = CommitmentCounts(*map(int, counts))
@@ -261,7 +262,6 @@ class StoredView:
         if tail is None:
             view = self.made()[0]
             return ReportParts(
-                view.trust_uncertainty,
                 view.our_reliability,
                 view.partner_reliability,
                 view.alignment,
@@ -282,7 +282,6 @@ class StoredView:
             figures = self._head[9]
             gap = figures[7]
             return ReportParts(
-                float(figures[1]),
                 float(figures[3]),
                 float(figures[4]),
                 self.alignment,

@@ -1,9 +1,10 @@
 """Today's report read from the shared read model's view rows (``projections/report.py``,
-``LedgerService.report``) without making a view: the same rows as a replay, value for
-value, whatever the configuration (concentration alerts come and go with it), with events
-recorded after the read model and with a row whose tail has another shape (which sends the
-report through the ledger's start and gets sound rows stored again). When the rows hold every
-event, the ledger is not opened: the report loads neither the event library nor pydantic."""
+``LedgerService.report``, ``LedgerService.listed``) without making a view: the same rows as
+a replay, value for value, whatever the configuration (concentration alerts come and go with
+it), with events recorded after the read model and with a row whose tail has another shape
+(which sends the report through the ledger's start and gets sound rows stored again); the
+same table as a replay's. When the rows hold every event, the ledger is not opened: the
+report, as JSON or as a table, loads neither the event library nor pydantic."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from trustledger.domain.ledger import Ledger, located_lines
 from trustledger.projections import ModelConfig, replay, report_rows
 from trustledger.projections.persist import BadStateData
 from trustledger.projections.stored_views import StoredView, stored_view
+from trustledger.tui.cli.report import print_report_table
 from trustledger.tui.service.ledger_service import LedgerService
 
 from tests.cli_helpers import cli_env
@@ -117,7 +119,7 @@ def test_the_parts_a_report_reads_are_the_same_before_and_after_the_view_is_made
 PROBE = """
 import json, sys
 from trustledger.tui.console import main
-sys.argv = ["trustledger", "--store", sys.argv[1], "report", "--format", "json"]
+sys.argv = ["trustledger", "--store", sys.argv[1], "report", "--format", sys.argv[2]]
 try:
     main()
 except SystemExit:
@@ -127,10 +129,11 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def test_a_report_from_current_view_rows_opens_no_ledger(sample_store):
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_a_report_from_current_view_rows_opens_no_ledger(sample_store, fmt):
     LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(sample_store.path)],
+        [sys.executable, "-c", PROBE, str(sample_store.path), fmt],
         capture_output=True,
         text=True,
         env=cli_env(sample_store.path),
@@ -138,7 +141,22 @@ def test_a_report_from_current_view_rows_opens_no_ledger(sample_store):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == replayed(sample_store, ModelConfig())
+    if fmt == "json":
+        assert json.loads(done.stdout) == replayed(sample_store, ModelConfig())
+    else:
+        assert done.stdout.count("\n") == 5 + len(replayed(sample_store, ModelConfig()))
     modules = json.loads(done.stderr.splitlines()[-1])
     assert "trustledger.domain.ledger" not in modules
     assert not [name for name in modules if name.split(".")[0] in ("eventsourcing", "pydantic")]
+
+
+def test_todays_table_from_view_rows_is_the_table_of_a_replay(sample_store, capsys):
+    LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
+    events = list(Ledger(sample_store).iter_events(trusted=True))
+    print_report_table(replay(events, TODAY))
+    expected = capsys.readouterr().out
+    listed = LedgerService(sample_store, clock=CLOCK).listed(TODAY, None, ModelConfig())
+    print_report_table(listed)
+    assert capsys.readouterr().out == expected
+    held = listed.unshared().values()
+    assert all(isinstance(view, StoredView) and not view.is_made for view in held)

@@ -34,15 +34,15 @@ def _fmt(value: float | None, places: int = 2) -> str:
 
 
 def print_report_table(portfolio: Portfolio) -> None:
+    """The portfolio's figures and a row per partnership, read as listed
+    (:meth:`Portfolio.unshared`): no view is made for them."""
     from trustledger.tui.cli.tables import print_table  # rich: only for a table
 
-    picture = (
-        f"as of {portfolio.as_of}: {len(portfolio.partnerships)} partnerships, "
-        + trusted_share_text(
-            portfolio.by_status.get("trusted", 0),
-            portfolio.active,
-            portfolio.trusted_target_share,
-        )
+    listed = portfolio.unshared()
+    picture = f"as of {portfolio.as_of}: {len(listed)} partnerships, " + trusted_share_text(
+        portfolio.by_status.get("trusted", 0),
+        portfolio.active,
+        portfolio.trusted_target_share,
     )
     if portfolio.largest_revenue_share is not None:
         picture += (
@@ -73,10 +73,10 @@ def print_report_table(portfolio: Portfolio) -> None:
                 _fmt(view.trust_uncertainty),
                 _fmt(view.alignment),
                 f"{view.counts.overdue}/{view.counts.open}",
-                str(len(view.open_issues)),
+                str(view.open_issue_count),
                 view.next_review_due.isoformat() if view.next_review_due else "—",
             ]
-            for view in portfolio.partnerships
+            for view in (listed[handle] for handle in sorted(listed))
         ],
         right=set(headers[2:7]),
     )
@@ -133,7 +133,7 @@ def report(
         resolve_config(config_path),
     )
     if fmt == "table":
-        print_report_table(service(store_url).portfolio(day, known, config))
+        print_report_table(service(store_url).listed(day, known, config))
         return
     rows = service(store_url).report(day, known, config)
     if fmt == "json":

@@ -176,31 +176,36 @@ class LedgerService:
     def report(
         self, as_of: date, known_at: datetime | None, config: ModelConfig
     ) -> list[dict[str, Any]]:
-        """The contract's report rows of :meth:`portfolio`. Today's, from view rows that are
-        current, are read from those rows without making a view (see
-        :func:`~trustledger.projections.report_rows`); a row found to have another shape on
-        the way sends the report through :meth:`portfolio`'s own start, which checks every
-        row and makes the read model afresh. When those rows hold every event recorded, they
-        are read at a glance (:meth:`glance`), and the ledger is not opened."""
+        """The contract's report rows of :meth:`portfolio`, made from :meth:`listed`: views
+        still as read from view rows are reported from those rows, without making a view
+        (:func:`~trustledger.projections.report_rows`). A row found to have another shape on
+        the way sends the report through :meth:`portfolio`, which checks every row and
+        stores sound ones again."""
         from trustledger.projections import report_rows
         from trustledger.projections.persist import BadStateData
+        from trustledger.tui.service.readmodel import gc_paused
 
+        with gc_paused():
+            try:
+                return report_rows(self.listed(as_of, known_at, config))
+            except BadStateData:
+                return report_rows(self.portfolio(as_of, known_at, config))
+
+    def listed(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
+        """:meth:`portfolio`, with today's views perhaps still as read from view rows (their
+        heads checked, the rest when first read): for listing every partnership's figures
+        through :meth:`Portfolio.unshared`, which makes no view. When the rows hold every
+        event recorded they are read at a glance (:meth:`glance`): the ledger is not opened."""
         if known_at is None and as_of == self.clock.today():
-            rows = self._glanced_report(as_of, config)
-            if rows is not None:
-                return rows
-        portfolio = self._portfolio(as_of, known_at, config, complete=False)
-        try:
-            return report_rows(portfolio)
-        except BadStateData:
-            return report_rows(self.portfolio(as_of, known_at, config))
+            found = self._glanced(as_of, config)
+            if found is not None:
+                return found
+        return self._portfolio(as_of, known_at, config, complete=False)
 
-    def _glanced_report(self, as_of: date, config: ModelConfig) -> list[dict[str, Any]] | None:
-        """Today's report rows from a glance at the store, when its view rows are today's
-        and hold every event recorded; else None (as when the store cannot be glanced at,
-        or a row is damaged: the ledger's start then answers, in its own words)."""
-        from trustledger.projections import report_rows
-        from trustledger.projections.persist import BadStateData
+    def _glanced(self, as_of: date, config: ModelConfig) -> Portfolio | None:
+        """Today's portfolio from a glance at the store, when its view rows are today's and
+        hold every event recorded; else None (as when the store cannot be glanced at: the
+        ledger's start then answers, in its own words)."""
         from trustledger.tui.service.readmodel import gc_paused, lean_from_views, model_key
 
         with gc_paused():
@@ -215,10 +220,9 @@ class LedgerService:
             follower = found.follower
             if follower is None or as_of < follower.state.max_day:
                 return None
-            try:
-                return report_rows(follower.view(as_of))
-            except BadStateData:
-                return None
+            portfolio = follower.view(as_of)
+        gc.freeze()  # as for :meth:`portfolio`: what was read lives as long as the caller
+        return portfolio
 
     def portfolio(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
         """The portfolio at the end of ``as_of`` as known at ``known_at``.
