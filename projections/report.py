@@ -16,7 +16,8 @@ null) and ``message``. Floats are rounded to 4 places, dates are ISO strings.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from trustledger.projections.follower import SharedViews
 from trustledger.projections.stored_views import StoredView
@@ -44,6 +45,8 @@ REPORT_KEYS: tuple[str, ...] = (
 )
 
 JSON_ONLY_KEYS: tuple[str, ...] = ("alert_details",)
+
+T = TypeVar("T")
 
 DIGITS = 4
 
@@ -148,16 +151,39 @@ def report_rows(portfolio: Portfolio) -> list[dict[str, Any]]:
     A view still as read from its view row (today's portfolio from the shared read model) is
     reported from the row (:func:`stored_report_row`): a report of ten thousand partnerships
     then makes no view. :class:`BadStateData` when such a row has another shape."""
-    model_version = portfolio.model_version
+    version = portfolio.model_version
+    return each_listed(
+        portfolio,
+        lambda view: report_row(view, version),
+        lambda stored, share, extra: stored_report_row(stored, share, extra, version),
+    )
+
+
+def listed_alerts(portfolio: Portfolio) -> list[Alert]:
+    """``portfolio.alerts``, those of views still as read from view rows read from the rows
+    (:meth:`StoredView.report_parts`) without making the views. :class:`BadStateData` when
+    such a row has another shape."""
+    found = each_listed(
+        portfolio,
+        lambda view: view.alerts,
+        lambda stored, _, extra: [*(Alert(*a) for a in stored.report_parts().alerts), *extra],
+    )
+    return [alert for alerts in found for alert in alerts]
+
+
+def each_listed(
+    portfolio: Portfolio,
+    made: Callable[[PartnershipView], T],
+    stored: Callable[[StoredView, float | None, list[Alert]], T],
+) -> list[T]:
+    """For each partnership, sorted by handle: ``made(view)`` of its view with its revenue
+    share, or when the view is still as read from its view row, ``stored(row, share,
+    concentration alert)`` (:meth:`SharedViews.unmade`), which makes no view."""
     by_handle = portfolio.by_handle
     if not isinstance(by_handle, SharedViews):
-        views = sorted(portfolio.partnerships, key=lambda view: view.handle)
-        return [report_row(view, model_version) for view in views]
-    rows = []
+        return [made(view) for view in sorted(portfolio.partnerships, key=lambda v: v.handle)]
+    found = []
     for handle in by_handle:  # sorted
         unmade = by_handle.unmade(handle)
-        if unmade is None:
-            rows.append(report_row(by_handle[handle], model_version))
-        else:
-            rows.append(stored_report_row(*unmade, model_version))
-    return rows
+        found.append(made(by_handle[handle]) if unmade is None else stored(*unmade))
+    return found

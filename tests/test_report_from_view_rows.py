@@ -3,8 +3,9 @@
 a replay, value for value, whatever the configuration (concentration alerts come and go with
 it), with events recorded after the read model and with a row whose tail has another shape
 (which sends the report through the ledger's start and gets sound rows stored again); the
-same table as a replay's. When the rows hold every event, the ledger is not opened: the
-report, as JSON or as a table, loads neither the event library nor pydantic."""
+same table and the same alerts (``check``) as a replay's. When the rows hold every event,
+the ledger is not opened: the report, as JSON or as a table, loads neither the event
+library nor pydantic."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def test_todays_report_from_view_rows_is_the_report_of_a_replay(sample_store, co
     assert len(set(kinds)) > 2
     assert kinds.count("concentration") >= (2 if config.concentration_share < 0.1 else 1)
     assert reported(sample_store, config) == expected
+    alerts = LedgerService(sample_store, clock=CLOCK).alerts(TODAY, config)
+    assert alerts == replay(list(Ledger(sample_store).iter_events()), TODAY, config=config).alerts
 
 
 def test_report_rows_from_a_follower_of_view_rows_make_no_view(sample_store):
@@ -88,8 +91,9 @@ def test_todays_report_after_new_events_folds_them_and_stores_the_views(sample_s
     ],
     ids=["short list", "counts disagree", "message not text"],
 )
+@pytest.mark.parametrize("alerts", [False, True], ids=["report", "alerts"])
 def test_a_row_with_a_tail_of_another_shape_is_reported_from_the_ledger_and_stored_again(
-    sample_store, tail
+    sample_store, tail, alerts
 ):
     LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
     body = with_tail(body_of(sample_store, "northwind"), tail)
@@ -97,7 +101,12 @@ def test_a_row_with_a_tail_of_another_shape_is_reported_from_the_ledger_and_stor
         stored_view(body).report_parts()
     damage(sample_store, "northwind", body)
     assert lean_start(sample_store).follower is None
-    assert reported(sample_store, ModelConfig()) == replayed(sample_store, ModelConfig())
+    if alerts:
+        found = LedgerService(sample_store, clock=CLOCK).alerts(TODAY, ModelConfig())
+        events = list(Ledger(sample_store).iter_events())
+        assert found == replay(events, TODAY).alerts
+    else:
+        assert reported(sample_store, ModelConfig()) == replayed(sample_store, ModelConfig())
     assert lean_start(sample_store).follower is not None  # sound rows stored again
 
 

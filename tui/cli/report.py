@@ -155,8 +155,7 @@ def report(
 def check(store_url: str | None, as_of: str | None, fmt: str, config_path: Path | None) -> None:
     """Print every alert; exit 1 when there is at least one, else 0."""
     day, config = resolve_as_of(as_of), resolve_config(config_path)
-    portfolio = service(store_url).portfolio(day, None, config)
-    alerts = portfolio.alerts
+    alerts = service(store_url).alerts(day, config)
     if fmt == "json":
         echo_json(
             [{"partnership": a.partnership, "kind": a.kind, "message": a.message} for a in alerts]

@@ -16,7 +16,7 @@ import gc
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trustledger.domain.errors import LedgerError, StoreError
 from trustledger.domain.paging import items
@@ -30,12 +30,20 @@ if TYPE_CHECKING:
     from trustledger.domain.events import EventLine
     from trustledger.domain.glance import Glance
     from trustledger.domain.migrate import MigrateResult
-    from trustledger.projections import ExplainRow, ModelConfig, PartnershipView, Portfolio
+    from trustledger.projections import (
+        Alert,
+        ExplainRow,
+        ModelConfig,
+        PartnershipView,
+        Portfolio,
+    )
     from trustledger.tui.service.access import Access
     from trustledger.tui.service.live import AuditReader, Detail, LiveUpdate
     from trustledger.tui.service.recording import Located, Progress, Recorder, RecordResult
 
 __all__ = ["LedgerService", "MigrationRefused", "SameStore"]
+
+T = TypeVar("T")
 
 
 def __getattr__(name: str) -> Any:
@@ -178,18 +186,35 @@ class LedgerService:
     ) -> list[dict[str, Any]]:
         """The contract's report rows of :meth:`portfolio`, made from :meth:`listed`: views
         still as read from view rows are reported from those rows, without making a view
-        (:func:`~trustledger.projections.report_rows`). A row found to have another shape on
-        the way sends the report through :meth:`portfolio`, which checks every row and
-        stores sound ones again."""
+        (:func:`~trustledger.projections.report_rows`)."""
         from trustledger.projections import report_rows
+
+        return self._read_listed(as_of, known_at, config, report_rows)
+
+    def alerts(self, as_of: date, config: ModelConfig) -> list[Alert]:
+        """Every alert of :meth:`portfolio` (everything known), read as :meth:`report` reads
+        its rows (:func:`~trustledger.projections.report.listed_alerts`)."""
+        from trustledger.projections.report import listed_alerts
+
+        return self._read_listed(as_of, None, config, listed_alerts)
+
+    def _read_listed(
+        self,
+        as_of: date,
+        known_at: datetime | None,
+        config: ModelConfig,
+        read: Callable[[Portfolio], T],
+    ) -> T:
+        """``read`` of :meth:`listed`; a view row found to have another shape on the way sends
+        it through :meth:`portfolio`, which checks every row and stores sound ones again."""
         from trustledger.projections.persist import BadStateData
         from trustledger.tui.service.readmodel import gc_paused
 
         with gc_paused():
             try:
-                return report_rows(self.listed(as_of, known_at, config))
+                return read(self.listed(as_of, known_at, config))
             except BadStateData:
-                return report_rows(self.portfolio(as_of, known_at, config))
+                return read(self.portfolio(as_of, known_at, config))
 
     def listed(self, as_of: date, known_at: datetime | None, config: ModelConfig) -> Portfolio:
         """:meth:`portfolio`, with today's views perhaps still as read from view rows (their
