@@ -16,12 +16,13 @@ null) and ``message``. Floats are rounded to 4 places, dates are ISO strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any, TypeVar
 
 from trustledger.projections.follower import SharedViews
 from trustledger.projections.stored_views import StoredView
-from trustledger.projections.views import Alert, PartnershipView, Portfolio
+from trustledger.projections.views import Alert, Listed, PartnershipView, Portfolio
 
 REPORT_KEYS: tuple[str, ...] = (
     "partnership",
@@ -53,46 +54,17 @@ DIGITS = 4
 
 def report_row(view: PartnershipView, model_version: str) -> dict[str, Any]:
     """The contract's JSON object for one partnership."""
-    # Ten thousand of these make a big portfolio's report: rounding and alert objects are
-    # written out here rather than called for, value by value.
-    counts = view.counts
-    alignment, gap, share = view.alignment, view.perception_gap, view.revenue_share
-    last_review, next_review = view.last_review, view.next_review_due
-    alerts = view.alerts
-    return {
-        "partnership": view.handle,
-        "name": view.name,
-        "kind": view.kind,
-        "status": view.status,
-        "status_reason": view.reason,
-        "trust": round(view.trust, DIGITS),
-        "trust_uncertainty": round(view.trust_uncertainty, DIGITS),
-        "our_reliability": round(view.our_reliability, DIGITS),
-        "partner_reliability": round(view.partner_reliability, DIGITS),
-        "alignment": None if alignment is None else round(alignment, DIGITS),
-        "perception_gap": None if gap is None else round(gap, DIGITS),
-        "commitments": {
-            "open": counts.open,
-            "overdue": counts.overdue,
-            "kept": counts.kept,
-            "missed": counts.missed,
-        },
-        "open_issues": sum(1 for issue in view.issues if issue.is_open),
-        "last_review": None if last_review is None else last_review.isoformat(),
-        "next_review_due": None if next_review is None else next_review.isoformat(),
-        "revenue_share": None if share is None else round(share, DIGITS),
-        "alerts": [alert.message for alert in alerts],
-        "model_version": model_version,
-        "alert_details": [
-            {
-                "kind": kind,
-                "subject_kind": subject_kind,
-                "subject": subject,
-                "message": message,
-            }
-            for kind, _, message, subject_kind, subject in alerts
-        ],
-    }
+    return _row(
+        view,
+        view.our_reliability,
+        view.partner_reliability,
+        view.alignment,
+        view.perception_gap,
+        view.last_review,
+        view.revenue_share,
+        view.alerts,
+        model_version,
+    )
 
 
 def stored_report_row(
@@ -103,22 +75,49 @@ def stored_report_row(
     view: the same row, value for value. :class:`BadStateData` when the row has another
     shape."""
     parts = stored.report_parts()
-    alerts = parts.alerts
+    alerts: Sequence[Sequence[Any]] = parts.alerts
     if extra:
-        alerts = [*alerts, *map(list, extra)]
-    alignment, gap = parts.alignment, parts.perception_gap
-    counts = stored.counts
-    last_review, next_review = parts.last_review, stored.next_review_due
+        alerts = [*alerts, *extra]
+    return _row(
+        stored,
+        parts.our_reliability,
+        parts.partner_reliability,
+        parts.alignment,
+        parts.perception_gap,
+        parts.last_review,
+        share,
+        alerts,
+        model_version,
+    )
+
+
+def _row(
+    listed: Listed,
+    ours: float,
+    theirs: float,
+    alignment: float | None,
+    gap: float | None,
+    last_review: date | None,
+    share: float | None,
+    alerts: Sequence[Sequence[Any]],
+    model_version: str,
+) -> dict[str, Any]:
+    """The JSON object of ``listed`` and the rest of its figures; each alert holds
+    :class:`Alert`'s values, in order."""
+    # Ten thousand of these make a big portfolio's report: rounding and alert objects are
+    # written out here rather than called for, value by value.
+    counts = listed.counts
+    next_review = listed.next_review_due
     return {
-        "partnership": stored.handle,
-        "name": stored.name,
-        "kind": stored.kind,
-        "status": stored.status,
-        "status_reason": stored.reason,
-        "trust": round(stored.trust, DIGITS),
-        "trust_uncertainty": round(stored.trust_uncertainty, DIGITS),
-        "our_reliability": round(parts.our_reliability, DIGITS),
-        "partner_reliability": round(parts.partner_reliability, DIGITS),
+        "partnership": listed.handle,
+        "name": listed.name,
+        "kind": listed.kind,
+        "status": listed.status,
+        "status_reason": listed.reason,
+        "trust": round(listed.trust, DIGITS),
+        "trust_uncertainty": round(listed.trust_uncertainty, DIGITS),
+        "our_reliability": round(ours, DIGITS),
+        "partner_reliability": round(theirs, DIGITS),
         "alignment": None if alignment is None else round(alignment, DIGITS),
         "perception_gap": None if gap is None else round(gap, DIGITS),
         "commitments": {
@@ -127,7 +126,7 @@ def stored_report_row(
             "kept": counts.kept,
             "missed": counts.missed,
         },
-        "open_issues": stored.open_issue_count,
+        "open_issues": listed.open_issue_count,
         "last_review": None if last_review is None else last_review.isoformat(),
         "next_review_due": None if next_review is None else next_review.isoformat(),
         "revenue_share": None if share is None else round(share, DIGITS),

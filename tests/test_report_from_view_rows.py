@@ -22,7 +22,7 @@ from trustledger.tui.cli.report import print_report_table
 from trustledger.tui.service.ledger_service import LedgerService
 
 from tests.cli_helpers import cli_env
-from tests.samples import RECORDED, TODAY
+from tests.samples import RECORDED, SAMPLE_EVENTS, TODAY, record_samples
 from tests.test_audit_log import BATCH_1
 from tests.test_lean_views import damage, lean_start
 from tests.test_stored_views import body_of, glanced, with_tail
@@ -50,6 +50,23 @@ def test_todays_report_from_view_rows_is_the_report_of_a_replay(sample_store, co
     assert reported(sample_store, config) == expected
     alerts = LedgerService(sample_store, clock=CLOCK).alerts(TODAY, config)
     assert alerts == replay(list(Ledger(sample_store).iter_events()), TODAY, config=config).alerts
+
+
+def test_a_glance_tells_whether_the_view_rows_hold_every_event(store_url):
+    """On either backend: the newest position read after the rows is theirs until another
+    event is recorded; the report is a replay's either way."""
+    store = record_samples(store_url)
+    service = LedgerService(store, clock=CLOCK)
+    service.rebuild(ModelConfig())
+    seen = service.glance()
+    assert seen.newest == seen.position == SAMPLE_EVENTS
+    assert reported(store, ModelConfig()) == replayed(store, ModelConfig())
+    lines = located_lines("new.ndjson", [json.dumps(line) for line in BATCH_1])
+    with Ledger(store, clock=lambda: RECORDED) as ledger:
+        assert ledger.record(lines).ok
+    seen = service.glance()
+    assert seen.position == SAMPLE_EVENTS and seen.newest == SAMPLE_EVENTS + len(BATCH_1)
+    assert reported(store, ModelConfig()) == replayed(store, ModelConfig())
 
 
 def test_report_rows_from_a_follower_of_view_rows_make_no_view(sample_store):
