@@ -12,6 +12,7 @@ import io
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
@@ -78,3 +79,15 @@ def test_a_report_table_in_a_pipe_has_a_row_per_partnership(sample_store) -> Non
         len(rule) - 2
     )
     assert {cell_len(line) for line in rows} == {cell_len(header)}
+
+
+@pytest.mark.parametrize("args", [("report",), ("history", "northwind"), ("check",)])
+def test_an_ascii_output_gets_escapes_and_the_whole_output(sample_store, args) -> None:
+    """An output that cannot encode the tables' characters (a cron job's ASCII locale) gets
+    them as backslash escapes; the command does not end half-written."""
+    run = run_cli(sample_store.path, *args, env={"PYTHONIOENCODING": "ascii"})
+    assert run.code == (1 if args == ("check",) else 0), run.err  # check: 1 on alerts
+    assert "unexpected error" not in run.err
+    assert run.out.isascii() and len(run.out.splitlines()) > 5
+    if args[0] != "check":
+        assert "\\u2500" in run.out  # the rule under the headers

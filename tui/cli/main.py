@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import io
 import math
 import os
 import re
@@ -249,6 +250,15 @@ def service(store_url: str | None) -> LedgerService:
     return LedgerService(store, clock=cli_context().clock)
 
 
+def _tolerant_output() -> None:
+    """Text the standard output cannot encode (one set to ASCII or Latin-1: a cron job's
+    locale, ``PYTHONIOENCODING``) is written as backslash escapes, as the standard error
+    writes it, rather than ending the command half-written."""
+    stdout = sys.stdout
+    if isinstance(stdout, io.TextIOWrapper) and stdout.errors == "strict":
+        stdout.reconfigure(errors="backslashreplace")
+
+
 @click.group(
     cls=LedgerGroup,
     invoke_without_command=True,
@@ -263,6 +273,7 @@ def main(ctx: click.Context, store_url: str | None) -> None:
     With no command, opens the live dashboard.
     """
     cli_context().clock.today()  # a malformed TRUSTLEDGER_TODAY fails here, before any work
+    _tolerant_output()
     if not gc.isenabled() and ctx.invoked_subcommand not in DASHBOARD_COMMANDS:
         # The command's modules are loaded: collect again (see trustledger.tui.console).
         # The dashboard does so itself once its own modules are loaded.
