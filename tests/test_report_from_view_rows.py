@@ -87,11 +87,23 @@ def test_report_rows_mix_made_views_and_view_rows(sample_store):
 
 def test_todays_report_after_new_events_folds_them_and_stores_the_views(sample_store):
     LedgerService(sample_store, clock=CLOCK).rebuild(ModelConfig())
-    lines = located_lines("new.ndjson", [json.dumps(line) for line in BATCH_1])
+    before = {row["partnership"]: row for row in replayed(sample_store, ModelConfig())}
+    # New partnerships, and revenue that moves an existing one's figures and every share.
+    revenue = {
+        "type": "revenue_recorded",
+        "partnership": "northwind",
+        "period": "2026-10",
+        "amount": 5_000_000,
+        "occurred_on": "2026-11-14",
+    }
+    lines = located_lines("new.ndjson", [json.dumps(line) for line in [*BATCH_1, revenue]])
     with Ledger(sample_store, clock=lambda: RECORDED) as ledger:
         assert ledger.record(lines).ok
     expected = replayed(sample_store, ModelConfig())
     assert "acme" in [row["partnership"] for row in expected]
+    northwind = next(row for row in expected if row["partnership"] == "northwind")
+    assert northwind["revenue_share"] != before["northwind"]["revenue_share"]
+    assert "concentration" in [alert["kind"] for alert in northwind["alert_details"]]
     assert reported(sample_store, ModelConfig()) == expected
     found = lean_start(sample_store)  # the views were moved on to the store's end
     assert found.follower is not None
