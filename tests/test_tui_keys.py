@@ -158,7 +158,12 @@ async def test_keys_typed_before_the_first_screen_wait_for_it(sample_store, monk
     """The home screen is shown with the store's first picture; ``/north⏎`` typed before
     it (a paste, a script that does not wait) filters it: the keys are not lost, nor run
     as shortcuts on the empty screen in front of it."""
-    slow_first_picture(monkeypatch, 0.3)
+    import trustledger.tui.dashboard.app as app_module
+
+    # The picture comes well after the keys, and nothing shows the screen before it (on a
+    # busy machine the loading screen's wait could end before the keys are typed).
+    monkeypatch.setattr(app_module, "FIRST_PICTURE_WAIT", 30.0)
+    slow_first_picture(monkeypatch, 2.0)
     app = make_app(sample_store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
