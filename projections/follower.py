@@ -43,11 +43,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
 from trustledger.domain.recorded import Recorded
-from trustledger.projections.alerts import concentration_alert
 from trustledger.projections.config import DEFAULT_CONFIG, MODEL_VERSION, ModelConfig
 from trustledger.projections.corrections import corrected_handles
 from trustledger.projections.persist import BadStateData
-from trustledger.projections.portfolio import partnership_view, with_share
+from trustledger.projections.portfolio import (
+    partnership_view,
+    revenue_share,
+    share_alerts,
+    with_share,
+)
 from trustledger.projections.replay import refold
 from trustledger.projections.state import PortfolioState, evolve_all
 from trustledger.projections.stored_views import StoredView, lean, made_view
@@ -113,11 +117,8 @@ class SharedViews(Mapping[str, PartnershipView]):
         view = self._views[handle]
         if handle in self._made or not isinstance(view, StoredView) or view.is_made:
             return None
-        total = self._total
-        share = view.revenue_12m / total if total > 0 else None
-        if view.status == "ended":
-            return view, share, []
-        return view, share, concentration_alert(handle, share, self._as_of, self._config)
+        share = revenue_share(view.revenue_12m, self._total)
+        return view, share, share_alerts(handle, view.status, share, self._as_of, self._config)
 
     def all(self) -> tuple[PartnershipView, ...]:
         """Every view, sorted by handle."""

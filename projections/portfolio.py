@@ -190,21 +190,32 @@ def _view(
     )
 
 
+def revenue_share(revenue_12m: float, total: float) -> float | None:
+    """A partnership's share of the portfolio's 12-month revenue ``total`` (None: none)."""
+    return revenue_12m / total if total > 0 else None
+
+
+def share_alerts(
+    handle: str, status: Status, share: float | None, as_of: date, config: ModelConfig
+) -> list[Alert]:
+    """The concentration alert of a partnership with ``share`` of the revenue, if it has
+    one: none once the partnership has ended."""
+    return [] if status == "ended" else concentration_alert(handle, share, as_of, config)
+
+
 def with_share(
     view: PartnershipView, total: float, as_of: date, config: ModelConfig
 ) -> PartnershipView:
     """``view`` with its revenue share of the portfolio's ``total`` and the concentration
     alert that goes with it (the same view when it has them already)."""
-    share = view.revenue_12m / total if total > 0 else None
+    share = revenue_share(view.revenue_12m, total)
     if share == view.revenue_share:
         return view
     alerts = view.alerts
+    over = share_alerts(view.handle, view.status, share, as_of, config)
     # Most shares stay under the limit with no alert before or after: the alerts stand.
-    over = share is not None and share > config.concentration_share and view.status != "ended"
     if over or any(alert.kind == "concentration" for alert in alerts):
-        alerts = tuple(alert for alert in alerts if alert.kind != "concentration")
-        if over:
-            alerts += tuple(concentration_alert(view.handle, share, as_of, config))
+        alerts = (*(alert for alert in alerts if alert.kind != "concentration"), *over)
     return changed_view(view, revenue_share=share, alerts=alerts)
 
 
