@@ -258,7 +258,7 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
         lean_starts.append(found.reason)
         return found
 
-    real_glanced = trustledger.tui.service.live.lean_from_views
+    real_glanced = trustledger.tui.service.live.glanced_views
     glances: list[str | None] = []
 
     def glanced(*args, **kwargs):
@@ -269,7 +269,7 @@ async def test_the_dashboard_starts_from_the_read_model_and_keeps_it_current(
     monkeypatch.setattr(ReadModel, "start", start)
     monkeypatch.setattr(ReadModel, "load_lean", load_lean)
     # The view rows a dashboard's first frame is drawn from, read before the ledger is open.
-    monkeypatch.setattr(trustledger.tui.service.live, "lean_from_views", glanced)
+    monkeypatch.setattr(trustledger.tui.service.live, "glanced_views", glanced)
     # The sample store may hold a read model already (a report for today builds one): start
     # without, to see the first dashboard build it.
     with closing(sqlite3.connect(str(sample_store.path))) as conn, conn:
@@ -387,7 +387,7 @@ async def test_a_fault_in_reading_the_first_picture_at_a_glance_falls_back_to_th
         calls.append(1)
         raise RuntimeError("broken on purpose")
 
-    monkeypatch.setattr(trustledger.tui.service.live, "lean_from_views", broken)
+    monkeypatch.setattr(trustledger.tui.service.live, "glanced_views", broken)
     app = make_app(sample_store, warm_start=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.ready()

@@ -231,7 +231,7 @@ class LedgerService:
         """Today's portfolio from a glance at the store, when its view rows are today's and
         hold every event recorded; else None (as when the store cannot be glanced at: the
         ledger's start then answers, in its own words)."""
-        from trustledger.tui.service.readmodel import gc_paused, lean_from_views, model_key
+        from trustledger.tui.service.readmodel import gc_paused, glanced_views
 
         with gc_paused():
             try:
@@ -240,9 +240,7 @@ class LedgerService:
                 return None
             if seen.newest is None or seen.newest != seen.position:
                 return None  # no read model, or events recorded after it
-            key = model_key(config)
-            found = lean_from_views(seen.views, key, seen.link_at, config, as_of, complete=False)
-            follower = found.follower
+            follower = glanced_views(seen, config, as_of).follower
             if follower is None or as_of < follower.state.max_day:
                 return None
             portfolio = follower.view(as_of)

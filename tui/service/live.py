@@ -56,8 +56,7 @@ from trustledger.tui.service.readmodel import (
     ReadModel,
     completed,
     gc_paused,
-    lean_from_views,
-    model_key,
+    glanced_views,
 )
 from trustledger.tui.service.stores import open_ledger, opened, scrub
 
@@ -556,10 +555,7 @@ def follow(
         try:
             with gc_paused():
                 seen = service.glance()
-                found = lean_from_views(
-                    seen.views, model_key(config), seen.link_at, config, day, complete=False
-                )
-                follower = found.follower
+                follower = glanced_views(seen, config, day).follower
                 if follower is None:
                     return False
                 picture = live_picture(follower, day)

@@ -62,6 +62,7 @@ from trustledger.projections.trends import series as trend_series
 from trustledger.projections.views import PartnershipView, TrendPoint
 
 if TYPE_CHECKING:
+    from trustledger.domain.glance import Glance
     from trustledger.domain.ledger import Ledger
 
 #: Events per page while folding what the read model does not hold yet.
@@ -248,6 +249,16 @@ def lean_from_views(
             if problem is not None:
                 return LeanLoaded(None, problem)
     return LeanLoaded(follower)
+
+
+def glanced_views(seen: Glance, config: ModelConfig, as_of: date) -> LeanLoaded:
+    """A lean follower from the view rows of ``seen`` (a glance at the store, read over a
+    plain connection) when they are this store's views of ``as_of`` under ``config``, each
+    row's head checked and its view not yet made; or why there is none."""
+    with gc_paused():
+        return lean_from_views(
+            seen.views, model_key(config), seen.link_at, config, as_of, complete=False
+        )
 
 
 def completed(follower: Follower) -> str | None:
