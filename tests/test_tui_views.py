@@ -10,6 +10,7 @@ from datetime import date
 
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets._footer import FooterKey
 from trustledger.tui.dashboard.app import TrustLedgerApp
 from trustledger.tui.dashboard.prefs import Prefs
 from trustledger.tui.dashboard.screens.export import ExportScreen
@@ -17,13 +18,14 @@ from trustledger.tui.dashboard.screens.help import KEYS, HelpScreen
 from trustledger.tui.dashboard.screens.partnership import PartnershipScreen
 from trustledger.tui.dashboard.screens.portfolio import PortfolioScreen, PortfolioTable
 from trustledger.tui.dashboard.screens.text import TextScreen
+from trustledger.tui.dashboard.widgets.bars import KeysBar
 from trustledger.tui.dashboard.widgets.tables import cursor_key, move_to, row_keys
 from trustledger.tui.service.access import Access
 from trustledger.tui.service.clock import FixedClock
 from trustledger.tui.service.ledger_service import LedgerService
 
 from tests.hardening_support import registered, store_directly
-from tests.test_tui_support import CLOCK, make_app, screen_text
+from tests.test_tui_support import CLOCK, make_app, pause_until, screen_text
 
 SIZE = (80, 24)
 
@@ -91,6 +93,40 @@ async def test_the_footer_shows_the_keys_people_need(sample_store):
         keys = footer(app)
         for shown in ("1-6 Tabs", "? Help", "/ Search", "esc Back"):
             assert shown in keys, keys
+
+
+async def test_the_footer_is_built_again_only_when_its_keys_change(sample_store, monkeypatch):
+    """Textual's footer makes its keys anew (a widget each, styled one by one) whenever the
+    screen says its bindings may have changed: seven times while the dashboard started and
+    eight while a partnership opened, where the keys shown changed once or twice. Each
+    screen's footer is now built when its keys change, and only then."""
+    builds: list[str] = []
+    real_compose = KeysBar.compose
+
+    def compose(self):
+        builds.append(type(self.screen).__name__)
+        return real_compose(self)
+
+    monkeypatch.setattr(KeysBar, "compose", compose)
+    app = make_app(sample_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.pause(0.2)
+        assert builds.count("PortfolioScreen") <= 2, builds
+        built = list(app.screen.query(FooterKey))
+        assert "? Help" in footer(app) and "l Live" not in footer(app)
+        builds.clear()
+        await open_partnership(app, pilot, "northwind")
+        await pilot.pause(0.2)
+        assert "esc Back" in footer(app)
+        assert builds.count("PartnershipScreen") <= 2, builds
+        await pilot.press("escape")
+        await pause_until(pilot, lambda: isinstance(app.screen, PortfolioScreen), "home")
+        kept = list(app.screen.query(FooterKey))
+        assert len(kept) == len(built) and all(a is b for a, b in zip(kept, built, strict=True))
+        await pilot.press("left_curly_bracket")  # a month back: audit mode offers "l Live"
+        await pause_until(pilot, lambda: "l Live" in footer(app), "the Live key shown")
+        assert app.audit and not any(key in built for key in app.screen.query(FooterKey))
 
 
 async def test_a_tab_key_gives_its_table_the_focus(sample_store):

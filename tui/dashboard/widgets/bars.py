@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from rich.markup import escape
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
 from trustledger.domain.text import terminal_safe
@@ -142,7 +143,39 @@ class PortfolioSummary(Static):
 
 class KeysBar(Footer):
     """The footer: the current screen's keys, compact so that ``?`` and the keys of the
-    screen fit at 80 columns (the command palette, ``ctrl+p``, is in the help instead)."""
+    screen fit at 80 columns (the command palette, ``ctrl+p``, is in the help instead).
+
+    Textual's footer builds its keys anew (a widget each, styled one by one) whenever the
+    screen says its bindings may have changed: after each key that moves the cursor, and
+    five times over while a dashboard starts, where the keys shown changed once. Here the
+    keys are built again only when what they would show is not what they show."""
 
     def __init__(self) -> None:
         super().__init__(compact=True, show_command_palette=False)
+        self._shown: tuple[object, ...] | None = None
+
+    def _keys(self) -> tuple[object, ...]:
+        """What :meth:`compose` shows of the screen's bindings, each as it shows it."""
+        get_key_display = self.app.get_key_display
+        return tuple(
+            (
+                binding.key,
+                get_key_display(binding),
+                binding.description,
+                binding.action,
+                binding.group,
+                enabled,
+                tooltip,
+            )
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._keys() if self._bindings_ready else None
+        yield from super().compose()
+
+    async def recompose(self) -> None:
+        if self._shown is not None and self.is_attached and self._keys() == self._shown:
+            return
+        await super().recompose()
