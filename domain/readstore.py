@@ -174,6 +174,24 @@ class ReadStore:
             meta = _meta(_values(row)[0])
             return StoredRows(meta, self._all_rows(c, self.rows_table))
 
+    def read_some(self, handles: Sequence[str]) -> StoredRows:
+        """The meta and the state rows of ``handles`` (those the read model holds), in one
+        read transaction; no meta when there is no read model."""
+        with self._failures("read"), self.datastore.transaction(commit=False) as c:
+            if not self._has_tables(c):
+                return StoredRows(None, [])
+            meta = self._current(c)
+            if meta is None or not handles:
+                return StoredRows(meta, [])
+            marks = ", ".join([self.mark] * len(handles))
+            cursor = self._rows_cursor_with(
+                c,
+                f"SELECT handle, body, digest FROM {self.rows_table} WHERE handle IN ({marks})",
+                tuple(handles),
+            )
+            rows = [(handle, bytes(body), digest) for handle, body, digest in cursor.fetchall()]
+            return StoredRows(meta, rows)
+
     def read_each(
         self,
         on_meta: Callable[[dict[str, Any] | None], bool],
@@ -211,14 +229,18 @@ class ReadStore:
         On PostgreSQL it asks for binary results: bodies come as their bytes rather than as
         hex text to decode (a million-event store's view rows are 14 MB), and no dictionary
         is made per row."""
+        return self._rows_cursor_with(c, query, ())
+
+    def _rows_cursor_with(self, c: Any, query: str, parameters: tuple[Any, ...]) -> Any:
+        """:meth:`_rows_cursor` of a query with ``parameters``."""
         if self.kind == "sqlite":
             cursor = c.sqlite_cursor
-            cursor.execute(query)
+            cursor.execute(query, parameters)
             return cursor
         from psycopg.rows import tuple_row
 
         cursor = c.connection.cursor(row_factory=tuple_row, binary=True)
-        cursor.execute(query)
+        cursor.execute(query, parameters)
         return cursor
 
     def _all_rows(self, c: Any, table: str) -> list[tuple[str, bytes, str]]:

@@ -53,7 +53,7 @@ from trustledger.projections.portfolio import (
     with_share,
 )
 from trustledger.projections.replay import refold
-from trustledger.projections.state import PortfolioState, evolve_all
+from trustledger.projections.state import PartnershipState, PortfolioState, evolve_all
 from trustledger.projections.stored_views import StoredView, lean, made_view
 from trustledger.projections.trends import series
 from trustledger.projections.views import (
@@ -125,6 +125,12 @@ class SharedViews(Mapping[str, PartnershipView]):
         return tuple(self[handle] for handle in sorted(self._views))
 
 
+#: The stored states of partnerships as of a position between two (``since`` and ``upto``,
+#: a lean follower's), for some of those asked (``(handles, since, upto)``): a partnership
+#: that has had no event since ``since`` has the same state at ``upto``.
+StoredStates = Callable[[list[str], int, int], Mapping[str, PartnershipState]]
+
+
 class StoredSparks(Mapping[str, list[TrendPoint]]):
     """Sparklines by handle: those in ``made``, and those of the views in ``views`` still as
     read from view rows, made when first read (copies the follower no longer changes)."""
@@ -189,6 +195,9 @@ class Follower:
         # A lean follower's every partnership (views held or state held) and their count
         # with those registered after the views' day (None: not lean, the state holds all).
         self._known: set[str] | None = None
+        # A lean follower: the position since which no partnership whose state it does not
+        # hold has had an event (its start, or the last time it let the states go).
+        self._unheld_since: int | None = None
         self._count = 0
         self._unmade = False  # some views are still as read from view rows
 
@@ -228,6 +237,7 @@ class Follower:
         follower._series = dict(series)
         follower._series_key = (as_of, *series_key)
         follower._known = set(views)
+        follower._unheld_since = position
         follower._count = partnerships
         follower._unmade = any(isinstance(view, StoredView) for view in views.values())
         return follower
@@ -271,6 +281,7 @@ class Follower:
             if isinstance(view, PartnershipView) and view.detailed:
                 views[handle] = lean(view)
         held.clear()
+        self._unheld_since = self._state.last_position
         self._portfolio = None
         return True
 
@@ -327,13 +338,16 @@ class Follower:
         self,
         batch: Iterable[Recorded],
         history: Callable[[str], Iterable[Recorded]] | None = None,
+        stored: StoredStates | None = None,
     ) -> set[str]:
         """Fold new events (in recording order); return the handles of partnerships they changed.
 
         Revenue changes every partnership's revenue share: views recompute shares anyway.
         A correction changes a partnership's past: that partnership is folded afresh from
         its whole history, which ``history(handle)`` gives (the caller's read of the store;
-        ValueError when a batch holds a correction and no ``history`` is given).
+        ValueError when a batch holds a correction and no ``history`` is given). A lean
+        follower takes the state of a partnership it does not hold from ``stored`` when it
+        can (see :data:`StoredStates`), else folds its history.
         """
         state = self._state
         seen = state.last_position
@@ -341,7 +355,7 @@ class Follower:
         changed: set[str] = set()
         known = self._known
         if known is not None:
-            self._hold({recorded.partnership for recorded in fresh}, history)
+            self._hold({recorded.partnership for recorded in fresh}, history, stored)
         evolve_all(state, fresh, changed)
         corrected = corrected_handles(fresh)
         if corrected and history is None:
@@ -366,15 +380,29 @@ class Follower:
             self._portfolio = None
         return changed
 
-    def _hold(self, handles: set[str], history: Callable[[str], Iterable[Recorded]] | None) -> None:
-        """Fold, from their histories, the partnerships among ``handles`` whose state a lean
-        follower does not hold yet (up to its position: the batch follows)."""
-        missing = [handle for handle in handles if handle not in self._state.partnerships]
+    def _hold(
+        self,
+        handles: set[str],
+        history: Callable[[str], Iterable[Recorded]] | None,
+        stored: StoredStates | None = None,
+    ) -> None:
+        """Take up the states of the partnerships among ``handles`` that a lean follower
+        does not hold yet, as of its position (the batch follows): stored ones from
+        ``stored``, the others folded from their histories."""
+        partnerships = self._state.partnerships
+        missing = sorted(handle for handle in handles if handle not in partnerships)
         if not missing:
             return
+        since = self._unheld_since
+        if stored is not None and since is not None:
+            found = stored(missing, since, self._state.last_position)
+            partnerships.update(found)
+            missing = [handle for handle in missing if handle not in found]
+            if not missing:
+                return
         if history is None:
             raise ValueError("a lean follower needs the partnerships' histories")
-        for handle in sorted(missing):
+        for handle in missing:
             refold(self._state, handle, history(handle))
 
     def handles(self) -> list[str]:

@@ -186,8 +186,15 @@ def test_the_read_model_equals_a_full_replay_after_any_interleaving(plan: list[S
                     if found is not None and amount % 2 == 0:
                         leans.append(found)
                     if leans:
-                        follower = caught_up(ledger, leans[amount % len(leans)])
-                        follower.view(AS_OF)
+                        # Half of them take up the partnerships new events touch from the
+                        # stored states (when the read model stands where that holds), the
+                        # others from their histories: both are a replay.
+                        stored = model.stored_states if amount < 2 else None
+                        follower = caught_up(ledger, leans[amount % len(leans)], stored)
+                        events = list(ledger.iter_events(trusted=True))
+                        assert lean_figures(follower.view(AS_OF)) == lean_figures(
+                            replay(events, AS_OF, config=CONFIG)
+                        )
                         follower.sparklines(AS_OF, SPARK_POINTS, SPARK_STEP_DAYS)
                         if model.advance(follower, AS_OF) or model.put_views(follower, AS_OF):
                             follower.make_lean()
@@ -465,3 +472,121 @@ async def test_planted_cache_and_read_model_files_never_run_and_never_wedge_the_
     assert not marker.exists()
     with Ledger(sample_store) as ledger:  # the dashboard rebuilt it on its way in
         assert ReadModel(ledger, CONFIG).load().state is not None
+
+
+# -- a lean follower takes up touched partnerships from the stored states ----------------
+
+
+class Reads:
+    """The histories and stored states a lean follower asks for while it folds."""
+
+    def __init__(self, ledger: Ledger, model: ReadModel) -> None:
+        self.ledger, self.model = ledger, model
+        self.histories: list[str] = []
+        self.stored: list[str] = []
+
+    def history(self, handle: str) -> list:
+        self.histories.append(handle)
+        return self.ledger.history(handle, trusted=True)
+
+    def states(self, handles: list[str], since: int, upto: int) -> dict:
+        found = self.model.stored_states(handles, since, upto)
+        self.stored += found
+        return found
+
+    def fold(self, follower: Follower) -> Follower:
+        for batch in [every_event(self.ledger)]:
+            follower.apply(batch, self.history, self.states)
+        return follower
+
+
+def assert_a_replay(follower: Follower, ledger: Ledger) -> None:
+    events = every_event(ledger)
+    assert follower.last_position == events[-1].position
+    assert lean_figures(follower.view(AS_OF)) == lean_figures(replay(events, AS_OF, config=CONFIG))
+
+
+def revenue(handles: list[str], amount: int) -> list:
+    """A revenue line for each of ``handles``, on the tests' today."""
+    from trustledger.tui.service.recording import located_lines
+
+    return located_lines(
+        "more.ndjson",
+        [
+            orjson.dumps(
+                {
+                    "type": "revenue_recorded",
+                    "partnership": handle,
+                    "period": "2026-11",
+                    "amount": amount,
+                    "occurred_on": TODAY.isoformat(),
+                }
+            ).decode()
+            for handle in handles
+        ],
+    )
+
+
+def lean_at_the_end(store: StoreConfig) -> tuple[Ledger, ReadModel, Follower]:
+    """Every sample recorded, the read model rebuilt, and a lean follower from its views."""
+    ledger = Ledger(store, create=True, clock=lambda: RECORDED)
+    assert ledger.record(LINES).ok
+    model = ReadModel(ledger, CONFIG)
+    model.rebuild(as_of=AS_OF)
+    follower = model.load_lean(AS_OF).follower
+    assert follower is not None and follower.is_lean
+    return ledger, model, follower
+
+
+def test_a_lean_follower_folds_new_events_onto_the_stored_states(store_url: str) -> None:
+    # A live view started from view rows held no partnership's state: each new event's
+    # partnership was folded from its whole history. It is now taken from the stored
+    # states, when the read model stands where they are still that partnership's state.
+    ledger, model, follower = lean_at_the_end(parse_store_url(store_url))
+    with ledger:
+        assert ledger.record(revenue(["northwind", "vantage-retail", "papercraft"], 10)).ok
+        reads = Reads(ledger, model)
+        assert_a_replay(reads.fold(follower), ledger)
+        assert sorted(reads.stored) == ["northwind", "papercraft", "vantage-retail"]
+        assert reads.histories == []
+        # Stored and let go: the states stored then are taken up for the next events, those
+        # of the partnerships it held as well as the others'.
+        follower.sparklines(AS_OF, SPARK_POINTS, SPARK_STEP_DAYS)
+        assert model.advance(follower, AS_OF) and follower.make_lean()
+        assert ledger.record(revenue(["northwind", "helix-cloud"], 20)).ok
+        again = Reads(ledger, model)
+        assert_a_replay(again.fold(follower), ledger)
+        assert sorted(again.stored) == ["helix-cloud", "northwind"] and again.histories == []
+
+
+def test_stored_states_past_the_follower_or_damaged_are_not_taken(store_url: str) -> None:
+    store = parse_store_url(store_url)
+    ledger, model, damaged = lean_at_the_end(store)
+    with ledger:
+        behind = model.load_lean(AS_OF).follower
+        assert behind is not None
+        assert ledger.record(revenue(["northwind", "papercraft"], 10)).ok
+        # A row damaged (another name in it, its digest kept): that one from its history.
+        position = damaged.last_position
+        assert "northwind" in model.stored_states(["northwind"], position, position)
+        execute(
+            store,
+            store_url,
+            f"UPDATE {ROWS_TABLE} SET body=? WHERE handle=?",
+            orjson.dumps({"handle": "northwind", "name": "Someone Else"}),
+            "northwind",
+        )
+        assert model.stored_states(["northwind"], position, position) == {}
+        reads = Reads(ledger, model)
+        assert_a_replay(reads.fold(damaged), ledger)
+        assert reads.stored == ["papercraft"] and reads.histories == ["northwind"]
+        # Another viewer moved the read model past this follower: none is taken.
+        ReadModel(ledger, CONFIG).rebuild(as_of=AS_OF)
+        assert ledger.record(revenue(["helix-cloud"], 30)).ok
+        late = Reads(ledger, model)
+        assert_a_replay(late.fold(behind), ledger)
+        assert late.stored == [] and sorted(late.histories) == [
+            "helix-cloud",
+            "northwind",
+            "papercraft",
+        ]

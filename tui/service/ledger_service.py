@@ -307,14 +307,14 @@ class LedgerService:
             current = False  # the stored view rows are today's, at the store's end
             if follower is not None:
                 stored = follower.last_position
-                current = caught_up(ledger, follower).last_position == stored
+                current = caught_up(ledger, follower, model.stored_states).last_position == stored
                 if not current and completed(follower) is not None:
                     follower = None  # views to store again, and one of them unreadable
             if follower is None:
                 # The first of the day: today's views from the stored states, one at a time.
                 follower = model.lean_from_states(as_of).follower
                 if follower is not None:
-                    caught_up(ledger, follower)
+                    caught_up(ledger, follower, model.stored_states)
             if follower is None:
                 state, _ = model.start()
                 follower = Follower.from_state(state)

@@ -49,6 +49,7 @@ from trustledger.projections import (
     sparklines,
     trend,
 )
+from trustledger.projections.follower import StoredStates
 from trustledger.projections.stored_views import with_items
 from trustledger.tui.service.readmodel import (
     SPARK_POINTS,
@@ -281,6 +282,9 @@ class LiveFollower:
         self.follower = follower or Follower(config)
         self.wake_every = wake_every
         self.reopen = reopen
+        # Where a lean follower takes a partnership's stored state from, before its history
+        # (the store's shared read model: see ``ReadModel.stored_states``).
+        self.stored_states: StoredStates | None = None
         self.last: Picture | None = None
         # The chain link of the last event folded: how a reconnection knows the store still
         # holds it (None: not known yet; looked up on the next load).
@@ -296,7 +300,7 @@ class LiveFollower:
         changed: set[str] = set()
         source = self._source()
         for batch in pages(source.read, self.follower.last_position, PAGE):
-            changed |= self.follower.apply(batch, source.history)
+            changed |= self.follower.apply(batch, source.history, self.stored_states)
             self.last_link = batch[-1].link
         if self.last_link is None:
             self.last_link = self._link_at(self.follower.last_position)
@@ -510,6 +514,7 @@ def follow(
         source = connection.open()
         if warm_start and connection.ledger is not None:
             model = ReadModel(connection.ledger, config)
+            live.stored_states = model.stored_states
             if not started:
                 started = True  # once: later reconnections keep the state they have
                 live.adopt(lean_start())

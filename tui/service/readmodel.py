@@ -41,7 +41,7 @@ from trustledger.domain.readstore import ReadStoreError, StoredRows, row_digest
 from trustledger.projections import MODEL_VERSION, Follower, ModelConfig, PortfolioState
 from trustledger.projections.config import config_values
 from trustledger.projections.corrections import corrected_handles
-from trustledger.projections.follower import UnreadableView
+from trustledger.projections.follower import StoredStates, UnreadableView
 from trustledger.projections.persist import (
     STATE_FORMAT,
     BadStateData,
@@ -50,7 +50,7 @@ from trustledger.projections.persist import (
 )
 from trustledger.projections.portfolio import partnership_view
 from trustledger.projections.replay import refold
-from trustledger.projections.state import evolve_all
+from trustledger.projections.state import PartnershipState, evolve_all
 from trustledger.projections.stored_views import (
     VIEW_FORMAT,
     StoredView,
@@ -157,14 +157,15 @@ def fold_new(
     return changed
 
 
-def caught_up(ledger: Ledger, follower: Follower) -> Follower:
+def caught_up(ledger: Ledger, follower: Follower, stored: StoredStates | None = None) -> Follower:
     """``follower`` with every event recorded after its position folded in (a lean one
-    folds the partnerships they touch from their histories)."""
+    takes up the partnerships they touch from ``stored`` when it can, else from their
+    histories: see :meth:`ReadModel.stored_states`)."""
     read = partial(ledger.read, trusted=True)
     history = partial(ledger.history, trusted=True)
     with gc_paused():
         for batch in pages(read, follower.last_position, PAGE):
-            follower.apply(batch, history)
+            follower.apply(batch, history, stored)
     return follower
 
 
@@ -286,6 +287,8 @@ class ReadModel:
         self.store = ledger.read_store()
         self.writable = True
         self.problem: str | None = None  # why the last write did not happen
+        # The stored meta's position and link last found to be this store's.
+        self._known_link: tuple[int, object] | None = None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -399,6 +402,41 @@ class ReadModel:
                 series_key=(SPARK_POINTS, SPARK_STEP_DAYS),
             )
         return LeanLoaded(follower)
+
+    def stored_states(
+        self, handles: Sequence[str], since: int, upto: int
+    ) -> dict[str, PartnershipState]:
+        """The stored states of ``handles`` (those the read model holds, each row checked),
+        when the read model stands between positions ``since`` and ``upto``: for a lean
+        follower at ``upto`` none of these partnerships has had an event since ``since``,
+        so their states there are their states now. What a live view folds a partnership's
+        new event onto, instead of its whole history. Empty when the read model cannot be
+        used or read: the caller reads the histories."""
+        try:
+            stored = self.store.read_some(handles)
+        except ReadStoreError:
+            return {}
+        meta = stored.meta
+        if meta is None or meta.get("key") != self.key:
+            return {}
+        position = meta.get("position")
+        if not isinstance(position, int) or not since <= position <= upto:
+            return {}
+        if (position, meta.get("link")) != self._known_link:
+            if self._meta_problem(meta) is not None:
+                return {}
+            self._known_link = (position, meta.get("link"))
+        found: dict[str, PartnershipState] = {}
+        for handle, body, digest in stored.rows:
+            if row_digest(handle, body) != digest:
+                continue  # damaged: that partnership is read from its history
+            try:
+                ps = partnership_from_data(orjson.loads(body), self.config)
+            except (orjson.JSONDecodeError, BadStateData):
+                continue
+            if ps.handle == handle:
+                found[handle] = ps
+        return found
 
     def _meta_problem(self, meta: dict[str, Any] | None) -> str | None:
         """Why the stored meta cannot be used (None: it can)."""
