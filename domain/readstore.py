@@ -176,10 +176,9 @@ class ReadStore:
 
     def read_some(self, handles: Sequence[str]) -> StoredRows:
         """The meta and the state rows of ``handles`` (those the read model holds), in one
-        read transaction; no meta when there is no read model."""
+        read transaction; no meta when there is none. Asked for at each live update, it
+        does not look for the tables first: without them it fails (``ReadStoreError``)."""
         with self._failures("read"), self.datastore.transaction(commit=False) as c:
-            if not self._has_tables(c):
-                return StoredRows(None, [])
             meta = self._current(c)
             if meta is None or not handles:
                 return StoredRows(meta, [])

@@ -32,9 +32,10 @@ A *lean* follower (:meth:`Follower.lean`) starts from today's lean views instead
 partnerships new events touched: a partnership that is not held yet is taken up when an event
 for it arrives, from its stored state when the caller can give it (``stored``: see
 :data:`StoredStates`), else folded from its history (``history(handle)``, up to the position
-before the batch). Its memory follows what changed, not the history. It answers for the day its views are of; for any
-other day (the day turned, an event dated later arrived) :meth:`Follower.view` raises
-:class:`NeedsFullState`, and the caller starts again from the full state.
+before the batch). Its memory follows what changed, not the history. It answers for the day
+its views are of; for any other day (the day turned, an event dated later arrived)
+:meth:`Follower.view` raises :class:`NeedsFullState`, and the caller starts again from the
+full state.
 """
 
 from __future__ import annotations

@@ -590,3 +590,18 @@ def test_stored_states_past_the_follower_or_damaged_are_not_taken(store_url: str
             "northwind",
             "papercraft",
         ]
+
+
+def test_no_stored_state_is_taken_from_a_store_without_a_read_model(store_url: str) -> None:
+    store = parse_store_url(store_url)
+    ledger, model, follower = lean_at_the_end(store)
+    with ledger:
+        position = follower.last_position
+        assert set(model.stored_states(["northwind"], position, position)) == {"northwind"}
+        for table in (ROWS_TABLE, META_TABLE):
+            execute(store, store_url, f"DROP TABLE {table}")
+        assert model.stored_states(["northwind"], position, position) == {}
+        assert ledger.record(revenue(["northwind"], 10)).ok
+        reads = Reads(ledger, model)
+        assert_a_replay(reads.fold(follower), ledger)
+        assert reads.stored == [] and reads.histories == ["northwind"]

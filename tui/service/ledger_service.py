@@ -253,10 +253,10 @@ class LedgerService:
         Today's (``as_of`` today, on or after the latest day recorded, with everything
         known) comes from the store's shared read model and the events recorded since it:
         its view rows of today when it has them (only the partnerships with newer events are
-        folded, onto their stored states or from their histories), else its folded states (rebuilt first when they cannot
-        be used). The read model is then moved on, with today's view rows, when the store can
-        be written, so that the next start today is lean. Any other day is a full replay of
-        the events.
+        folded, onto their stored states or from their histories), else its folded states
+        (rebuilt first when they cannot be used). The read model is then moved on, with
+        today's view rows, when the store can be written, so that the next start today is
+        lean. Any other day is a full replay of the events.
         """
         return self._portfolio(as_of, known_at, config, complete=True)
 
