@@ -61,8 +61,11 @@ class Backend(Protocol):
     def partnership_rows(self, handle: str) -> list[RawRow]: ...
     def correction_rows(self, upto: int) -> list[RawRow]: ...
     def rows(self, after: int, limit: int) -> list[RawRow]: ...
-    def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]: ...
+    def states(
+        self, after: int, limit: int, part: Part | None = None
+    ) -> list[tuple[int, int, bytes]]: ...
     def handles(self) -> list[str]: ...
+    def event_counts(self) -> dict[str, int]: ...
     def insert_events(
         self,
         events: Sequence[StoredEvent],
@@ -75,6 +78,11 @@ class Backend(Protocol):
 
 #: A partnership's decision state as saved with its events: (handle, version, JSON bytes).
 Decision = tuple[str, int, bytes]
+
+#: Some of the partnerships, by handle: ``(first, before)``, those from ``first`` and before
+#: ``before`` in the order of their bytes (None: no bound). Two parts that meet at one handle
+#: hold every partnership once between them, whatever the database's text collation.
+Part = tuple[str | None, str | None]
 
 T = TypeVar("T")
 
@@ -99,6 +107,21 @@ class _Reading:
 
     def _read_failed(self, exc: BaseException) -> StoreError:
         return StoreError(f"cannot read store {self.where}: {first_line(exc)}")
+
+
+def _part_where(part: Part | None, mark: str, collate: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL that keeps the rows of ``part`` (to follow a first condition), and its
+    values; ``collate`` makes the database compare handles byte by byte."""
+    if part is None:
+        return "", ()
+    first, before = part
+    where: str = ""
+    values: tuple[str, ...] = ()
+    if first is not None:
+        where, values = f" AND originator_id{collate} >= {mark}", (first,)
+    if before is not None:
+        where, values = f"{where} AND originator_id{collate} < {mark}", (*values, before)
+    return where, values
 
 
 def _row(values: Iterable[Any]) -> RawRow:
@@ -277,16 +300,18 @@ class SQLiteBackend(_Reading):
             )
             return [_row(tuple(row)) for row in c.fetchall()]
 
-    def _page(self, columns: str, after: int, limit: int) -> list[Any]:
-        """``columns`` of the rows after position ``after``, at most ``limit``, as tuples."""
+    def _page(self, columns: str, after: int, limit: int, part: Part | None = None) -> list[Any]:
+        """``columns`` of the rows after position ``after``, at most ``limit``, as tuples;
+        those of the partnerships of ``part`` only, when it is given."""
+        where, values = _part_where(part, "?", "")
         with self._reading(), self.datastore.transaction(commit=False) as c:
             cursor = c.sqlite_cursor
             # Plain tuples: the library's sqlite3.Row factory costs more than the rest of
             # reading a row when a replay reads millions of them.
             cursor.row_factory = None
             cursor.execute(
-                f"SELECT {columns} FROM {self.table} WHERE rowid>? ORDER BY rowid LIMIT ?",
-                (after, limit),
+                f"SELECT {columns} FROM {self.table} WHERE rowid>?{where} ORDER BY rowid LIMIT ?",
+                (after, *values, limit),
             )
             return cursor.fetchall()
 
@@ -294,10 +319,13 @@ class SQLiteBackend(_Reading):
         columns = "rowid, originator_id, originator_version, topic, state"
         return [_row(row) for row in self._page(columns, after, limit)]
 
-    def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
-        """``(position, version, state)`` of the rows after ``after``: what a replay reads
-        (the partnership and type are in the state), at the least cost per row."""
-        return self._page("rowid, originator_version, state", after, limit)
+    def states(
+        self, after: int, limit: int, part: Part | None = None
+    ) -> list[tuple[int, int, bytes]]:
+        """``(position, version, state)`` of the rows after ``after`` (of the partnerships of
+        ``part``, when given): what a replay reads (the partnership and type are in the
+        state), at the least cost per row."""
+        return self._page("rowid, originator_version, state", after, limit, part)
 
     def handles(self) -> list[str]:
         with self._reading(), self.datastore.transaction(commit=False) as c:
@@ -306,6 +334,12 @@ class SQLiteBackend(_Reading):
                 "ORDER BY originator_id"
             )
             return [row[0] for row in c.fetchall()]
+
+    def event_counts(self) -> dict[str, int]:
+        """How many events each partnership has (from the table's key, not its rows)."""
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_id, count(*) FROM {self.table} GROUP BY originator_id")
+            return {row[0]: row[1] for row in c.fetchall()}
 
 
 class PostgresBackend(_Reading):
@@ -485,13 +519,15 @@ class PostgresBackend(_Reading):
             )
             return [_row(row.values()) for row in c.fetchall()]
 
-    def _page(self, columns: str, after: int, limit: int) -> list[Any]:
-        """``columns`` of the rows after position ``after``, at most ``limit``, as dicts."""
+    def _page(self, columns: str, after: int, limit: int, part: Part | None = None) -> list[Any]:
+        """``columns`` of the rows after position ``after``, at most ``limit``, as dicts;
+        those of the partnerships of ``part`` only, when it is given."""
+        where, values = _part_where(part, "%s", ' COLLATE "C"')
         with self._reading(), self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT {columns} FROM {self.table} "
-                "WHERE notification_id>%s ORDER BY notification_id LIMIT %s",
-                (after, limit),
+                f"WHERE notification_id>%s{where} ORDER BY notification_id LIMIT %s",
+                (after, *values, limit),
             )
             return c.fetchall()
 
@@ -499,9 +535,11 @@ class PostgresBackend(_Reading):
         columns = "notification_id, originator_id, originator_version, topic, state"
         return [_row(row.values()) for row in self._page(columns, after, limit)]
 
-    def states(self, after: int, limit: int) -> list[tuple[int, int, bytes]]:
+    def states(
+        self, after: int, limit: int, part: Part | None = None
+    ) -> list[tuple[int, int, bytes]]:
         """``(position, version, state)`` of the rows after ``after`` (see SQLite's)."""
-        page = self._page("notification_id, originator_version, state", after, limit)
+        page = self._page("notification_id, originator_version, state", after, limit, part)
         return [tuple(row.values()) for row in page]
 
     def handles(self) -> list[str]:
@@ -511,3 +549,11 @@ class PostgresBackend(_Reading):
                 "ORDER BY originator_id"
             )
             return [row["originator_id"] for row in c.fetchall()]
+
+    def event_counts(self) -> dict[str, int]:
+        """How many events each partnership has (see SQLite's)."""
+        with self._reading(), self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, count(*) AS n FROM {self.table} GROUP BY originator_id"
+            )
+            return {row["originator_id"]: row["n"] for row in c.fetchall()}

@@ -45,6 +45,7 @@ from trustledger.domain.backends import (
     DECISIONS_TABLE,
     PG_ID_FUNCTION_VERSION,
     Backend,
+    Part,
     PostgresBackend,
     RawRow,
     SQLiteBackend,
@@ -568,18 +569,35 @@ class Ledger:
         return self.backend.rows(after, limit)
 
     def read(
-        self, after: int = 0, limit: int = READ_PAGE, *, trusted: bool = False
+        self,
+        after: int = 0,
+        limit: int = READ_PAGE,
+        *,
+        trusted: bool = False,
+        part: Part | None = None,
     ) -> list[Recorded]:
-        """The recorded events after position ``after``, oldest first, at most ``limit``."""
+        """The recorded events after position ``after``, oldest first, at most ``limit``.
+        ``trusted``: decoded as the ledger's own rows (:func:`trusted_rows`); ``part``: of
+        those partnerships only (trusted reading only)."""
         if trusted:
-            return trusted_rows(self.backend.states(after, limit))
+            return trusted_rows(self.backend.states(after, limit, part))
+        if part is not None:
+            raise ValueError("a part of the partnerships is read trusted")
         return [to_recorded(row) for row in self.backend.rows(after, limit)]
 
     def iter_events(
-        self, after: int = 0, page: int = READ_PAGE, *, trusted: bool = False
+        self,
+        after: int = 0,
+        page: int = READ_PAGE,
+        *,
+        trusted: bool = False,
+        part: Part | None = None,
     ) -> Iterator[Recorded]:
-        """Every recorded event after ``after`` in recording order, read page by page."""
-        return items(lambda start, limit: self.read(start, limit, trusted=trusted), after, page)
+        """Every recorded event after ``after`` in recording order, read page by page
+        (``trusted`` and ``part`` as for :meth:`read`)."""
+        return items(
+            lambda start, limit: self.read(start, limit, trusted=trusted, part=part), after, page
+        )
 
     def history(self, handle: str, *, trusted: bool = False) -> list[Recorded]:
         """One partnership's events, oldest first; ``trusted`` as for :meth:`read` (for
@@ -591,6 +609,10 @@ class Ledger:
 
     def handles(self) -> list[str]:
         return self.backend.handles()
+
+    def event_counts(self) -> dict[str, int]:
+        """How many events each partnership has."""
+        return self.backend.event_counts()
 
     def link_at(self, position: int) -> str | None:
         """The chain link of the event at ``position`` ("" for 0; None when the store holds

@@ -400,6 +400,16 @@ class Portfolio:
             object.__setattr__(self, "_by_handle", found)
         return found
 
+    def as_known_at(self, known_at: datetime | None) -> Portfolio:
+        """This portfolio, said to be what was known at ``known_at`` (the same when it is)."""
+        if known_at == self.known_at:
+            return self
+        copy = object.__new__(Portfolio)
+        for name in self.__slots__:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "known_at", known_at)
+        return copy
+
     def unshared(self) -> Mapping[str, Listed]:
         """The views by handle, each with every figure but perhaps its revenue share and
         concentration alert (which the portfolio's total moves), as held before those are

@@ -70,6 +70,10 @@ class SameStore(LedgerError):
 class LedgerService:
     """The application service over one store (see the module docstring)."""
 
+    #: The fewest events for which a report or check of a past day is replayed in two
+    #: processes (:mod:`.split_replay`).
+    split_from = 200_000
+
     def __init__(
         self, store: StoreConfig, *, clock: Clock = SYSTEM_CLOCK, access: Access | None = None
     ) -> None:
@@ -279,10 +283,20 @@ class LedgerService:
                 # same position: one consistent history even while others record.
                 newest = ledger.max_position()
                 corrections = ledger.corrections(newest)
-                events = takewhile(
-                    lambda event: event.position <= newest, ledger.iter_events(trusted=True)
-                )
-                found = replay(events, as_of, known_at, config, corrections)
+                if not complete:
+                    # Views as listed travel as view rows: a big store is replayed in two
+                    # processes (on two cores) when it has them.
+                    from trustledger.tui.service.split_replay import split_portfolio
+
+                    found = split_portfolio(
+                        ledger, self.store, as_of, known_at, config, newest, corrections,
+                        split_from=self.split_from,
+                    )  # fmt: skip
+                if found is None:
+                    events = takewhile(
+                        lambda event: event.position <= newest, ledger.iter_events(trusted=True)
+                    )
+                    found = replay(events, as_of, known_at, config, corrections)
         # What was built lives until the caller is done with it: keep the cyclic garbage
         # collector from walking its hundreds of thousands of objects again and again.
         gc.freeze()
