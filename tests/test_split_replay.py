@@ -11,12 +11,14 @@ a replay in one.
 - The service's replay in two real processes (``tui/service/split_replay.py``), on SQLite
   and PostgreSQL stores of the sample partnerships (a correction among them): the same
   report rows, table and alerts as a replay in one process, and a damaged row in the second
-  process's part raises the same error as a replay in one process does.
+  process's part raises the same error as a replay in one process does. A process that may
+  start none of its own (a daemonic one) replays alone.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
 from contextlib import closing
 from datetime import date, timedelta
@@ -253,3 +255,26 @@ def test_a_damaged_row_in_the_second_part_fails_as_in_one_process(
     assert split_runs == []  # raised from the second process's answer, not replayed again
     with Ledger(parse_store_url(store_url)) as ledger:
         assert split_handle(ledger.event_counts()) <= handle
+
+
+def _report_in_a_daemon(store_url: str, sending) -> None:
+    """In a daemonic process (which may start none of its own): a report that would split."""
+    service = LedgerService(parse_store_url(store_url), clock=CLOCK)
+    service.split_from = 0
+    sending.send(service.report(date(2026, 6, 30), None, ModelConfig()))
+
+
+def test_a_process_that_may_start_none_replays_alone(sample_store) -> None:
+    url = str(sample_store.path)
+    one, _ = services(url)
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    daemon = context.Process(target=_report_in_a_daemon, args=(url, sending), daemon=True)
+    daemon.start()
+    sending.close()
+    try:
+        assert receiving.poll(60)
+        assert receiving.recv() == one.report(date(2026, 6, 30), None, ModelConfig())
+    finally:
+        daemon.join(10)
+    assert daemon.exitcode == 0

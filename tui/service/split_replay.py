@@ -95,8 +95,8 @@ def replay_in_two(
     corrections: Sequence[Recorded],
 ) -> Portfolio | None:
     """:func:`split_portfolio` with the parts split at ``handle``: the partnerships before
-    it folded here, the others in a second process; None when that process stopped
-    without an answer."""
+    it folded here, the others in a second process; None when that process could not be
+    started or stopped without an answer."""
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
     theirs: Part = (handle, None)
@@ -106,7 +106,12 @@ def replay_in_two(
         name="trustledger-replay",
         daemon=True,
     )
-    process.start()
+    try:
+        process.start()
+    except (OSError, AssertionError):  # no process to be had here (or a daemon's): alone
+        receiving.close()
+        sending.close()
+        return None
     sending.close()
     try:
         state = fold_part(ledger, (None, handle), position, as_of, known_at, config, corrections)
