@@ -20,7 +20,7 @@ from trustledger.projections.config import ModelConfig
 from trustledger.projections.follower import Follower
 from trustledger.projections.portfolio import partnership_view
 from trustledger.projections.state import PortfolioState
-from trustledger.projections.stored_views import StoredView, stored_view, view_body
+from trustledger.projections.stored_views import StoredView, made_view, stored_view, view_body
 from trustledger.projections.views import PartnershipView, Portfolio
 
 
@@ -72,9 +72,7 @@ def part_views(state: PortfolioState, as_of: date) -> PartViews:
 
 def part_rows(part: PartViews) -> PartRows:
     """``part`` with each view as a view row (no sparkline), to send to another process."""
-    bodies = [
-        view_body(view, ()) for view in part.views.values() if isinstance(view, PartnershipView)
-    ]
+    bodies = [view_body(made_view(view), ()) for view in part.views.values()]
     return part.max_day, part.partnerships, bodies
 
 

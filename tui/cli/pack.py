@@ -8,7 +8,6 @@ a terminal. stdout gets the path written (the index page's with ``--all``).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from trustledger.tui.cli.options import (
     resolve_config,
     resolve_known_at,
 )
+from trustledger.tui.service.machine import cores
 from trustledger.tui.service.readmodel import gc_paused
 
 #: The pack's formats and PDF page sizes, as in ``trustledger.tui.pack``: that package, with
@@ -44,13 +44,6 @@ def clock() -> datetime:
 def read_events(store_url: str | None) -> list[Recorded]:
     with gc_paused():
         return list(service(store_url).events(trusted=True))
-
-
-def cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def resolve_since(text: str | None, as_of: date) -> date | None:
@@ -199,7 +192,7 @@ def register(group: click.Group) -> None:
                         config=config,
                         fmt=fmt,
                         paper=paper,
-                        jobs=jobs or cpus(),
+                        jobs=jobs or cores(),
                         progress=progress,
                     )
                 click.echo(terminal_safe(str(index)))

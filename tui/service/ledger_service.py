@@ -71,7 +71,8 @@ class LedgerService:
     """The application service over one store (see the module docstring)."""
 
     #: The fewest events for which a report or check of a past day is replayed in two
-    #: processes (:mod:`.split_replay`).
+    #: processes (:mod:`.split_replay`): below it, starting the second process (about half
+    #: a second) would cost more than it saves.
     split_from = 200_000
 
     def __init__(
@@ -269,10 +270,9 @@ class LedgerService:
     ) -> Portfolio:
         """:meth:`portfolio`; without ``complete``, today's views still as read from view
         rows are made when first asked for (each row's head is checked, not yet the rest)."""
-        from itertools import takewhile
-
-        from trustledger.projections import replay
+        from trustledger.projections import portfolio_at
         from trustledger.tui.service.readmodel import gc_paused
+        from trustledger.tui.service.split_replay import fold_part, split_portfolio
 
         found = None
         if known_at is None and as_of == self.clock.today():
@@ -286,17 +286,14 @@ class LedgerService:
                 if not complete:
                     # Views as listed travel as view rows: a big store is replayed in two
                     # processes (on two cores) when it has them.
-                    from trustledger.tui.service.split_replay import split_portfolio
-
                     found = split_portfolio(
                         ledger, self.store, as_of, known_at, config, newest, corrections,
                         split_from=self.split_from,
                     )  # fmt: skip
                 if found is None:
-                    events = takewhile(
-                        lambda event: event.position <= newest, ledger.iter_events(trusted=True)
-                    )
-                    found = replay(events, as_of, known_at, config, corrections)
+                    every = (None, None)
+                    state = fold_part(ledger, every, newest, as_of, known_at, config, corrections)
+                    found = portfolio_at(state, as_of, known_at)
         # What was built lives until the caller is done with it: keep the cyclic garbage
         # collector from walking its hundreds of thousands of objects again and again.
         gc.freeze()

@@ -1,13 +1,14 @@
 """A past day's portfolio replayed in two processes, for a report or a check of a big store.
 
 A replay is Python for every event, on one core: about ten seconds for a million events.
-The machines that run ``report --as-of`` have two cores or more. From :data:`SPLIT_FROM`
-events on, the partnerships are split into two parts of about half the events each
-(:func:`~trustledger.projections.parts.split_handle`, from the events each partnership has);
-a second process folds one part over a connection of its own while this one folds the
-other, and the parts' views are joined (:func:`~trustledger.projections.parts.joined`): a
-portfolio equal to a replay in one process. Both read up to the same position, with the
-store's corrections of their own partnerships.
+The machines that run ``report --as-of`` have two cores or more. From
+``LedgerService.split_from`` events on, the partnerships are split into two parts of about
+half the events each (:func:`~trustledger.projections.parts.split_handle`, from the events
+each partnership has); a second process folds one part over a connection of its own while
+this one folds the other, and the parts' views are joined
+(:func:`~trustledger.projections.parts.joined`): a portfolio equal to a replay in one
+process. Both read up to the same position, with the store's corrections of their own
+partnerships.
 
 The second process is started afresh (``spawn``): it shares no thread, lock or connection
 with this one, whichever front end asked. An error it meets reading the store is raised
@@ -21,7 +22,6 @@ processes as view rows, which give lean views (no commitments or reviews).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
@@ -45,20 +45,9 @@ from trustledger.projections.parts import (
 )
 from trustledger.projections.state import PortfolioState
 from trustledger.projections.views import Portfolio
+from trustledger.tui.service.machine import cores
 from trustledger.tui.service.readmodel import gc_paused
 from trustledger.tui.service.stores import opened
-
-#: The fewest events for which a replay is split: below it, starting the second process
-#: (about half a second) would cost more than it saves.
-SPLIT_FROM = 200_000
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def split_portfolio(
@@ -70,7 +59,7 @@ def split_portfolio(
     position: int,
     corrections: Sequence[Recorded],
     *,
-    split_from: int = SPLIT_FROM,
+    split_from: int,
 ) -> Portfolio | None:
     """The portfolio at the end of ``as_of`` as known at ``known_at``, of the events of
     ``ledger`` up to ``position``, replayed in two processes; None when the store has fewer
@@ -141,7 +130,8 @@ def fold_part(
     corrections: Sequence[Recorded],
 ) -> PortfolioState:
     """The fold of the events of ``part``'s partnerships up to ``position``, with their
-    corrections among ``corrections``."""
+    corrections among ``corrections`` (``(None, None)``: every partnership, as a replay in
+    one process folds them)."""
     events: Iterator[Recorded] = takewhile(
         lambda event: event.position <= position, ledger.iter_events(trusted=True, part=part)
     )
