@@ -29,8 +29,7 @@ import random
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -74,6 +73,9 @@ from trustledger.domain.errors import (
 from trustledger.domain.events import (
     LINE_ADAPTER,
     LINE_TYPES,
+    CommitmentKept,
+    CommitmentMissed,
+    CommitmentRenegotiated,
     EventAmended,
     EventLine,
     EventVoided,
@@ -82,7 +84,7 @@ from trustledger.domain.events import (
 )
 from trustledger.domain.paging import PAGE as READ_PAGE
 from trustledger.domain.paging import items
-from trustledger.domain.partnership import Partnership
+from trustledger.domain.partnership import Partnership, decision_bytes
 from trustledger.domain.readstore import ReadStore
 from trustledger.domain.store import (
     APP_NAME,
@@ -413,7 +415,7 @@ class Ledger:
         to_stored = self.app.mapper.to_stored_event
         events = [to_stored(event) for a in aggregates for event in a.collect_events()]
         decisions = [
-            (a.id, a.version, orjson.dumps(state))
+            (a.id, a.version, decision_bytes(state))
             for a in aggregates
             if (state := a.decision_state()) is not None
         ]
@@ -460,12 +462,19 @@ class Ledger:
         stored_ids = self.backend.find_ids(wanted) if wanted else {}
         voided = voided_in(line for _, _, line in parsed)
         seen_ids: dict[str, EventLine] = {}
+        ids = iter(new_ids(sum(1 for _, _, line in parsed if line.id is None)))
         aggregates: dict[str, Partnership | None] = {}
         # The partnerships of the input, in order: loaded in batches as the lines need them.
         handles = list(dict.fromkeys(line.partnership for _, _, line in parsed))
         # Those the input corrects: a correction is decided along the whole history (what
         # relies on the event it corrects), so they are loaded from their events.
         corrected = {line.partnership for _, _, line in parsed if isinstance(line, CORRECTIONS)}
+        # The commitments the input settles or renegotiates, by partnership: one a saved
+        # decision state holds as settled is refused with its day, which the history gives.
+        settling: dict[str, set[str]] = {}
+        for _, _, line in parsed:
+            if isinstance(line, SETTLING):
+                settling.setdefault(line.partnership, set()).add(line.commitment)
         for n, (index, where, line) in enumerate(parsed, 1):
             if progress and n % 5000 == 0:
                 progress("checking", n, len(parsed))
@@ -489,13 +498,13 @@ class Ledger:
                 if line.actor is None:
                     update["actor"] = default_actor
                 if line.id is None:
-                    update["id"] = str(uuid.uuid4())
+                    update["id"] = next(ids)
                 if line.recorded_at is not None:
                     update["recorded_at"] = None
                 full = line.model_copy(update=update) if update else line
                 handle = full.partnership
                 if handle not in aggregates:
-                    aggregates.update(self._load_many(handles, start=handle, whole=corrected))
+                    aggregates.update(self._load_many(handles, handle, corrected, settling))
                 aggregate = aggregates[handle]
                 if isinstance(full, PartnershipRegistered) and aggregate is None:
                     aggregates[handle] = Partnership.register(full, now)
@@ -528,20 +537,28 @@ class Ledger:
             return None
 
     def _load_many(
-        self, handles: list[str], start: str, whole: Collection[str] = ()
+        self,
+        handles: list[str],
+        start: str,
+        whole: Collection[str] = (),
+        settling: Mapping[str, Collection[str]] | None = None,
     ) -> dict[str, Partnership | None]:
         """The partnerships of ``handles`` from ``start`` on (a batch of them), each from its
         saved decision state when that state is at the partnership's newest event (same
         version, same chain link), else from its events: an append decides without reading
-        and decoding whole histories. Those in ``whole`` always come from their events."""
+        and decoding whole histories. Those in ``whole`` always come from their events, as
+        do those whose ``settling`` commitments (settled or renegotiated by the input) the
+        saved state holds as settled already."""
         index = handles.index(start)
         batch = handles[index : index + LOAD_BATCH]
         saved = self.backend.decisions([h for h in batch if h not in whole])
         found: dict[str, Partnership | None] = {}
         for handle in batch:
-            found[handle] = self._from_decision(handle, saved.get(handle))
-            if found[handle] is None:
-                found[handle] = self._load(handle)
+            aggregate = self._from_decision(handle, saved.get(handle))
+            named = settling.get(handle) if settling else None
+            if aggregate is None or (named and aggregate.settles_again(named)):
+                aggregate = self._load(handle)
+            found[handle] = aggregate
         return found
 
     @staticmethod
@@ -662,6 +679,26 @@ class Ledger:
 
 
 CORRECTIONS = (EventVoided, EventAmended)
+#: The lines that settle or renegotiate a commitment (see ``Ledger._load_many``).
+SETTLING = (CommitmentKept, CommitmentMissed, CommitmentRenegotiated)
+
+
+#: A version 4 UUID's fixed bits (RFC 4122): the version, and the variant.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` new event ids: random version 4 UUIDs as text, as ``str(uuid.uuid4())``
+    writes them, from one read of the system's random source (a quarter of the time of
+    ``uuid4`` for each, which counts when a record gives ids to thousands of lines)."""
+    raw = os.urandom(16 * count)
+    made = []
+    for start in range(0, 16 * count, 16):
+        n = int.from_bytes(raw[start : start + 16]) & _UUID_CLEAR | _UUID_SET
+        h = f"{n:032x}"
+        made.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return made
 
 
 def voided_in(lines: Iterable[EventLine]) -> dict[str, frozenset[str]]:

@@ -15,9 +15,11 @@ history and decides whether a correction may be made.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 from trustledger.domain.codec import GENESIS_LINK, seal
 from trustledger.domain.corrections import Corrections
@@ -33,9 +35,7 @@ from trustledger.domain.standing import CommitmentState, IssueState, Standing
 
 #: The layout of a saved decision state (see :meth:`Partnership.decision_state`); a state of
 #: another layout is ignored, and the partnership decides from its events and saves anew.
-DECISION_FORMAT = 2
-#: A settled commitment's outcomes in a saved decision state.
-SETTLED = frozenset(("kept", "missed"))
+DECISION_FORMAT = 3
 #: The days a decision state may hold, as ``date.toordinal()`` gives them.
 _FIRST_DAY, _LAST_DAY = date.min.toordinal(), date.max.toordinal()
 _fromordinal = date.fromordinal
@@ -87,7 +87,7 @@ class Partnership(BaseAggregate[str]):
         self.history = Corrections()
         # From a saved decision state: its commitments and issues as saved, each made a
         # CommitmentState or IssueState in the standing only when a line names it.
-        self.saved: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
+        self.saved: Saved | None = None
 
     @property
     def name(self) -> str:
@@ -152,22 +152,19 @@ class Partnership(BaseAggregate[str]):
         """Put the saved commitment and issue that ``line`` names (if any) into the standing,
         where the rules look for them."""
         assert self.saved is not None
-        commitments, issues = self.saved
         standing = self.state
         fields = line.__dict__  # not getattr: most types have neither field
         key = fields.get("commitment")
-        if key is not None and key in commitments and key not in standing.commitments:
-            first, second = commitments[key]
-            if type(first) is str:  # settled: [outcome, day]; the rules read no other day
-                day = _fromordinal(second)
-                standing.commitments[key] = CommitmentState(day, day, first, day)
-            else:  # open: [made on, due]
+        if key is not None and key not in standing.commitments:
+            opened = self.saved.opened.get(key)
+            if opened is not None:
+                made_on, due = opened
                 standing.commitments[key] = CommitmentState(
-                    _fromordinal(first), _fromordinal(second)
+                    _fromordinal(made_on), _fromordinal(due)
                 )
         key = fields.get("issue")
-        if key is not None and key in issues and key not in standing.issues:
-            raised_on, resolved_on = issues[key]
+        if key is not None and key in self.saved.issues and key not in standing.issues:
+            raised_on, resolved_on = self.saved.issues[key]
             standing.issues[key] = IssueState(
                 _fromordinal(raised_on), None if resolved_on is None else _fromordinal(resolved_on)
             )
@@ -188,8 +185,8 @@ class Partnership(BaseAggregate[str]):
     # -- the decision state, kept beside the events ---------------------------------------
 
     def decision_state(self) -> dict[str, Any] | None:
-        """What deciding the next ordinary event needs, ready for ``orjson.dumps``: the
-        ledger keeps it in the store with each save, so that an append does not read and
+        """What deciding the next ordinary event needs, ready for :func:`decision_bytes`:
+        the ledger keeps it in the store with each save, so that an append does not read and
         decode the whole history.
 
         It is the *standing* state (corrections applied), so an ordinary line decides
@@ -197,46 +194,59 @@ class Partnership(BaseAggregate[str]):
         corrects), so the ledger decides those from the events. None when nothing stands
         (the registration voided): the next decision reads the events.
 
-        Days are ordinals (``date.toordinal()``). An open commitment is ``[made on, due]``;
-        a settled one only ``[outcome, settled on]``, all the rules read of it (it can be
-        neither renegotiated nor settled again, and only its handle is looked up
-        otherwise): most of a long history's commitments are settled, and every append
-        reads and writes its partnership's whole state. An issue is ``[raised on, resolved
-        on or null]``.
+        Days are ordinals (``date.toordinal()``). ``open`` maps an open commitment to
+        ``[made on, due]``; ``settled`` lists the handles of the settled ones, sorted: a
+        new line may only name one of those to refer to it (an issue about it) or be refused
+        (made again), and a line that settles or renegotiates one again is decided from the
+        history, which says when it was settled (see :meth:`settles_again`). Most of a long
+        history's commitments are settled, and every append reads and writes its
+        partnership's whole state: a list of handles is small to store and quick to parse
+        and check. ``issues`` maps an issue to ``[raised on, resolved on or null]``.
         """
         standing = self.state
         if standing.registered_on is None:
             return None
-        commitments: dict[str, list[Any]] = {
-            handle: (
-                [c.made_on.toordinal(), c.due.toordinal()]
-                if c.settled_on is None
-                else [c.outcome, c.settled_on.toordinal()]
-            )
-            for handle, c in standing.commitments.items()
-        }
-        issues: dict[str, list[Any]] = {
+        opened: dict[str, list[int]] = {}
+        settled: list[str] = []
+        for handle, c in standing.commitments.items():
+            if c.settled_on is None:
+                opened[handle] = [c.made_on.toordinal(), c.due.toordinal()]
+            else:
+                settled.append(handle)
+        issues: dict[str, list[int | None]] = {
             handle: [
                 i.raised_on.toordinal(),
                 None if i.resolved_on is None else i.resolved_on.toordinal(),
             ]
             for handle, i in standing.issues.items()
         }
-        if self.saved is not None:
-            # The saved entries in their order, those the lines named replaced, new ones
-            # after them: what the whole standing would give, written the same way.
-            commitments = self.saved[0] | commitments
-            issues = self.saved[1] | issues
+        saved = self.saved
+        if saved is None:
+            settled.sort()
+        else:
+            # The saved entries the lines did not name, beside those they named or added.
+            named = standing.commitments
+            opened = {k: v for k, v in saved.opened.items() if k not in named} | opened
+            settled = sorted([*saved.settled, *settled]) if settled else saved.settled
+            issues = saved.issues | issues
         ended_on = standing.ended_on
         return {
             "format": DECISION_FORMAT,
             "name": standing.name,
             "registered_on": standing.registered_on.toordinal(),
             "ended_on": None if ended_on is None else ended_on.toordinal(),
-            "commitments": commitments,
+            "open": opened,
+            "settled": settled,
             "issues": issues,
             "last_link": self.last_link,
         }
+
+    def settles_again(self, commitments: Collection[str]) -> bool:
+        """Does a line settling or renegotiating one of ``commitments`` meet one that its
+        saved decision state holds as settled (the rules' refusal names the day it was
+        settled, which that state does not keep: such a partnership decides from its
+        history)?"""
+        return not self.state.settled.isdisjoint(commitments)
 
     @classmethod
     def from_decision_state(
@@ -252,7 +262,6 @@ class Partnership(BaseAggregate[str]):
         """
         if data["format"] != DECISION_FORMAT:
             raise ValueError(f"a decision state of layout {data['format']!r}")
-        settled, first_day, last_day = SETTLED, _FIRST_DAY, _LAST_DAY
         aggregate = cls.__new__(cls)
         aggregate.__base_init__(handle, version, modified_on)
         aggregate.__init__()  # type: ignore[misc]
@@ -264,39 +273,29 @@ class Partnership(BaseAggregate[str]):
         standing.registered_on = _saved_day(data["registered_on"])
         ended_on = data["ended_on"]
         standing.ended_on = None if ended_on is None else _saved_day(ended_on)
-        commitments, issues = data["commitments"], data["issues"]
-        if type(commitments) is not dict or type(issues) is not dict:
-            raise TypeError("commitments and issues are not objects")
-        # JSON object keys are always text. The loops below run once per commitment and issue
-        # of the history, hence no calls in them.
-        for entry in commitments.values():
-            if type(entry) is not list or len(entry) != 2:
-                raise ValueError(f"not a saved commitment: {entry!r}")
-            first, second = entry
-            if not (
-                ((type(first) is int and first_day <= first <= last_day) or first in settled)
-                and type(second) is int
-                and first_day <= second <= last_day
-            ):
-                raise ValueError(f"not a saved commitment: {entry!r}")
-        for entry in issues.values():
-            if type(entry) is not list or len(entry) != 2:
-                raise ValueError(f"not a saved issue: {entry!r}")
-            raised_on, resolved_on = entry
-            if not (
-                type(raised_on) is int
-                and first_day <= raised_on <= last_day
-                and (
-                    resolved_on is None
-                    or (type(resolved_on) is int and first_day <= resolved_on <= last_day)
-                )
-            ):
-                raise ValueError(f"not a saved issue: {entry!r}")
+        settled = data["settled"]
+        if type(settled) is not list:
+            raise TypeError("settled commitments are not a list")
+        saved = Saved(
+            _saved_pairs(data["open"], "commitment", open_end=False),
+            settled,
+            _saved_pairs(data["issues"], "issue", open_end=True),
+        )
+        standing.settled = frozenset(settled)  # TypeError: not hashable
+        if settled and not (
+            set(map(type, settled)) == {str}
+            and len(standing.settled) == len(settled)
+            and standing.settled.isdisjoint(saved.opened)
+            and settled == sorted(settled)
+        ):
+            raise ValueError(
+                "a settled commitment that is not a handle, saved twice or out of order"
+            )
         link = data["last_link"]
         if not isinstance(link, str):
             raise TypeError("last_link is not text")
         aggregate.standing = standing
-        aggregate.saved = (commitments, issues)
+        aggregate.saved = saved
         aggregate.last_link = link
         return aggregate
 
@@ -313,11 +312,50 @@ class Partnership(BaseAggregate[str]):
             self.state.absorb(line)
 
 
+class Saved(NamedTuple):
+    """A saved decision state's open commitments and issues, as saved (see
+    :meth:`Partnership.decision_state`); its settled commitments are the standing's
+    ``settled``."""
+
+    opened: dict[str, list[int]]
+    settled: list[str]  # sorted; the standing's ``settled`` holds them for the rules
+    issues: dict[str, list[Any]]  # [raised on, resolved on or None]
+
+
+def decision_bytes(state: dict[str, Any]) -> bytes:
+    """A decision state as stored: JSON with its keys sorted, so that the same state is the
+    same bytes whichever way it was reached (from the history, or from a saved state)."""
+    return orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
+
+
 def _saved_day(value: Any) -> date:
     """A day of a saved decision state: an ordinal (ValueError or TypeError otherwise)."""
     if type(value) is not int:
         raise TypeError(f"{value!r} is not a day as saved")
     return _fromordinal(value)  # ValueError out of range
+
+
+def _saved_pairs(entries: Any, what: str, *, open_end: bool) -> dict[str, Any]:
+    """A saved map of open commitments or of issues to ``[day, day]`` (the second may be
+    null for an issue: not resolved). ValueError or TypeError otherwise."""
+    if type(entries) is not dict:
+        raise TypeError(f"{what}s are not an object")
+    first_day, last_day = _FIRST_DAY, _LAST_DAY
+    # JSON object keys are always text. One pass per entry, hence no calls in it.
+    for entry in entries.values():
+        if type(entry) is not list or len(entry) != 2:
+            raise ValueError(f"not a saved {what}: {entry!r}")
+        first, second = entry
+        if not (
+            type(first) is int
+            and first_day <= first <= last_day
+            and (
+                (open_end and second is None)
+                or (type(second) is int and first_day <= second <= last_day)
+            )
+        ):
+            raise ValueError(f"not a saved {what}: {entry!r}")
+    return entries
 
 
 PARTNERSHIP_TOPIC = f"{Partnership.__module__}:{Partnership.__qualname__}"

@@ -52,6 +52,9 @@ class Standing:
     ended_on: date | None = None
     commitments: dict[str, CommitmentState] = field(default_factory=dict)
     issues: dict[str, IssueState] = field(default_factory=dict)
+    #: Commitments settled before a saved decision state, by handle only (not in
+    #: ``commitments``): a line may refer to them, not make them again.
+    settled: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, handle: str, lines: Iterable[EventLine]) -> Standing:
@@ -84,7 +87,7 @@ class Standing:
                 f"{day} is before partnership {handle!r} was registered ({self.registered_on})",
             )
         if isinstance(line, CommitmentMade):
-            if line.commitment in self.commitments:
+            if line.commitment in self.commitments or line.commitment in self.settled:
                 raise RuleError("commitment", f"{line.commitment!r} already exists in {handle!r}")
             if line.due < day:
                 raise RuleError("due", f"{line.due} is before the commitment was made ({day})")
@@ -100,7 +103,11 @@ class Standing:
         elif isinstance(line, IssueRaised):
             if line.issue in self.issues:
                 raise RuleError("issue", f"{line.issue!r} already exists in {handle!r}")
-            if line.commitment is not None and line.commitment not in self.commitments:
+            if (
+                line.commitment is not None
+                and line.commitment not in self.commitments
+                and line.commitment not in self.settled
+            ):
                 raise RuleError(
                     "commitment", f"{line.commitment!r} is not a commitment of {handle!r}"
                 )
@@ -120,6 +127,8 @@ class Standing:
 
     def _open_commitment(self, handle: str) -> CommitmentState:
         state = self.commitments.get(handle)
+        if state is None and handle in self.settled:  # the ledger decides these from history
+            raise RuleError("commitment", f"{handle!r} is no longer open")
         if state is None:
             raise RuleError("commitment", f"{handle!r} is not a commitment of {self.handle!r}")
         if state.outcome != "open":

@@ -12,7 +12,6 @@ import json
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +54,15 @@ def test_an_append_decides_from_the_saved_state(
             )
         )
         assert kept.ok, kept.errors
+        assert loaded == []  # the append did not read the history
         again = ledger.record(
             line(
                 '{"type": "commitment_missed", "partnership": "meridian-health",'
                 ' "commitment": "latency-fix", "occurred_on": "2026-11-19"}'
             )
         )
-    assert loaded == []  # neither append read the history
-    # The rules still hold, decided from the saved state: the commitment is no longer open.
+    # Settling it again is refused with the day it was settled, which the history gives.
+    assert loaded == ["meridian-health"]
     assert not again.ok
     assert "no longer open: kept on 2026-11-19" in again.errors[0].message
     assert run_cli(store_url, "audit", "verify").code == 0
@@ -177,9 +177,13 @@ def test_a_correction_and_an_ordinary_line_in_one_input(
         assert ledger.record(line(KEPT)).ok
         both = ledger.record([Located("-", 1, VOID), Located("-", 2, MISSED)])
         assert both.ok, both.errors
+    saved = json.loads(saved_states(store)["meridian-health"][1])
+    assert "latency-fix" in saved["settled"] and "latency-fix" not in saved["open"]
+    with Ledger(store, clock=lambda: RECORDED) as ledger:
         loaded = loads_from_history(monkeypatch)
         again = ledger.record(line(MISSED))
-    assert loaded == []  # decided from the saved state, which holds the miss
+    # Settled in the saved state: settling it again reads the history, which gives the day.
+    assert loaded == ["meridian-health"]
     assert not again.ok and "no longer open: missed on 2026-11-19" in again.errors[0].message
 
 
@@ -255,25 +259,25 @@ NOT_DAYS = ["2025-06-02", "20250602", 0, 3_652_060, 739_000.5, True, None, [739_
     ("entry", "column", "day"),
     [
         (entry, column, day)
-        for entry in ("commitments", "issues")
+        for entry in ("open", "issues")
         for column in (0, 1)
         for day in NOT_DAYS
         if not (entry == "issues" and column == 1 and day is None)  # an open issue
     ],
-)
+)  # fmt: skip
 def test_a_state_with_a_day_not_as_saved_is_ignored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: str, column: int, day: object
 ) -> None:
-    """A commitment's or issue's day that the ledger would not have written (text, a day
-    out of range, not a whole number, missing) makes the whole saved state count for nothing:
-    the history decides, and the state saved after it is the right one again."""
+    """An open commitment's or an issue's day that the ledger would not have written (text,
+    a day out of range, not a whole number, missing) makes the whole saved state count for
+    nothing: the history decides, and the state saved after it is the right one again."""
     store = record_samples(tmp_path / "ledger.sqlite")
     first: str = ""
     original: object = None
 
     def spoil(data: dict[str, Any]) -> None:
         nonlocal first, original
-        first = next(iter(data[entry]))
+        first = next(key for key in data[entry] if key != "latency-fix")  # the one kept
         original = data[entry][first][column]
         data[entry][first][column] = day
 
@@ -291,17 +295,37 @@ def test_a_state_with_a_day_not_as_saved_is_ignored(
         lambda data: data.pop("format"),
         lambda data: data.update(format=1),
         lambda data: data.update(registered_on="2024-01-01"),
-        lambda data: data["commitments"].update(x=["open", 739_000]),
-        lambda data: data["commitments"].update(x=[739_000, 739_001, "open", None]),
+        lambda data: data.update(format=2),
+        lambda data: data["open"].update(x=["open", 739_000]),
+        lambda data: data["open"].update(x=[739_000, 739_001, "open", None]),
+        lambda data: data["settled"].append(739_000),
+        lambda data: data["settled"].append(["x"]),
+        lambda data: data["settled"].append(data["settled"][0]),
+        lambda data: data["settled"].append("campus-3"),
+        lambda data: data.update(settled={"x": 739_000}),
+        lambda data: data.pop("settled"),
     ],
-    ids=["no layout", "older layout", "day as text", "open as settled", "older entry"],
+    ids=[
+        "no layout",
+        "older layout",
+        "day as text",
+        "layout 2",
+        "open as settled",
+        "older entry",
+        "settled as a day",
+        "settled as a list",
+        "settled twice",
+        "open and settled",
+        "settled as a map",
+        "no settled",
+    ],
 )
 def test_a_state_of_another_layout_is_ignored_and_saved_anew(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
 ) -> None:
-    """A state written in an earlier layout (days as ISO text, four values per commitment)
-    or with an entry of no known shape: the history decides and the state is saved again,
-    as the history gives it."""
+    """A state written in an earlier layout (days as ISO text, four values per commitment,
+    commitments in one map), with an entry of no known shape or a commitment saved twice:
+    the history decides and the state is saved again, as the history gives it."""
     store = record_samples(tmp_path / "ledger.sqlite")
     before = saved_states(store)["meridian-health"][1]
     _change_saved(store, change)
@@ -310,18 +334,42 @@ def test_a_state_of_another_layout_is_ignored_and_saved_anew(
     assert loaded == ["meridian-health"]
     after = json.loads(saved_states(store)["meridian-health"][1])
     assert after["format"] == json.loads(before)["format"]
-    assert after["commitments"]["latency-fix"][0] == "kept"
-    assert "x" not in after["commitments"]
+    assert "latency-fix" in after["settled"]
+    assert "x" not in after["open"] and "x" not in after["settled"]
+    assert "campus-3" in after["open"] and "campus-3" not in after["settled"]
+    assert after == {**json.loads(before), "open": {"campus-3": after["open"]["campus-3"]},
+                     "settled": after["settled"], "last_link": after["last_link"]}  # fmt: skip
+    assert after["settled"] == sorted([*json.loads(before)["settled"], "latency-fix"])
 
 
-def test_a_settled_commitment_is_saved_as_its_outcome_and_day(tmp_path: Path) -> None:
-    """What the rules read of a settled commitment is all its saved state holds, and a
-    second settlement is refused from it with the day of the first."""
+def test_a_settled_commitment_is_saved_by_its_handle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settled commitment is saved by its handle alone: making it again is refused and
+    an issue about it is accepted from the saved state, without the history; settling it
+    again is refused with the day of the first settlement, which the history gives."""
     store = record_samples(tmp_path / "ledger.sqlite")
     append(store, "latency-fix")
     saved = json.loads(saved_states(store)["meridian-health"][1])
-    assert saved["commitments"]["latency-fix"] == ["kept", date(2026, 11, 19).toordinal()]
+    assert "latency-fix" in saved["settled"] and "latency-fix" not in saved["open"]
+    made_again = (
+        '{"type": "commitment_made", "partnership": "meridian-health", "commitment":'
+        ' "latency-fix", "by": "us", "summary": "Again", "due": "2026-12-31",'
+        ' "occurred_on": "2026-11-20"}'
+    )
+    about_it = (
+        '{"type": "issue_raised", "partnership": "meridian-health", "issue": "slow-again",'
+        ' "summary": "Slow again", "commitment": "latency-fix", "occurred_on": "2026-11-20"}'
+    )
+    loaded = loads_from_history(monkeypatch)
     with Ledger(store, clock=lambda: RECORDED) as ledger:
+        refused = ledger.record(line(made_again))
+        raised = ledger.record(line(about_it))
+        assert loaded == []
         again = ledger.record(line(MISSED))
+    assert not refused.ok
+    assert "'latency-fix' already exists in 'meridian-health'" in refused.errors[0].message
+    assert raised.ok, raised.errors
+    assert loaded == ["meridian-health"]
     assert not again.ok
     assert "no longer open: kept on 2026-11-19" in again.errors[0].message

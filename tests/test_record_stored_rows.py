@@ -2,8 +2,9 @@
 saved decision state, byte for byte, for a fixed input at a pinned clock.
 
 The events' digests below were taken from the ledger as it stood before the recording path
-was made faster, the decision states' when their layout became ``DECISION_FORMAT`` 2 (days
-as ordinals, a settled commitment as its outcome and day); a change that alters one stored
+was made faster, the decision states' when their layout became ``DECISION_FORMAT`` 3 (days
+as ordinals, open commitments by handle, settled ones as a sorted list of handles), checked
+to hold what layout 2 held for the same inputs; a change that alters one stored
 byte (a key order, a number's spelling, a link) fails here, so speed work on the recording
 path cannot change what is stored. The
 inputs go through every way a line is decided: the samples into a new store, ordinary
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from trustledger.domain import ledger as ledger_module
 from trustledger.domain.ledger import Ledger, located_lines
 
 from tests.samples import RECORDED, TODAY, record_samples
@@ -79,15 +81,15 @@ THIRD = [
 EXPECTED = {
     "samples": (
         "2981533e1c29ec26db541bd93294285429ecbd94586394d981cdfcfa3a70a1eb",
-        "b471221f3468dcd27e306db59258067178b27d6c3213bd970e8961fd3e4b8a27",
+        "0027f477fe74a2829eb66c2b2e7452a9788952a7f086afb88472686f466a6d1a",
     ),
     "second": (
         "7bdcdb18c8341ff254814eb02d70ae8060e7ca6f3af59942c87632c73d777776",
-        "f706d01440ae60a3948234ef0308a609bd1aa236ebc4ead55ada44ba2573fe71",
+        "f79be5a6a8856713c6637c46349f908f947d41ed4a938a815da4e304de09638f",
     ),
     "third": (
         "d79c54a8e6fd050cd959428ab5d79929190e53ddd2613f82b0e85e732a613068",
-        "0d5d71e2574f7a602a20a20473031503a265aa45e9024fb86d6462fe32121299",
+        "f5b1c70b650986ace2e90a3d3de09e854e66167436a159d61ca754ec633eaec0",
     ),
 }
 
@@ -109,7 +111,9 @@ def test_the_stored_rows_are_exactly_the_same(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter = iter(range(1, 1_000_000))
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+    monkeypatch.setattr(
+        ledger_module, "new_ids", lambda n: [str(uuid.UUID(int=next(counter))) for _ in range(n)]
+    )
     store = record_samples(store_url)
     found: dict[str, tuple[str, str]] = {}
     with Ledger(store, clock=lambda: RECORDED, today=lambda: TODAY) as ledger:
