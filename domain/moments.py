@@ -33,10 +33,13 @@ def parse_day(value: Any) -> date:
             return date.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a real calendar date") from None
+    not_a_day = f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):  # Python also reads 20250602 and 2025-W23
+        raise ValueError(not_a_day)
     try:
         stamp = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
+        raise ValueError(not_a_day) from None
     if stamp.tzinfo is None or not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", text):
         raise ValueError(f"{text!r}: an RFC 3339 timestamp needs a time and an offset (Z, ±hh:mm)")
     return stamp.date()

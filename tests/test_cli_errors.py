@@ -90,6 +90,13 @@ def test_messages_are_plain_words_not_pydantic_wording(tmp_path: Path) -> None:
     run = invoke(store, "record", stdin=ndjson([line]))
     assert run.code == 1 and "Value error" not in run.err
     assert run.err.startswith("stdin:1: occurred_on: 'x' is not a date")
+    # A compact or week date (which Python's ISO reader takes) is not one of the two forms.
+    for compact in ("20270301", "2027-W09-1"):
+        run = invoke(store, "record", stdin=ndjson([{**line, "occurred_on": compact}]))
+        assert run.code == 1
+        assert run.err.startswith(
+            f"stdin:1: occurred_on: '{compact}' is not a date (YYYY-MM-DD) or an RFC 3339"
+        ), run.err
 
 
 def test_one_event_commands_name_their_options(tmp_path: Path) -> None:
