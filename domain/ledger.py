@@ -462,7 +462,7 @@ class Ledger:
         stored_ids = self.backend.find_ids(wanted) if wanted else {}
         voided = voided_in(line for _, _, line in parsed)
         seen_ids: dict[str, EventLine] = {}
-        ids = iter(new_ids(sum(1 for _, _, line in parsed if line.id is None)))
+        ids = iter(new_ids(sum(1 for _, _, line in parsed if line.id is None), now))
         aggregates: dict[str, Partnership | None] = {}
         # The partnerships of the input, in order: loaded in batches as the lines need them.
         handles = list(dict.fromkeys(line.partnership for _, _, line in parsed))
@@ -683,19 +683,30 @@ CORRECTIONS = (EventVoided, EventAmended)
 SETTLING = (CommitmentKept, CommitmentMissed, CommitmentRenegotiated)
 
 
-#: A version 4 UUID's fixed bits (RFC 4122): the version, and the variant.
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+#: A version 7 UUID's fixed bits (RFC 9562) beside its time: the version, and the variant.
+_UUID7_VERSION = 0x7 << 76
+_UUID7_VARIANT = 0b10 << 62
+_RAND_A = 0xFFF << 68  # the 12 random bits after the version
+_RAND_B = (1 << 62) - 1  # the 62 random bits after the variant
+_MILLIS = (1 << 48) - 1
 
 
-def new_ids(count: int) -> list[str]:
-    """``count`` new event ids: random version 4 UUIDs as text, as ``str(uuid.uuid4())``
-    writes them, from one read of the system's random source (under half the time of
-    ``uuid4`` for each, which counts when a record gives ids to thousands of lines)."""
-    raw = os.urandom(16 * count)
+def new_ids(count: int, at: datetime) -> list[str]:
+    """``count`` new event ids in increasing order: version 7 UUIDs (RFC 9562) as text,
+    the milliseconds of ``at`` (the recording time) then 74 random bits, from one read of
+    the system's random source.
+
+    The ids of one record sit side by side in the store's index of ids, so that saving
+    thousands of lines rewrites a few of its pages, where random (version 4) ids land one
+    to a page all over it."""
+    head = (int(at.timestamp() * 1000) & _MILLIS) << 80 | _UUID7_VERSION | _UUID7_VARIANT
+    raw = os.urandom(10 * count)
+    numbers = sorted(
+        head | (r & _RAND_A) >> 4 | r & _RAND_B
+        for r in (int.from_bytes(raw[s : s + 10]) for s in range(0, 10 * count, 10))
+    )
     made = []
-    for start in range(0, 16 * count, 16):
-        n = int.from_bytes(raw[start : start + 16]) & _UUID_CLEAR | _UUID_SET
+    for n in numbers:
         h = f"{n:032x}"
         made.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     return made

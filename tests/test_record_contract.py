@@ -16,13 +16,15 @@ import getpass
 import json
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from trustledger.domain.ledger import new_ids
 
 from tests.cli_helpers import (
     Run,
@@ -745,6 +747,25 @@ def test_lines_without_id_get_distinct_generated_ids(seeded: str) -> None:
         )
     reviews = [e for e in export_events(seeded) if e["type"] == "review_held"]
     assert len(reviews) == 2 and reviews[0]["id"] != reviews[1]["id"]
+
+
+def test_generated_ids_follow_the_recording_time_in_increasing_order() -> None:
+    """Ids made for lines without one are version 7 UUIDs: the recording time's milliseconds
+    first, so that one record's ids sit side by side in the store's index of ids, and in
+    increasing order along the input."""
+    at = datetime(2027, 3, 1, 9, 30, 15, 250_000, tzinfo=UTC)
+    made_ids = new_ids(2_000, at)
+    assert len(set(made_ids)) == 2_000
+    assert made_ids == sorted(made_ids)
+    millis = int(at.timestamp() * 1000)
+    for text in made_ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert parsed.int >> 80 == millis
+    later = new_ids(1, at + timedelta(milliseconds=1))
+    assert later[0] > made_ids[-1]
+    assert new_ids(0, at) == []
 
 
 # -- inputs ---------------------------------------------------------------------------------

@@ -112,7 +112,9 @@ def test_the_stored_rows_are_exactly_the_same(
 ) -> None:
     counter = iter(range(1, 1_000_000))
     monkeypatch.setattr(
-        ledger_module, "new_ids", lambda n: [str(uuid.UUID(int=next(counter))) for _ in range(n)]
+        ledger_module,
+        "new_ids",
+        lambda n, at: [str(uuid.UUID(int=next(counter))) for _ in range(n)],
     )
     store = record_samples(store_url)
     found: dict[str, tuple[str, str]] = {}
