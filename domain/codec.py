@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -84,7 +85,7 @@ def seal(
         # days, which orjson writes as ISO text as the model's serializer does.
         state = {key: value for key, value in line.__dict__.items() if value is not None}
         state.pop("recorded_at", None)
-        state["recorded_at"] = recorded_at.isoformat()
+        state["recorded_at"] = _moment_text(recorded_at)
         state["schema"] = type(line).class_version
     else:
         state = stored_state(line, recorded_at)
@@ -93,6 +94,13 @@ def seal(
     digest.update(content)
     link = digest.hexdigest()
     return link, content[:-1] + f',"link":"{link}"}}'.encode()
+
+
+@lru_cache(maxsize=8)
+def _moment_text(moment: datetime) -> str:
+    """``moment.isoformat()``, once for each of the few recording times in use: every line
+    of one record shares its recording time."""
+    return moment.isoformat()
 
 
 _FLAT_TYPES = frozenset(cls for name, cls in LINE_TYPES.items() if name != "event_amended")

@@ -414,9 +414,12 @@ class Ledger:
             self._checked_before_writing = True
         to_stored = self.app.mapper.to_stored_event
         events = [to_stored(event) for a in aggregates for event in a.collect_events()]
+        # The states in the order of their handles, the order of the table's index: one
+        # pass over its pages instead of a page here and there for each (the events keep
+        # the input's order, which is their recording order).
         decisions = [
             (a.id, a.version, decision_bytes(state))
-            for a in aggregates
+            for a in sorted(aggregates, key=_handle_of)
             if (state := a.decision_state()) is not None
         ]
         self.backend.insert_events(events, lock_timeout, decisions)
@@ -464,8 +467,14 @@ class Ledger:
         seen_ids: dict[str, EventLine] = {}
         ids = iter(new_ids(sum(1 for _, _, line in parsed if line.id is None), now))
         aggregates: dict[str, Partnership | None] = {}
-        # The partnerships of the input, in order: loaded in batches as the lines need them.
-        handles = list(dict.fromkeys(line.partnership for _, _, line in parsed))
+        # The partnerships of the input, loaded a batch at a time as the lines need them.
+        # A batch holds neighbouring handles, so that reading its saved states visits a few
+        # neighbouring pages of the tables and indexes (in a batch of handles from all over,
+        # each state was a page of its own, and the batches read the same pages again).
+        appearing = list(dict.fromkeys(line.partnership for _, _, line in parsed))
+        handles = sorted(appearing)
+        batches = [handles[i : i + LOAD_BATCH] for i in range(0, len(handles), LOAD_BATCH)]
+        batch_of = {handle: n for n, batch in enumerate(batches) for handle in batch}
         # Those the input corrects: a correction is decided along the whole history (what
         # relies on the event it corrects), so they are loaded from their events.
         corrected = {line.partnership for _, _, line in parsed if isinstance(line, CORRECTIONS)}
@@ -504,7 +513,8 @@ class Ledger:
                 full = line.model_copy(update=update) if update else line
                 handle = full.partnership
                 if handle not in aggregates:
-                    aggregates.update(self._load_many(handles, handle, corrected, settling))
+                    batch = batches[batch_of[handle]]
+                    aggregates.update(self._load_many(batch, corrected, settling))
                 aggregate = aggregates[handle]
                 if isinstance(full, PartnershipRegistered) and aggregate is None:
                     aggregates[handle] = Partnership.register(full, now)
@@ -526,7 +536,10 @@ class Ledger:
                 result.recorded += 1
             except RuleError as exc:
                 errors.append((index, where.error(exc.field, exc.message)))
-        changed = [a for a in aggregates.values() if a is not None and a.pending_events]
+        # Saved partnership by partnership in the order they first appear in the input.
+        changed = [
+            a for h in appearing if (a := aggregates.get(h)) is not None and a.pending_events
+        ]
         return result, errors, changed
 
     def _load(self, handle: str) -> Partnership | None:
@@ -538,19 +551,15 @@ class Ledger:
 
     def _load_many(
         self,
-        handles: list[str],
-        start: str,
+        batch: list[str],
         whole: Collection[str] = (),
         settling: Mapping[str, Collection[str]] | None = None,
     ) -> dict[str, Partnership | None]:
-        """The partnerships of ``handles`` from ``start`` on (a batch of them), each from its
-        saved decision state when that state is at the partnership's newest event (same
-        version, same chain link), else from its events: an append decides without reading
-        and decoding whole histories. Those in ``whole`` always come from their events, as
-        do those whose ``settling`` commitments (settled or renegotiated by the input) the
-        saved state holds as settled already."""
-        index = handles.index(start)
-        batch = handles[index : index + LOAD_BATCH]
+        """The partnerships of ``batch``, each from its saved decision state when that state
+        is at the partnership's newest event (same version, same chain link), else from its
+        events: an append decides without reading and decoding whole histories. Those in
+        ``whole`` always come from their events, as do those whose ``settling`` commitments
+        (settled or renegotiated by the input) the saved state holds as settled already."""
         saved = self.backend.decisions([h for h in batch if h not in whole])
         found: dict[str, Partnership | None] = {}
         for handle in batch:
@@ -710,6 +719,10 @@ def new_ids(count: int, at: datetime) -> list[str]:
         h = f"{n:032x}"
         made.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     return made
+
+
+def _handle_of(aggregate: Partnership) -> str:
+    return aggregate.id
 
 
 def voided_in(lines: Iterable[EventLine]) -> dict[str, frozenset[str]]:
