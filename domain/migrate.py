@@ -2,7 +2,8 @@
 
 Rows are copied as stored (partnership, version, type and the exact state bytes), in
 recording order, so ids, occurred and recorded times, actors and the hash chain all
-survive. A target that already holds exactly a prefix of the source (an interrupted
+survive, and so do the partnerships' saved decision states (what an append decides
+from). A target that already holds exactly a prefix of the source (an interrupted
 copy) is resumed; any other non-empty target is refused. Each batch is one transaction that
 waits at most the target's lock timeout for other writers. A damaged SQLite source is
 refused before anything is copied (the walk starts with SQLite's integrity check).
@@ -65,4 +66,21 @@ def migrate(
     if batch:
         target.backend.insert_events(batch, target.store.lock_timeout)
         copied += len(batch)
+    _copy_decision_states(source, target)
     return MigrateResult(copied=copied, already=already)
+
+
+def _copy_decision_states(source: Ledger, target: Ledger) -> None:
+    """Copy each partnership's saved decision state that is at its newest event, as stored.
+
+    The target then decides its first append to a partnership from the state, as the
+    source would, instead of reading the partnership's whole history (on PostgreSQL a query
+    for each: 54 s for 10,000 partnerships). A state is used only where it matches the
+    target's newest event of its partnership (same version, same chain link), so one whose
+    partnership the source recorded more of during the copy is left unused there."""
+    handles = source.handles()
+    for start in range(0, len(handles), BATCH):
+        saved = source.backend.decisions(handles[start : start + BATCH])
+        states = [(handle, version, state) for handle, (version, state, _) in saved.items()]
+        if states:
+            target.backend.insert_events([], target.store.lock_timeout, sorted(states))

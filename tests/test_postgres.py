@@ -144,6 +144,33 @@ def test_migrate_round_trip_sqlite_postgres_sqlite(postgres_url: str, tmp_path):
     assert run("--store", postgres_url, "audit", "verify").returncode == 0
 
 
+def saved_states(url: str) -> dict[str, tuple[int, bytes]]:
+    """Each partnership's saved decision state at its newest event, as stored."""
+    with Ledger(parse_store_url(url)) as ledger:
+        found = ledger.backend.decisions(ledger.handles())
+    return {handle: (version, state) for handle, (version, state, _) in found.items()}
+
+
+def test_migrate_copies_the_saved_decision_states(postgres_url: str, tmp_path):
+    """The target decides its next append from the states, as the source would, instead of
+    reading every partnership's history: they come across byte for byte, both ways."""
+    first, back = str(tmp_path / "first.sqlite"), str(tmp_path / "back.sqlite")
+    assert run("--store", first, "record", *SAMPLES).returncode == 0
+    original = saved_states(first)
+    assert len(original) == 10
+    assert run("--store", first, "migrate", "--to", postgres_url).returncode == 0
+    assert saved_states(postgres_url) == original
+    assert run("--store", postgres_url, "migrate", "--to", back).returncode == 0
+    assert saved_states(back) == original
+    line = json.dumps({"type": "review_held", "partnership": "northwind", "scores": {"risk": 4}})
+    for url in (postgres_url, back):
+        done = run("--store", url, "record", stdin=line)
+        assert done.returncode == 0, done.stderr
+        after = saved_states(url)
+        assert after["northwind"][0] == original["northwind"][0] + 1
+        assert run("--store", url, "audit", "verify").returncode == 0
+
+
 def test_migrate_resumes_a_prefix_and_refuses_other_content(postgres_url: str, tmp_path):
     source = str(tmp_path / "source.sqlite")
     assert run("--store", source, "record", SAMPLES[0]).returncode == 0
