@@ -33,6 +33,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -419,7 +420,7 @@ class Ledger:
         # the input's order, which is their recording order).
         decisions = [
             (a.id, a.version, decision_bytes(state))
-            for a in sorted(aggregates, key=_handle_of)
+            for a in sorted(aggregates, key=attrgetter("id"))
             if (state := a.decision_state()) is not None
         ]
         self.backend.insert_events(events, lock_timeout, decisions)
@@ -719,10 +720,6 @@ def new_ids(count: int, at: datetime) -> list[str]:
         h = f"{n:032x}"
         made.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     return made
-
-
-def _handle_of(aggregate: Partnership) -> str:
-    return aggregate.id
 
 
 def voided_in(lines: Iterable[EventLine]) -> dict[str, frozenset[str]]:
