@@ -362,6 +362,9 @@ class PostgresBackend(_Reading):
         self.id_func = f'"{self.schema}".trustledger_line_id'
         self.channel = recorder.channel_name
         self.decisions_table = f'"{self.schema}"."{DECISIONS_TABLE}"'
+        # Once seen, the decisions table is not looked up again (nothing drops it): an
+        # append reads its states a batch at a time, and the catalog query took 2 ms each.
+        self._decisions_seen = False
 
     def ensure_schema(self) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -393,12 +396,15 @@ class PostgresBackend(_Reading):
         """As :meth:`SQLiteBackend.decisions`."""
         found: dict[str, tuple[int, bytes, bytes]] = {}
         with self._reading(), self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema=%s AND table_name=%s",
-                (self.schema, DECISIONS_TABLE),
-            )
-            if c.fetchone() is None:
-                return found
+            if not self._decisions_seen:
+                c.execute(
+                    "SELECT 1 FROM information_schema.tables "
+                    "WHERE table_schema=%s AND table_name=%s",
+                    (self.schema, DECISIONS_TABLE),
+                )
+                if c.fetchone() is None:
+                    return found
+                self._decisions_seen = True
             for chunk in _chunks(handles):
                 c.execute(
                     f"SELECT d.handle, d.version, d.state, e.state AS event "
@@ -408,6 +414,7 @@ class PostgresBackend(_Reading):
                     f"WHERE d.handle = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {self.table} x "
                     "WHERE x.originator_id = d.handle AND x.originator_version > d.version)",
                     (list(chunk),),
+                    binary=True,  # the states as their bytes, not as hex text to decode
                 )
                 for row in c.fetchall():
                     handle, version, state, event = row.values()
@@ -425,9 +432,12 @@ class PostgresBackend(_Reading):
         for the table lock (then StoreLocked)."""
         from psycopg import sql
 
+        # The arrays go in PostgreSQL's binary format (%b): as text, each state's bytes are
+        # written as hex and parsed back by the server, which took seven times as long as
+        # sending them (a thousand states: 35 ms against 5 ms).
         insert = sql.SQL(
             "INSERT INTO {} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bytea[])"
+            "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::bytea[])"
         ).format(sql.Identifier(self.schema, self.table_name))
         try:
             with self.datastore.get_connection() as conn, conn.transaction():
@@ -458,7 +468,7 @@ class PostgresBackend(_Reading):
                     cursor.execute(self._decisions_ddl())
                 upsert = sql.SQL(
                     "INSERT INTO {} (handle, version, state) "
-                    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bytea[]) "
+                    "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::bytea[]) "
                     "ON CONFLICT (handle) DO UPDATE "
                     "SET version = EXCLUDED.version, state = EXCLUDED.state"
                 ).format(sql.Identifier(self.schema, DECISIONS_TABLE))
@@ -493,6 +503,7 @@ class PostgresBackend(_Reading):
                     f"originator_version, topic, state FROM {self.table} "
                     f"WHERE {self.id_func}(state) = ANY(%s)",
                     (list(chunk),),
+                    binary=True,
                 )
                 for row in c.fetchall():
                     values = list(row.values())
