@@ -18,12 +18,24 @@ does (skipped when PostgreSQL is not installed); ``--postgres URL`` uses a serve
 URL's user may create and drop databases; ``--postgres none`` skips it.
 
 ``--append-to PATH|URL`` also appends 10,000 lines (commitments made, reviews, revenue, issues
-on random partnerships) to a copy of a big store in one ``record``, beside the library's
-batched save of the same events into another copy (into the same table): what an append
-costs once the store holds a long history (the ledger decides from each partnership's saved
-decision state). An SQLite file is copied with SQLite's backup; a PostgreSQL store (a URL
-whose user may create databases) with ``CREATE DATABASE ... TEMPLATE``. Three rounds on
-fresh copies, the two taking turns; each keeps its best (``--append-rounds``).
+on random partnerships) to a copy of a big store in one ``record``: what an append costs once
+the store holds a long history (the ledger decides from each partnership's saved decision
+state). Beside it, two library saves, 100 events per save, each into another copy (into the
+same table, with the same indexes):
+
+- **the same events**: one library aggregate per partnership of the lines, under the
+  partnership's handle and at its newest stored version (read with the library's recorder
+  before the clock starts, as the input's decoding is), so that its events take the keys
+  the ledger's events take: the same places in the same indexes. This is the Done-when
+  reference of issue 15.
+- **as new aggregates**: the lines as the events of new aggregates with random ids, as in the
+  other sections. Their keys sort apart from the store's handles, so the library's writes
+  land together at one end of the key index instead of among the existing partnerships'
+  keys: a cheaper save than the same events (the reference of runs before 2026-12-04).
+
+An SQLite file is copied with SQLite's backup; a PostgreSQL store (a URL whose user may
+create databases) with ``CREATE DATABASE ... TEMPLATE``. Three rounds on fresh copies, the
+three taking turns; each keeps its best (``--append-rounds``).
 
 Usage: python benchmarks/record_bench.py [--partnerships 1000] [--events 100] [--postgres auto]
 [--append-to PATH|URL [--append-only] [--append-rounds 3]]
@@ -39,6 +51,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -47,7 +60,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import (
+    Aggregate,
+    BaseAggregate,
+    CanCreateTimestamp,
+    CanMutateAggregate,
+    MetaDomainEvent,
+    event,
+)
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
@@ -70,11 +90,58 @@ class BenchPartnership(Aggregate):
         self.events += 1
 
 
+@dataclass(frozen=True)
+class _HandleEvent(CanMutateAggregate[str], CanCreateTimestamp, metaclass=MetaDomainEvent):
+    """The library's frozen-dataclass event under a text id (its ``DomainEvent`` wants a
+    UUID)."""
+
+    originator_id: str
+    originator_version: int
+    timestamp: datetime
+
+
+class AppendedPartnership(BaseAggregate[str]):
+    """The library's own aggregate style under a partnership's handle: one event per line,
+    the line's fields as data."""
+
+    class Event(_HandleEvent):
+        pass
+
+    @event("Recorded")
+    def add(self, line: dict) -> None:
+        pass
+
+    @classmethod
+    def at(cls, handle: str, version: int) -> AppendedPartnership:
+        """The aggregate at ``version``, as the library rebuilds one (from a snapshot or its
+        events) before it triggers new events: only its id, version and time matter here."""
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(handle, version, datetime.now(UTC))
+        return aggregate
+
+
 class SameTableApplication(Application):
     """The library's application under the ledger's name: on PostgreSQL its events go into
     the ledger's table (``trustledger_events``), like SQLite's shared ``stored_events``."""
 
     name = "trustledger"
+
+
+def _saved_in_batches(
+    app: Application, data: list[dict], apply: Callable[[dict], Any], batch: int
+) -> float:
+    """Seconds taken to apply each line to an aggregate (``apply`` triggers its event and
+    returns the aggregate) and to save the aggregates changed every ``batch`` lines."""
+    started = time.perf_counter()
+    pending: dict[Any, Any] = {}
+    for i, line in enumerate(data, 1):
+        aggregate = apply(line)
+        pending[aggregate.id] = aggregate
+        if i % batch == 0:
+            app.save(*pending.values())
+            pending.clear()
+    app.save(*pending.values())
+    return time.perf_counter() - started
 
 
 def library_save(
@@ -84,22 +151,47 @@ def library_save(
     app = app_class(env=env)
     data = [json.loads(text) for text in lines]
     aggregates: dict[str, BenchPartnership] = {}
-    started = time.perf_counter()
-    pending: dict[str, BenchPartnership] = {}
-    for i, line in enumerate(data, 1):
+
+    def apply(line: dict) -> BenchPartnership:
         handle = line["partnership"]
         if handle in aggregates:
             aggregates[handle].add(line=line)
         else:
             aggregates[handle] = BenchPartnership(line=line)
-        pending[handle] = aggregates[handle]
-        if i % batch == 0:
-            app.save(*pending.values())
-            pending.clear()
-    app.save(*pending.values())
-    elapsed = time.perf_counter() - started
+        return aggregates[handle]
+
+    elapsed = _saved_in_batches(app, data, apply, batch)
     app.close()
     return len(data) / elapsed
+
+
+def library_save_same(
+    lines: list[str], env: dict[str, str], batch: int = 100
+) -> tuple[float, float]:
+    """Seconds the library's Application.save takes, 100 events per save, to append the lines
+    to their partnerships, and the seconds its opening the store and decoding the input
+    take. Each partnership's aggregate is at its newest stored version, so that the
+    library's events have the keys the ledger's have; reading those versions (the library's
+    recorder, one query per partnership) is in neither time."""
+    started = time.perf_counter()
+    app = SameTableApplication(env=env)
+    data = [json.loads(text) for text in lines]
+    opening = time.perf_counter() - started
+    aggregates: dict[str, AppendedPartnership] = {}
+    for line in data:
+        handle = line["partnership"]
+        if handle not in aggregates:
+            newest = app.recorder.select_events(handle, desc=True, limit=1)
+            aggregates[handle] = AppendedPartnership.at(handle, newest[0].originator_version)
+
+    def apply(line: dict) -> AppendedPartnership:
+        aggregate = aggregates[line["partnership"]]
+        aggregate.add(line=line)
+        return aggregate
+
+    elapsed = _saved_in_batches(app, data, apply, batch)
+    app.close()
+    return elapsed, opening
 
 
 def raw_insert(recorder: Any, rows: list[StoredEvent], batch: int = 100) -> float:
@@ -293,15 +385,17 @@ def append_lines(url: str, count: int, seed: int = 11) -> list[str]:
 
 @dataclass
 class AppendRound:
-    """One round of the append comparison: ours and the library's, on fresh copies."""
+    """One round of the append comparison: ours and the library's two saves, on fresh
+    copies."""
 
     events: int  # in the store before the append
     label: str
     ours: float  # seconds
     ours_cpu: float
-    theirs: float  # from its first save to its last
-    theirs_all: float  # with opening its store and decoding its input, as ours
-    theirs_cpu: float
+    same: float  # the library's save of the same events, from its first save to its last
+    same_all: float  # with opening its store and decoding its input, as ours
+    new: float  # the library's save of the lines as new aggregates
+    new_all: float
     check: float | None  # SQLite's quick_check, timed again after the append
     problem: str | None
 
@@ -309,39 +403,47 @@ class AppendRound:
 def append_section(source: str, count: int, rounds: int = 3) -> None:
     """Append ``count`` lines to a copy of a big store (an SQLite file, or a PostgreSQL
     database copied with CREATE DATABASE ... TEMPLATE), in one record, beside the library's
-    batched save of the same events into another copy of it. ``rounds`` rounds, each on
-    fresh copies, and each side keeps its best, as ``replay_bench.py`` does: on a shared
-    machine a neighbour's burst then hits both alike."""
+    batched saves (of the same events, and of the lines as new aggregates), each into
+    another copy of it. ``rounds`` rounds, each on fresh copies, and each side keeps its
+    best, as ``replay_bench.py`` does: on a shared machine a neighbour's burst then hits
+    them alike."""
     lines: list[str] = []
     done: list[AppendRound] = []
     for n in range(1, rounds + 1):
-        with _store_copies(source) as (ours_url, theirs_env, label):
+        with _store_copies(source) as (ours_url, same_env, new_env, label):
             if not lines:
                 lines = append_lines(ours_url, count)
-            done.append(_append_round(ours_url, theirs_env, label, lines, first_round=n == 1))
+            done.append(_append_round(ours_url, same_env, new_env, label, lines, n == 1))
         r = done[-1]
         print(
             f"  round {n}: ours {r.ours:.2f} s (CPU {r.ours_cpu:.1f} s, the check's thread "
-            f"included), library {r.theirs:.2f} s, {r.theirs_all:.2f} s with opening and "
-            f"decoding (CPU {r.theirs_cpu:.1f} s): {r.theirs / r.ours:.0%}, "
-            f"{r.theirs_all / r.ours:.0%}"
+            f"included); library, same events {r.same:.2f} s ({r.same_all:.2f} s with opening "
+            f"and decoding): {r.same / r.ours:.0%}, "
+            f"{r.same_all / r.ours:.0%}; as new aggregates {r.new:.2f} s "
+            f"({r.new_all:.2f} s): {r.new / r.ours:.0%}, {r.new_all / r.ours:.0%}"
         )
     r = done[0]
     ours = min(r.ours for r in done)
-    theirs = min(r.theirs for r in done)
+    same, same_all = min(r.same for r in done), min(r.same_all for r in done)
+    new, new_all = min(r.new for r in done), min(r.new_all for r in done)
     print(f"appending {count:,} lines to a copy of a store of {r.events:,} events, {r.label}")
-    print(f"  (best of {rounds} rounds each, the two taking turns on fresh copies)")
+    print(f"  (best of {rounds} rounds each, the three taking turns on fresh copies)")
     print(f"  trustledger record:            {count / ours:>9,.0f} events/s ({ours:.2f} s)")
     print(
-        f"  library batched save (100/tx): {count / theirs:>9,.0f} events/s ({theirs:.2f} s; "
-        "from its first save to its last: opening its store and decoding its input are left "
-        "out, where ours includes opening the store and parsing the lines)"
+        f"  library batched save (100/tx) of the same events (the partnerships' handles, "
+        f"their next versions): {count / same:,.0f} events/s ({same:.2f} s; from its first "
+        "save to its last: opening its store and decoding its input are left out, where ours "
+        "includes opening the store and parsing the lines)"
     )
-    theirs_all = min(r.theirs_all for r in done)
-    print(f"  ratio to library save:         {theirs / ours:>9.0%}")
+    print(f"  ratio to the library's save of the same events: {same / ours:>5.0%}")
     print(
         f"  like for like (the library's store opened and its input decoded in its time too, "
-        f"{theirs_all:.2f} s): {theirs_all / ours:.0%}"
+        f"{same_all:.2f} s): {same_all / ours:.0%}"
+    )
+    print(
+        f"  library batched save (100/tx) of the lines as new aggregates (random ids, their "
+        f"keys apart from the store's): {count / new:,.0f} events/s ({new:.2f} s, "
+        f"{new_all:.2f} s with opening and decoding): {new / ours:.0%}, {new_all / ours:.0%}"
     )
     if r.check is not None:
         print(
@@ -351,7 +453,12 @@ def append_section(source: str, count: int, rounds: int = 3) -> None:
 
 
 def _append_round(
-    ours_url: str, theirs_env: dict[str, str], label: str, lines: list[str], first_round: bool
+    ours_url: str,
+    same_env: dict[str, str],
+    new_env: dict[str, str],
+    label: str,
+    lines: list[str],
+    first_round: bool,
 ) -> AppendRound:
     with Ledger(parse_store_url(ours_url)) as ledger:
         events = ledger.max_position()
@@ -374,6 +481,10 @@ def _append_round(
             f"{len(first) / first_elapsed:,.0f} events/s ({first_elapsed:.1f} s; from the "
             "histories where the store has no decision states of this layout)"
         )
+    # The library's copies get the same first append, as the library's own events, so that
+    # every copy holds the same number of events and keys before the append.
+    for env in (same_env, new_env):
+        library_save_same(first, env)
     # The append itself opens the store afresh, as each `trustledger record` process
     # does, so that what a record checks before its first write is part of its time.
     # Closing (SQLite's checkpoint into the file) is left out, as for the library.
@@ -390,18 +501,20 @@ def _append_round(
             check_elapsed = time.perf_counter() - started
     assert result.ok, result.errors[:3]
     assert result.recorded == len(lines)
-    their_cpu, started = time.process_time(), time.perf_counter()
-    theirs = len(lines) / library_save(lines, theirs_env, app_class=SameTableApplication)
-    theirs_all = time.perf_counter() - started
-    their_cpu = time.process_time() - their_cpu
+    same, opening = library_save_same(lines, same_env)
+    started = time.perf_counter()
+    new = len(lines) / library_save(lines, new_env, app_class=SameTableApplication)
+    new_all = time.perf_counter() - started
     return AppendRound(
-        events, label, elapsed, cpu, theirs, theirs_all, their_cpu, check_elapsed, problem
-    )
+        events, label, elapsed, cpu, same, same + opening, new, new_all, check_elapsed,
+        problem,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager
-def _store_copies(source: str) -> Iterator[tuple[str, dict[str, str], str]]:
-    """Two copies of ``source``: the URL of ours, the library's settings for the other."""
+def _store_copies(source: str) -> Iterator[tuple[str, dict[str, str], dict[str, str], str]]:
+    """Three copies of ``source``: the URL of ours, the library's settings for the two
+    others (its save of the same events, and of the lines as new aggregates)."""
     if "://" in source and not source.startswith("sqlite"):
         with _postgres_copies(source) as found:
             yield found
@@ -411,19 +524,26 @@ def _store_copies(source: str) -> Iterator[tuple[str, dict[str, str], str]]:
 
     path = Path(source)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        ours_path, theirs_path = Path(tmp) / "ours.sqlite", Path(tmp) / "theirs.sqlite"
-        for target in (ours_path, theirs_path):
+        paths = [Path(tmp) / f"{name}.sqlite" for name in ("ours", "same", "new")]
+        for target in paths:
             with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(target)) as dst:
                 src.backup(dst)
-        theirs = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(theirs_path)}
-        yield str(ours_path), theirs, "SQLite"
+        same, new = (
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(p),
+                "ORIGINATOR_ID_TYPE": "text",  # the partnerships' handles
+            }
+            for p in paths[1:]
+        )
+        yield str(paths[0]), same, new, "SQLite"
 
 
 @contextlib.contextmanager
-def _postgres_copies(source: str) -> Iterator[tuple[str, dict[str, str], str]]:
+def _postgres_copies(source: str) -> Iterator[tuple[str, dict[str, str], dict[str, str], str]]:
     store = parse_store_url(source)
     admin = urlunsplit(urlsplit(source)._replace(path="/postgres"))
-    made = [f"{store.dbname}_ours", f"{store.dbname}_theirs"]
+    made = [f"{store.dbname}_{name}" for name in ("ours", "same", "new")]
     with psycopg.connect(admin, autocommit=True) as conn:
         for dbname in made:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(dbname)))
@@ -433,18 +553,20 @@ def _postgres_copies(source: str) -> Iterator[tuple[str, dict[str, str], str]]:
                 )
             )
     try:
-        theirs = parse_store_url(urlunsplit(urlsplit(source)._replace(path=f"/{made[1]}")))
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": theirs.dbname,
-            "POSTGRES_HOST": theirs.host,
-            "POSTGRES_PORT": str(theirs.port),
-            "POSTGRES_USER": theirs.user,
-            "POSTGRES_PASSWORD": theirs.password,
-            "ORIGINATOR_ID_TYPE": "text",
-        }
+        envs = []
+        for dbname in made[1:]:
+            theirs = parse_store_url(urlunsplit(urlsplit(source)._replace(path=f"/{dbname}")))
+            envs.append({
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": theirs.dbname,
+                "POSTGRES_HOST": theirs.host,
+                "POSTGRES_PORT": str(theirs.port),
+                "POSTGRES_USER": theirs.user,
+                "POSTGRES_PASSWORD": theirs.password,
+                "ORIGINATOR_ID_TYPE": "text",
+            })  # fmt: skip
         ours = urlunsplit(urlsplit(source)._replace(path=f"/{made[0]}"))
-        yield ours, env, "PostgreSQL"
+        yield ours, envs[0], envs[1], "PostgreSQL"
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             for dbname in made:
