@@ -453,7 +453,8 @@ class PostgresBackend(_Reading):
                         sql.Identifier(self.schema, self.table_name)
                     )
                 )
-                cursor.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel)))
+                if events:  # followers are woken only by a commit that inserted events
+                    cursor.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel)))
                 for chunk in _chunks(events, SAVE_CHUNK):
                     cursor.execute(
                         insert,
